@@ -1,0 +1,10 @@
+/**
+ * The instruction layer: opcodes, the instruction model, encoding and decoding (both byte
+ * orders), builders, the assemblers and the disassemblers.
+ *
+ * @module
+ */
+
+export * from './codec.js';
+export * from './insn.js';
+export * from './opcodes.js';
