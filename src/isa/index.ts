@@ -8,3 +8,4 @@
 export * from './codec.js';
 export * from './insn.js';
 export * from './opcodes.js';
+export * from './builder.js';
