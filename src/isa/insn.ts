@@ -106,6 +106,20 @@ const MAX_REG = 10;
  * This is an encoding check only: it does not know about program semantics (uninitialized
  * registers, division by a zero constant, out-of-range shifts, jump targets), which are the
  * verifier's business.
+ *
+ * Checked against Linux 6.18 with `node --import tsx bench/probe-isa.ts` (one BPF_PROG_LOAD per
+ * rule): every rule below is refused by the kernel too, with "unknown opcode XX" (class/op/mode
+ * combinations that do not exist, JMP32 CALL/EXIT, JCOND in JMP32 or with X, LD IMM not DW,
+ * LD_ABS/LDSX DW, ST/STX unknown modes), "BPF_<ALU|MOV|NEG|END|JA|CALL|LDX|ST|STX|
+ * LD_[ABS|IND]|JMP/JMP32|LD_IMM64> uses reserved fields", "R11 is invalid", "invalid may_goto imm
+ * N", "unrecognized bpf_ld_imm64 insn" (pseudo kind > 6), "BPF_ATOMIC uses invalid atomic
+ * opcode XX" and "invalid atomic operand size" (RMW atomics in B/H). The kernel accepts:
+ * load_acquire and store_release in B, H, W and DW; may_goto (also with off 0); gotol; movsx
+ * 8/16/32 (ALU64) and 8/16 (ALU32); ldsx B/H/W; sdiv/smod (off 1) in ALU and ALU64, K and X;
+ * bswap16/32/64; ALU32 END with imm 64; addr_space_cast imm 1 and 0x10000 (the verifier then
+ * wants an arena map in the program, with its user address set: semantic, not encoding); EXIT
+ * with off != 0 (off is not checked). Two differences with RFC 9669 follow from this: callx is
+ * an invalid encoding here, and EXIT's off is free.
  */
 export function encodingError(insn: Insn): string | undefined {
   const { code, dst, src, off, imm } = insn;
@@ -169,17 +183,19 @@ export function encodingError(insn: Insn): string | undefined {
           return undefined;
         case JmpOp.CALL:
           if (jmp32) return 'JMP32 CALL is reserved';
-          if (x) {
-            if (src !== 0 || off !== 0 || imm !== 0) return 'callx uses reserved fields';
-            return undefined;
-          }
+          // Linux 6.18 has no callx: every `JMP | CALL | X` (0x8d) form, register in dst, src or
+          // imm, is refused with "unknown opcode 8d" (bench/probe-isa.ts). The builder can still
+          // produce LLVM's encoding (register in dst) for tools; decode it with validate: false.
+          if (x) return 'callx (JMP CALL X) is not accepted by Linux 6.18 (unknown opcode 8d)';
           if (dst !== 0) return 'CALL uses reserved field dst_reg';
           if (src > 2) return `unknown call kind src_reg=${src}`;
           if (off !== 0 && src !== 2) return 'CALL uses reserved field off';
           return undefined;
         case JmpOp.EXIT:
           if (jmp32) return 'JMP32 EXIT is reserved';
-          if (x || dst !== 0 || src !== 0 || off !== 0 || imm !== 0) return 'EXIT uses reserved fields';
+          // The kernel checks dst, src and imm of EXIT but not off: `exit` with off != 0 loads
+          // (bench/probe-isa.ts), so off is not a reserved field here.
+          if (x || dst !== 0 || src !== 0 || imm !== 0) return 'EXIT uses reserved fields';
           return undefined;
         case JmpOp.JCOND:
           if (jmp32 || x) return 'JCOND exists only as JMP K';

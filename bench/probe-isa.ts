@@ -1,0 +1,311 @@
+/**
+ * Kernel acceptance probe of the instruction encodings (not part of `npm test`).
+ *
+ * Loads tiny programs with BPF_PROG_LOAD (SOCKET_FILTER, license GPL, log level 1) through libc's
+ * syscall(2) via koffi, and prints a Markdown table: each case, what `encodingError` says, the
+ * kernel's verdict (errno and the last log line) and whether the two agree on the ENCODING.
+ * Rejections for semantic reasons (uninitialized register, bad jump target, ...) are marked as such.
+ *
+ * Run as root: `node --import tsx bench/probe-isa.ts` (`--json` for machine-readable output).
+ *
+ * bpf_attr offsets (checked against /sys/kernel/btf/vmlinux on Linux 6.18): PROG_LOAD prog_type @0,
+ * insn_cnt @4, insns @8, license @16, log_level @24, log_size @28, log_buf @32, prog_name @48;
+ * the union is 168 bytes. MAP_CREATE map_type @0, key_size @4, value_size @8, max_entries @12,
+ * map_flags @16, map_extra @64.
+ */
+
+import koffi from 'koffi';
+import * as I from '../src/isa/index.js';
+import { encode, encodingError, type Insn } from '../src/isa/index.js';
+
+const SYS_BPF = 321;
+const BPF_MAP_CREATE = 0;
+const BPF_PROG_LOAD = 5;
+const PROG_SOCKET_FILTER = 1;
+const MAP_TYPE_ARENA = 33;
+const F_MMAPABLE = 1 << 10;
+const ATTR_SIZE = 168;
+const LOG_SIZE = 1 << 20;
+
+const libc = koffi.load('libc.so.6');
+const syscall = libc.func('long syscall(long nr, ...)');
+const close = libc.func('int close(int fd)');
+
+function mem(n: number): { p: unknown; u: Uint8Array; dv: DataView; addr: bigint } {
+  const p = koffi.alloc('uint8', n);
+  const ab = koffi.view(p, n);
+  const u = new Uint8Array(ab);
+  u.fill(0);
+  return { p, u, dv: new DataView(ab), addr: koffi.address(p) };
+}
+
+const attr = mem(ATTR_SIZE);
+const log = mem(LOG_SIZE);
+const license = mem(8);
+license.u.set(new TextEncoder().encode('GPL\0'));
+const insnBuf = mem(8 * 4096);
+
+function bpf(cmd: number): { ret: number; errno: number } {
+  const ret = Number(syscall(SYS_BPF, 'int', cmd, 'void *', attr.p, 'uint32', ATTR_SIZE));
+  return { ret, errno: ret < 0 ? koffi.errno() : 0 };
+}
+
+const ERRNO: Record<number, string> = { 1: 'EPERM', 7: 'E2BIG', 13: 'EACCES', 14: 'EFAULT', 22: 'EINVAL', 95: 'EOPNOTSUPP' };
+
+interface Verdict {
+  ok: boolean;
+  errno: string;
+  log: string;
+}
+
+function load(insns: readonly Insn[]): Verdict {
+  const bytes = encode(insns);
+  insnBuf.u.set(bytes);
+  attr.u.fill(0);
+  log.u[0] = 0;
+  const dv = attr.dv;
+  dv.setUint32(0, PROG_SOCKET_FILTER, true);
+  dv.setUint32(4, bytes.length / 8, true);
+  dv.setBigUint64(8, insnBuf.addr, true);
+  dv.setBigUint64(16, license.addr, true);
+  dv.setUint32(24, 1, true);
+  dv.setUint32(28, LOG_SIZE, true);
+  dv.setBigUint64(32, log.addr, true);
+  const { ret, errno } = bpf(BPF_PROG_LOAD);
+  const end = log.u.indexOf(0);
+  const text = new TextDecoder().decode(log.u.subarray(0, end < 0 ? LOG_SIZE : end));
+  const lines = text.split('\n').filter((l) => l.trim() !== '' && !/^processed \d+ insns/.test(l));
+  if (ret >= 0) {
+    close(ret);
+    return { ok: true, errno: '', log: '' };
+  }
+  return { ok: false, errno: ERRNO[errno] ?? `errno ${errno}`, log: lines.at(-1) ?? '' };
+}
+
+function arenaMap(): number {
+  attr.u.fill(0);
+  attr.dv.setUint32(0, MAP_TYPE_ARENA, true);
+  attr.dv.setUint32(12, 1, true);
+  attr.dv.setUint32(16, F_MMAPABLE, true);
+  attr.dv.setBigUint64(64, 1n << 32n, true); // map_extra: the arena's user address
+  const { ret, errno } = bpf(BPF_MAP_CREATE);
+  if (ret < 0) throw new Error(`arena map create failed: errno ${errno}`);
+  return ret;
+}
+
+const raw = (code: number, dst: number, src: number, off: number, imm: number, imm2?: number): Insn =>
+  imm2 === undefined ? { code, dst, src, off, imm } : { code, dst, src, off, imm, imm2 };
+
+const { R0, R1, R10 } = I;
+/** Initializes the stack slot at fp-8 and r0..r9, so only the probed instruction matters. */
+const prefix: Insn[] = [
+  I.stDW(R10, -8, 0),
+  ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => I.mov64Imm(I.dstReg(n), 0)),
+];
+const suffix: Insn[] = [I.mov64Imm(R0, 0), I.exit()];
+const wrap = (...mid: Insn[]): Insn[] => [...prefix, ...mid, ...suffix];
+
+interface Case {
+  group: string;
+  name: string;
+  insns: Insn[];
+  /** The probed instruction (for encodingError). */
+  probe: Insn;
+}
+const cases: Case[] = [];
+function add(group: string, name: string, probe: Insn, insns?: Insn[]): void {
+  cases.push({ group, name, probe, insns: insns ?? wrap(probe) });
+}
+
+// --- features -------------------------------------------------------------------------------
+const sizes = ['B', 'H', 'W', 'DW'] as const;
+for (const s of sizes) {
+  add('feature', `load_acquire ${s}`, I[`loadAcquire${s}`](R0, R10, -8));
+  add('feature', `store_release ${s}`, I[`storeRelease${s}`](R10, -8, R1));
+}
+{
+  const mg = I.mayGoto(1);
+  add('feature', 'may_goto +1', mg, [...prefix, mg, I.mov64Imm(R0, 1), ...suffix]);
+  // jeq skips the gotol, so both paths reach every instruction.
+  const gl = I.gotol(1);
+  add('feature', 'gotol +1', gl, [...prefix, I.jeqImm(R1, 0, 1), gl, I.mov64Imm(R0, 1), ...suffix]);
+}
+add('feature', 'movsx64 8', I.movsx64(R0, R1, 8));
+add('feature', 'movsx64 16', I.movsx64(R0, R1, 16));
+add('feature', 'movsx64 32', I.movsx64(R0, R1, 32));
+add('feature', 'movsx32 8', I.movsx32(R0, R1, 8));
+add('feature', 'movsx32 16', I.movsx32(R0, R1, 16));
+for (const s of ['B', 'H', 'W'] as const) add('feature', `ldsx ${s}`, I[`ldsx${s}`](R0, R10, -8));
+for (const op of ['sdiv', 'smod'] as const)
+  for (const w of ['32', '64'] as const) {
+    add('feature', `${op}${w} imm`, I[`${op}${w}Imm`](R0, 3));
+    add('feature', `${op}${w} reg`, I[`${op}${w}Reg`](R0, R1), wrap(I.mov64Imm(R1, 3), I[`${op}${w}Reg`](R0, R1)));
+  }
+for (const w of [16, 32, 64] as const) add('feature', `bswap${w}`, I[`bswap${w}`](R0));
+for (const a of ['Add', 'Or', 'And', 'Xor', 'FetchAdd', 'FetchOr', 'FetchAnd', 'FetchXor', 'Xchg', 'Cmpxchg'] as const)
+  for (const w of ['32', '64'] as const) add('feature', `atomic ${a}${w}`, I[`atomic${a}${w}`](R10, -8, R1));
+add('feature', 'callx r1 (reg in dst, as LLVM encodes)', I.callx(R1));
+add('feature', 'callx r1 (reg in src)', raw(0x8d, 0, 1, 0, 0));
+add('feature', 'callx r1 (reg in imm)', raw(0x8d, 0, 0, 0, 1));
+add('feature', 'addr_space_cast 1->0 without arena', I.addrSpaceCast(R0, R1, 0, 1));
+/** Saves the context (skb) in r6 before the prefix clears r1, for LD_ABS/LD_IND. */
+const skb = (probe: Insn): Insn[] => [I.mov64Reg(I.R6, R1), ...prefix.filter((_, k) => k !== 7), probe, ...suffix];
+add('feature', 'ld_abs W (skb in r6)', I.ldAbsW(0), skb(I.ldAbsW(0)));
+add('feature', 'ld_ind W (skb in r6)', I.ldIndW(I.R2, 0), [
+  I.mov64Reg(I.R6, R1),
+  I.mov64Imm(I.R2, 0),
+  I.ldIndW(I.R2, 0),
+  ...suffix,
+]);
+add('feature', 'ld_imm64 plain', I.ldImm64(R0, 0x1122334455667788n));
+
+// --- reserved-field forms, one per encodingError rule ----------------------------------------
+const r = (name: string, insn: Insn, insns?: Insn[]) => add('reserved', name, insn, insns);
+r('dst r11 (mov64 imm)', raw(0xb7, 11, 0, 0, 0));
+r('ALU op 0xe0 (ALU64 K)', raw(0xe7, 0, 0, 0, 0));
+r('ALU op 0xf0 (ALU64 K)', raw(0xf7, 0, 0, 0, 0));
+r('ALU64 END with X bit', raw(0xdf, 0, 0, 0, 16));
+r('END imm 8', raw(0xd4, 0, 0, 0, 8));
+r('END src 1', raw(0xd4, 0, 1, 0, 16));
+r('END off 1', raw(0xd4, 0, 0, 1, 16));
+r('ALU32 END imm 64 (le64)', raw(0xd4, 0, 0, 0, 64));
+r('NEG with X bit', raw(0x8f, 0, 1, 0, 0));
+r('NEG imm 1', raw(0x87, 0, 0, 0, 1));
+r('NEG src 1', raw(0x87, 0, 1, 0, 0));
+r('NEG off 1', raw(0x87, 0, 0, 1, 0));
+r('MOV K src 1', raw(0xb7, 0, 1, 0, 0));
+r('MOV K off 1', raw(0xb7, 0, 0, 1, 0));
+r('MOV X imm 1', raw(0xbf, 0, 1, 0, 1));
+r('MOV X src r11', raw(0xbf, 0, 11, 0, 0));
+r('movsx64 off 7', raw(0xbf, 0, 1, 7, 0));
+r('movsx32 off 32', raw(0xbc, 0, 1, 32, 0));
+r('ALU32 MOV X off 1 (addr_space_cast in ALU32)', raw(0xbc, 0, 1, 1, 1));
+r('addr_space_cast imm 2', raw(0xbf, 0, 1, 1, 2));
+r('addr_space_cast imm 0', raw(0xbf, 0, 1, 1, 0));
+r('ADD K off 1', raw(0x07, 0, 0, 1, 1));
+r('DIV K off 2', raw(0x37, 0, 0, 2, 1));
+r('ADD X imm 1', raw(0x0f, 0, 1, 0, 1));
+r('ADD K src 1', raw(0x07, 0, 1, 0, 1));
+r('ADD X src r11', raw(0x0f, 0, 11, 0, 0));
+r('JMP op 0xf0', raw(0xf5, 0, 0, 0, 0));
+r('JA with X bit', raw(0x0d, 0, 0, 0, 0));
+r('JA dst 1', raw(0x05, 1, 0, 0, 0));
+r('JA src 1', raw(0x05, 0, 1, 0, 0));
+r('JA imm 1', raw(0x05, 0, 0, 0, 1));
+r('gotol off 1', raw(0x06, 0, 0, 1, 0));
+r('gotol dst 1', raw(0x06, 1, 0, 0, 0));
+r('JMP32 CALL', raw(0x86, 0, 0, 0, 7));
+r('CALL dst 1', raw(0x85, 1, 0, 0, 7));
+r('CALL src 3', raw(0x85, 0, 3, 0, 7));
+r('helper CALL off 1', raw(0x85, 0, 0, 1, 7));
+{
+  // call to a subprogram made of `mov r0, 0; exit` after the main program
+  const pc = raw(0x85, 0, 1, 1, 2);
+  r('pseudo CALL off 1', pc, [...prefix, pc, ...suffix, ...suffix]);
+  const ok = I.callLocal(2);
+  add('feature', 'pseudo CALL (callLocal +2)', ok, [...prefix, ok, ...suffix, ...suffix]);
+}
+r('JMP32 EXIT', raw(0x96, 0, 0, 0, 0));
+r('EXIT imm 1', raw(0x95, 0, 0, 0, 1), [...prefix, I.mov64Imm(R0, 0), raw(0x95, 0, 0, 0, 1)]);
+r('EXIT dst 1', raw(0x95, 1, 0, 0, 0), [...prefix, I.mov64Imm(R0, 0), raw(0x95, 1, 0, 0, 0)]);
+r('EXIT off 1', raw(0x95, 0, 0, 1, 0), [...prefix, I.mov64Imm(R0, 0), raw(0x95, 0, 0, 1, 0)]);
+r('EXIT with X bit', raw(0x9d, 0, 0, 0, 0), [...prefix, I.mov64Imm(R0, 0), raw(0x9d, 0, 0, 0, 0)]);
+r('JCOND in JMP32', raw(0xe6, 0, 0, 0, 0));
+r('JCOND with X bit', raw(0xed, 0, 0, 0, 0));
+r('JCOND src 1', raw(0xe5, 0, 1, 0, 0));
+r('may_goto dst 1', raw(0xe5, 1, 0, 0, 0));
+r('may_goto imm 1', raw(0xe5, 0, 0, 0, 1));
+r('may_goto off 0', raw(0xe5, 0, 0, 0, 0));
+r('JEQ X imm 1', raw(0x1d, 0, 1, 0, 1));
+r('JEQ K src 1', raw(0x15, 0, 1, 0, 0));
+r('JEQ X src r11', raw(0x1d, 0, 11, 0, 0));
+r('LD IMM size W (0x00)', raw(0x00, 0, 0, 0, 0));
+r('ld_imm64 src 7', raw(0x18, 0, 7, 0, 0, 0));
+r('ld_imm64 off 1', raw(0x18, 0, 0, 1, 0, 0));
+r('LD_ABS DW (0x38)', raw(0x38, 0, 0, 0, 0), skb(raw(0x38, 0, 0, 0, 0)));
+r('LD_ABS dst 1', raw(0x20, 1, 0, 0, 0), skb(raw(0x20, 1, 0, 0, 0)));
+r('LD_ABS off 1', raw(0x20, 0, 0, 1, 0), skb(raw(0x20, 0, 0, 1, 0)));
+r('LD_ABS src 1', raw(0x20, 0, 1, 0, 0), skb(raw(0x20, 0, 1, 0, 0)));
+r('LD mode MEM (0x60)', raw(0x60, 0, 0, 0, 0));
+r('LDX mode ABS (0x21)', raw(0x21, 0, 10, -8, 0));
+r('LDSX DW (0x99)', raw(0x99, 0, 10, -8, 0));
+r('LDX imm 1', raw(0x61, 0, 10, -8, 1));
+r('LDX src r11', raw(0x61, 0, 11, -8, 0));
+r('ST mode ATOMIC (0xc2)', raw(0xc2, 10, 0, -8, 0));
+r('ST src 1', raw(0x62, 10, 1, -8, 0));
+r('STX MEM imm 1', raw(0x63, 10, 1, -8, 1));
+r('STX src r11', raw(0x63, 10, 11, -8, 0));
+r('atomic op 0x02', raw(0xdb, 10, 1, -8, 0x02));
+r('atomic add B', raw(0xd3, 10, 1, -8, 0x00));
+r('atomic add H', raw(0xcb, 10, 1, -8, 0x00));
+r('STX mode ABS (0x23)', raw(0x23, 10, 1, -8, 0));
+r('load_acquire imm|FETCH (0x101)', raw(0xdb, 0, 10, -8, 0x101));
+r('store_release imm|FETCH (0x111)', raw(0xdb, 10, 1, -8, 0x111));
+r('kfunc CALL off 1 (fd_array index, no fd_array)', raw(0x85, 0, 2, 1, 1));
+
+// --- run ---------------------------------------------------------------------------------------
+const json = process.argv.includes('--json');
+let arena = -1;
+try {
+  arena = arenaMap();
+} catch (e) {
+  if (!json) console.error(String(e));
+}
+if (arena >= 0) {
+  const cast = I.addrSpaceCast(R0, R1, 0, 1);
+  cases.push({
+    group: 'feature',
+    name: 'addr_space_cast 1->0 with arena map',
+    probe: cast,
+    insns: [I.ldMapFd(R1, arena), I.addrSpaceCast(R0, R1, 0, 1), ...suffix],
+  });
+  cases.push({
+    group: 'feature',
+    name: 'addr_space_cast 0->1 with arena map',
+    probe: I.addrSpaceCast(R0, R1, 1, 0),
+    insns: [I.ldMapFd(R1, arena), I.mov64Imm(R1, 0), I.addrSpaceCast(R0, R1, 1, 0), ...suffix],
+  });
+}
+
+const SEMANTIC =
+  /invalid access|R\d+ !read_ok|is invalid|unreachable|jump out of range|back-edge|infinite loop|not allowed|arena|failed to find BTF|program must|unknown func|invalid func|cannot|misaligned|pointer arithmetic|invalid mem access/i;
+const ENCODING = /reserved|unknown opcode|invalid BPF_|invalid bpf_ld_imm64|unknown insn class|invalid field|invalid insn/i;
+
+interface Row {
+  group: string;
+  name: string;
+  encodingError: string;
+  kernel: string;
+  log: string;
+  agree: string;
+}
+const rows: Row[] = [];
+for (const c of cases) {
+  const why = encodingError(c.probe);
+  const v = load(c.insns);
+  let agree: string;
+  if (v.ok) agree = why === undefined ? 'yes' : 'NO: kernel accepts';
+  else if (why !== undefined) agree = 'yes';
+  else if (ENCODING.test(v.log)) agree = 'NO: kernel rejects the encoding';
+  else agree = SEMANTIC.test(v.log) ? 'yes (semantic rejection)' : 'check';
+  rows.push({
+    group: c.group,
+    name: c.name,
+    encodingError: why ?? 'valid',
+    kernel: v.ok ? 'loads' : v.errno,
+    log: v.log,
+    agree,
+  });
+}
+if (arena >= 0) close(arena);
+
+if (json) {
+  console.log(JSON.stringify(rows, null, 2));
+} else {
+  console.log('| group | case | encodingError | kernel | last log line | agree |');
+  console.log('|---|---|---|---|---|---|');
+  for (const x of rows)
+    console.log(`| ${x.group} | ${x.name} | ${x.encodingError} | ${x.kernel} | ${x.log.replace(/\|/g, '\\|')} | ${x.agree} |`);
+  const bad = rows.filter((x) => x.agree.startsWith('NO') || x.agree === 'check').length;
+  console.log(`\n${rows.length} cases, ${bad} disagreements or unclassified`);
+}
