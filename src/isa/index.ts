@@ -9,3 +9,5 @@ export * from './codec.js';
 export * from './insn.js';
 export * from './opcodes.js';
 export * from './builder.js';
+export * from './asm/index.js';
+export * from './conformance-data.js';
