@@ -226,7 +226,7 @@ function comma(sc: Scanner): void {
  * {@link FormatError}s at `file:line:column`.
  */
 export function assembleConformance(text: string, options: AssembleOptions = {}): Insn[] {
-  const sc = new Scanner(text, options.file, options.lineBase);
+  const sc: Scanner = new Scanner(text, options.file, options.lineBase);
   const insns: MutableInsn[] = [];
   const fixups: Fixup[] = [];
   const labels = new Map<string, number>();
