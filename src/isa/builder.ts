@@ -57,24 +57,28 @@ function dstOf(fn: string, what: string, r: DstReg): number {
 }
 
 function imm32(fn: string, what: string, v: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < -0x80000000 || v > 0xffffffff)
+  if (typeof v !== 'number') throw new TypeError(`${fn}: ${what} must be a number, got ${String(v)}`);
+  if (!Number.isInteger(v) || v < -0x80000000 || v > 0xffffffff)
     throw new RangeError(`${fn}: ${what} ${String(v)} is not a 32-bit integer`);
   return v | 0;
 }
 
 function simm32(fn: string, what: string, v: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff)
+  if (typeof v !== 'number') throw new TypeError(`${fn}: ${what} must be a number, got ${String(v)}`);
+  if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff)
     throw new RangeError(`${fn}: ${what} ${String(v)} is not a signed 32-bit integer`);
   return v;
 }
 
 function off16(fn: string, what: string, v: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < -0x8000 || v > 0x7fff)
+  if (typeof v !== 'number') throw new TypeError(`${fn}: ${what} must be a number, got ${String(v)}`);
+  if (!Number.isInteger(v) || v < -0x8000 || v > 0x7fff)
     throw new RangeError(`${fn}: ${what} ${String(v)} is not a signed 16-bit integer`);
   return v;
 }
 
 function oneOf<T extends number>(fn: string, what: string, v: T, allowed: readonly T[]): T {
+  if (typeof v !== 'number') throw new TypeError(`${fn}: ${what} must be a number, got ${String(v)}`);
   if (!allowed.includes(v)) throw new RangeError(`${fn}: ${what} ${String(v)} must be one of ${allowed.join(', ')}`);
   return v;
 }
@@ -511,7 +515,9 @@ export function ldImm64(dst: DstReg, value: bigint | number): Insn {
   let v: bigint;
   if (typeof value === 'bigint') v = value;
   else if (typeof value === 'number' && Number.isSafeInteger(value)) v = BigInt(value);
-  else throw new RangeError(`${fn}: value ${String(value)} is not an integer (use a bigint beyond 2^53)`);
+  else if (typeof value === 'number')
+    throw new RangeError(`${fn}: value ${String(value)} is not a safe integer (use a bigint beyond 2^53)`);
+  else throw new TypeError(`${fn}: value must be a bigint or a number, got ${String(value)}`);
   if (v < -(1n << 63n) || v >= 1n << 64n) throw new RangeError(`${fn}: value ${v} is not a 64-bit integer`);
   const { imm, imm2 } = splitImm64(v);
   return wide(dstOf(fn, 'dst', dst), Pseudo.NONE, imm, imm2);

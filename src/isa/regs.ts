@@ -32,7 +32,8 @@ export interface DstReg extends Reg {
 
 const made = new Set<object>();
 function mk<T extends Reg>(num: RegNum): T {
-  const r = Object.freeze({ num, name: `r${num}` });
+  const name = `r${num}`;
+  const r = Object.freeze({ num, name, toString: () => name });
   made.add(r);
   return r as unknown as T;
 }
