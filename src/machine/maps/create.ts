@@ -1,0 +1,293 @@
+/**
+ * `BPF_MAP_CREATE` for the machine: the kernel's attribute checks, in the kernel's order (generic
+ * checks, the type's own checks, then privileges, then allocation), and construction.
+ *
+ * @module
+ */
+
+import { Errno } from '../../sys/errors.js';
+import { MapFlag, MapType } from '../../uapi/constants.js';
+import { ArrayMap } from './array.js';
+import { BloomMap, bloomBits } from './bloom.js';
+import { FdArrayMap } from './fdarray.js';
+import { HashMap, hashBytesFor } from './hash.js';
+import { type BpfMap, type MapDef, round8 } from './map.js';
+import { QueueStackMap } from './queue.js';
+import { RingbufMap } from './ringbuf.js';
+
+/** The attributes and context of one map creation. */
+export interface CreateRequest {
+  /** `map_type`. */
+  mapType: number;
+  /** `key_size`. */
+  keySize: number;
+  /** `value_size`. */
+  valueSize: number;
+  /** `max_entries`. */
+  maxEntries: number;
+  /** `map_flags`. */
+  mapFlags: number;
+  /** `map_extra`. */
+  mapExtra: bigint;
+  /** Number of possible CPUs. */
+  numCpus: number;
+  /** Hash seed for hash maps and bloom filters (ignored with BPF_F_ZERO_SEED). */
+  seed: number;
+  /** The caller has CAP_BPF (or CAP_SYS_ADMIN). */
+  capBpf: boolean;
+  /** The caller has CAP_SYS_ADMIN. */
+  capSysAdmin: boolean;
+  /** `kernel.unprivileged_bpf_disabled` is non-zero. */
+  unprivilegedDisabled: boolean;
+  /** Largest allocation the machine grants one map, in bytes (beyond it: ENOMEM). */
+  memoryLimit: number;
+  /** Resolves `inner_map_fd` (map-in-map types only): the template map or -errno. */
+  innerMap: () => BpfMap | number;
+}
+
+/** What a successful creation returns: the map and, for map-in-map, its inner-map template. */
+export interface Created {
+  /** The new map (not yet registered). */
+  map: BpfMap;
+  /** The inner-map template of a map-in-map (the outer map holds a reference to it). */
+  inner: BpfMap | undefined;
+}
+
+const KMALLOC_MAX_SIZE = 4 * 1024 * 1024;
+const PCPU_MIN_UNIT_SIZE = 32 * 1024;
+const HTAB_ELEM = 48;
+const ACCESS_MASK = MapFlag.RDONLY | MapFlag.WRONLY | MapFlag.RDONLY_PROG | MapFlag.WRONLY_PROG;
+const ARRAY_MASK =
+  MapFlag.NUMA_NODE | MapFlag.MMAPABLE | ACCESS_MASK | MapFlag.PRESERVE_ELEMS | MapFlag.INNER_MAP;
+const HTAB_MASK =
+  MapFlag.NO_PREALLOC | MapFlag.NO_COMMON_LRU | MapFlag.NUMA_NODE | ACCESS_MASK | MapFlag.ZERO_SEED;
+const QUEUE_MASK = MapFlag.NUMA_NODE | ACCESS_MASK;
+const BLOOM_MASK = MapFlag.NUMA_NODE | MapFlag.ZERO_SEED | ACCESS_MASK;
+const RINGBUF_MASK = MapFlag.NUMA_NODE;
+
+/** Map types the machine implements. */
+export const MACHINE_MAP_TYPES: ReadonlySet<number> = new Set([
+  MapType.HASH,
+  MapType.ARRAY,
+  MapType.PROG_ARRAY,
+  MapType.PERCPU_HASH,
+  MapType.PERCPU_ARRAY,
+  MapType.LRU_HASH,
+  MapType.LRU_PERCPU_HASH,
+  MapType.ARRAY_OF_MAPS,
+  MapType.HASH_OF_MAPS,
+  MapType.QUEUE,
+  MapType.STACK,
+  MapType.RINGBUF,
+  MapType.BLOOM_FILTER,
+]);
+
+/** Map types an unprivileged process (no CAP_BPF) may create (kernel's map_create). */
+export const UNPRIVILEGED_MAP_TYPES: ReadonlySet<number> = new Set([
+  MapType.ARRAY,
+  MapType.PERCPU_ARRAY,
+  MapType.PROG_ARRAY,
+  MapType.PERF_EVENT_ARRAY,
+  MapType.CGROUP_ARRAY,
+  MapType.ARRAY_OF_MAPS,
+  MapType.HASH,
+  MapType.PERCPU_HASH,
+  MapType.HASH_OF_MAPS,
+  MapType.RINGBUF,
+  MapType.USER_RINGBUF,
+  MapType.CGROUP_STORAGE,
+  MapType.PERCPU_CGROUP_STORAGE,
+]);
+
+const accessOk = (f: number): boolean =>
+  (f & (MapFlag.RDONLY_PROG | MapFlag.WRONLY_PROG)) !== (MapFlag.RDONLY_PROG | MapFlag.WRONLY_PROG);
+
+function isPow2(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
+}
+
+/** The type's own attribute check (the kernel's map_alloc_check and the first checks of map_alloc). */
+function typeCheck(r: CreateRequest): number {
+  const f = r.mapFlags;
+  switch (r.mapType) {
+    case MapType.ARRAY:
+    case MapType.PERCPU_ARRAY:
+    case MapType.PROG_ARRAY:
+    case MapType.ARRAY_OF_MAPS: {
+      const fd = r.mapType === MapType.PROG_ARRAY || r.mapType === MapType.ARRAY_OF_MAPS;
+      if (fd) {
+        if (r.valueSize !== 4) return -Errno.EINVAL;
+        if (f & (MapFlag.RDONLY_PROG | MapFlag.WRONLY_PROG)) return -Errno.EINVAL;
+      }
+      const percpu = r.mapType === MapType.PERCPU_ARRAY;
+      if (r.maxEntries === 0 || r.keySize !== 4 || r.valueSize === 0 || f & ~ARRAY_MASK || !accessOk(f))
+        return -Errno.EINVAL;
+      if (percpu && f & MapFlag.NUMA_NODE) return -Errno.EINVAL;
+      if (r.mapType !== MapType.ARRAY && f & (MapFlag.MMAPABLE | MapFlag.INNER_MAP)) return -Errno.EINVAL;
+      if (f & MapFlag.PRESERVE_ELEMS) return -Errno.EINVAL;
+      if (r.valueSize > 0x7fffffff) return -Errno.E2BIG;
+      if (percpu && round8(r.valueSize) > PCPU_MIN_UNIT_SIZE) return -Errno.E2BIG;
+      return 0;
+    }
+    case MapType.HASH:
+    case MapType.PERCPU_HASH:
+    case MapType.LRU_HASH:
+    case MapType.LRU_PERCPU_HASH:
+    case MapType.HASH_OF_MAPS: {
+      if (r.mapType === MapType.HASH_OF_MAPS && r.valueSize !== 4) return -Errno.EINVAL;
+      const lru = r.mapType === MapType.LRU_HASH || r.mapType === MapType.LRU_PERCPU_HASH;
+      const percpu = r.mapType === MapType.PERCPU_HASH || r.mapType === MapType.LRU_PERCPU_HASH;
+      const percpuLru = (f & MapFlag.NO_COMMON_LRU) !== 0;
+      const prealloc = (f & MapFlag.NO_PREALLOC) === 0;
+      if (f & MapFlag.ZERO_SEED && !r.capSysAdmin) return -Errno.EPERM;
+      if (f & ~HTAB_MASK || !accessOk(f)) return -Errno.EINVAL;
+      if (!lru && percpuLru) return -Errno.EINVAL;
+      if (lru && !prealloc) return -Errno.ENOTSUPP;
+      if (f & MapFlag.NUMA_NODE && (percpu || percpuLru)) return -Errno.EINVAL;
+      if (r.maxEntries === 0 || r.keySize === 0 || r.valueSize === 0) return -Errno.EINVAL;
+      if (r.keySize + r.valueSize >= KMALLOC_MAX_SIZE - HTAB_ELEM) return -Errno.E2BIG;
+      if (percpu && round8(r.valueSize) > PCPU_MIN_UNIT_SIZE) return -Errno.E2BIG;
+      return 0;
+    }
+    case MapType.QUEUE:
+    case MapType.STACK:
+      if (r.maxEntries === 0 || r.keySize !== 0 || r.valueSize === 0 || f & ~QUEUE_MASK || !accessOk(f))
+        return -Errno.EINVAL;
+      if (r.valueSize > KMALLOC_MAX_SIZE) return -Errno.E2BIG;
+      return 0;
+    case MapType.BLOOM_FILTER:
+      if (r.valueSize > KMALLOC_MAX_SIZE) return -Errno.E2BIG;
+      if (
+        r.keySize !== 0 ||
+        r.valueSize === 0 ||
+        r.maxEntries === 0 ||
+        f & ~BLOOM_MASK ||
+        !accessOk(f) ||
+        (r.mapExtra & ~0xfn) !== 0n
+      )
+        return -Errno.EINVAL;
+      return 0;
+    case MapType.RINGBUF:
+      if (f & ~RINGBUF_MASK) return -Errno.EINVAL;
+      if (r.keySize !== 0 || r.valueSize !== 0 || !isPow2(r.maxEntries) || r.maxEntries % 4096 !== 0)
+        return -Errno.EINVAL;
+      return 0;
+    default:
+      return -Errno.EINVAL;
+  }
+}
+
+/** Bytes the map of `def` needs. */
+function bytesFor(def: MapDef): number {
+  switch (def.type) {
+    case MapType.ARRAY:
+    case MapType.PERCPU_ARRAY:
+      return ArrayMap.bytesFor(def);
+    case MapType.PROG_ARRAY:
+    case MapType.ARRAY_OF_MAPS:
+      return def.maxEntries * 8;
+    case MapType.QUEUE:
+    case MapType.STACK:
+      return (def.maxEntries + 1) * def.valueSize;
+    case MapType.BLOOM_FILTER:
+      return bloomBits(def) / 8;
+    case MapType.RINGBUF:
+      return def.maxEntries;
+    default:
+      return hashBytesFor(def);
+  }
+}
+
+/**
+ * Validates a creation request the way the kernel does and builds the map. Returns the map, or
+ * a negative errno.
+ */
+export function createMap(r: CreateRequest): Created | number {
+  if (r.mapType !== MapType.BLOOM_FILTER && r.mapType !== MapType.ARENA && r.mapExtra !== 0n)
+    return -Errno.EINVAL;
+  if (r.mapFlags & MapFlag.RDONLY && r.mapFlags & MapFlag.WRONLY) return -Errno.EINVAL;
+  if (!MACHINE_MAP_TYPES.has(r.mapType)) return -Errno.EINVAL;
+  const bad = typeCheck(r);
+  if (bad < 0) return bad;
+  if (!r.capBpf) {
+    if (r.unprivilegedDisabled) return -Errno.EPERM;
+    if (!UNPRIVILEGED_MAP_TYPES.has(r.mapType)) return -Errno.EPERM;
+  }
+  let maxEntries = r.maxEntries;
+  const lru = r.mapType === MapType.LRU_HASH || r.mapType === MapType.LRU_PERCPU_HASH;
+  if (lru && r.mapFlags & MapFlag.NO_COMMON_LRU) {
+    const n = r.numCpus;
+    let m = Math.ceil(maxEntries / n) * n;
+    if (m > 0xffffffff) m = Math.floor(maxEntries / n) * n;
+    maxEntries = m;
+  }
+  const isHash =
+    r.mapType === MapType.HASH ||
+    r.mapType === MapType.PERCPU_HASH ||
+    lru ||
+    r.mapType === MapType.HASH_OF_MAPS;
+  if (isHash && maxEntries > 2 ** 31) return -Errno.E2BIG;
+  const def: MapDef = {
+    type: r.mapType,
+    keySize: r.keySize,
+    valueSize: r.valueSize,
+    maxEntries,
+    flags: r.mapFlags,
+    mapExtra: r.mapExtra,
+    numCpus: r.numCpus,
+  };
+  let inner: BpfMap | undefined;
+  if (r.mapType === MapType.ARRAY_OF_MAPS || r.mapType === MapType.HASH_OF_MAPS) {
+    const got = r.innerMap();
+    if (typeof got === 'number') return got;
+    if (got.type === MapType.ARRAY_OF_MAPS || got.type === MapType.HASH_OF_MAPS) return -Errno.EINVAL;
+    inner = got;
+  }
+  if (bytesFor(def) > r.memoryLimit) return -Errno.ENOMEM;
+  const seed = r.mapFlags & MapFlag.ZERO_SEED ? 0 : r.seed;
+  let map: BpfMap;
+  switch (r.mapType) {
+    case MapType.ARRAY:
+    case MapType.PERCPU_ARRAY:
+      map = new ArrayMap(def);
+      break;
+    case MapType.PROG_ARRAY:
+    case MapType.ARRAY_OF_MAPS:
+      map = new FdArrayMap(def);
+      break;
+    case MapType.QUEUE:
+    case MapType.STACK:
+      map = new QueueStackMap(def);
+      break;
+    case MapType.BLOOM_FILTER:
+      map = new BloomMap(def, seed);
+      break;
+    case MapType.RINGBUF:
+      map = new RingbufMap(def);
+      break;
+    default:
+      map = new HashMap(def, seed);
+  }
+  return { map, inner };
+}
+
+/**
+ * Whether `candidate` may be stored in a map-in-map whose template is `template` (the kernel's
+ * map_meta_equal: same type, key size, value size and flags; array types also the same
+ * max_entries unless the template has BPF_F_INNER_MAP).
+ */
+export function innerMapCompatible(template: BpfMap, candidate: BpfMap): boolean {
+  if (
+    template.type !== candidate.type ||
+    template.keySize !== candidate.keySize ||
+    template.valueSize !== candidate.valueSize ||
+    template.flags !== candidate.flags
+  )
+    return false;
+  const arrayLike =
+    template.type === MapType.ARRAY ||
+    template.type === MapType.PERCPU_ARRAY ||
+    template.type === MapType.PROG_ARRAY;
+  if (arrayLike && !(template.flags & MapFlag.INNER_MAP)) return template.maxEntries === candidate.maxEntries;
+  return true;
+}
