@@ -8,7 +8,7 @@
 import { FormatError } from '../../util/errors.js';
 import { toHex } from '../../util/hex.js';
 import { encode } from '../codec.js';
-import type { Insn } from '../insn.js';
+import { encodingError, type Insn } from '../insn.js';
 import { CallKind, Class, JmpOp, LD_IMM64, Pseudo } from '../opcodes.js';
 import type { Fixup } from './scanner.js';
 
@@ -140,4 +140,25 @@ export function layout(
   const tail = labels.get(starts[insns.length]!);
   if (tail !== undefined) out.push(`${tail}:`);
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
+}
+
+/**
+ * Whether the syntaxes have a form for `insn`: every valid encoding except `exit` with a nonzero
+ * `off` (Linux 6.18 accepts and ignores it), plus `callx` with its register in `dst` (the RFC 9669
+ * form, used by the conformance suite, though Linux 6.18 refuses it), and ld_imm64 of kinds 1, 4, 5
+ * with a nonzero second imm. Everything else prints as
+ * `.insn CODE, DST, SRC, OFF, IMM[, IMM2]`, which both assemblers read.
+ */
+export function hasSyntax(insn: Insn): boolean {
+  if (insn.code === (Class.JMP | JmpOp.CALL | 0x08))
+    return insn.src === 0 && insn.off === 0 && insn.imm === 0 && insn.dst <= 10;
+  if (insn.code === (Class.JMP | JmpOp.EXIT) && insn.off !== 0) return false;
+  // The pseudo forms of MAP_FD, FUNC and MAP_IDX have no second immediate (the kernel wants 0).
+  if (
+    insn.code === LD_IMM64 &&
+    (insn.src === 1 || insn.src === 4 || insn.src === 5) &&
+    (insn.imm2 ?? 0) !== 0
+  )
+    return false;
+  return encodingError(insn) === undefined;
 }

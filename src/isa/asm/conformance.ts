@@ -49,6 +49,7 @@ import { AluOp, AtomicOp, CallKind, Class, Endian, JmpOp, LD_IMM64, Mode, Size, 
 import {
   type AssembleOptions,
   type DisassembleOptions,
+  hasSyntax,
   labelTargets,
   layout,
   type MutableInsn,
@@ -59,7 +60,10 @@ import {
   formatImm64,
   formatKfunc,
   formatPseudo,
+  formatRaw,
+  here,
   type PseudoOperand,
+  rawInsnOperands,
   Scanner,
   signed,
 } from './scanner.js';
@@ -247,9 +251,17 @@ export function assembleConformance(text: string, options: AssembleOptions = {})
       name = sc.ident();
       if (name === undefined) sc.expected('a mnemonic');
     }
+    const k = insns.length;
+    if (name === '.insn') {
+      const raw: MutableInsn = { code: 0, dst: 0, src: 0, off: 0, imm: 0 };
+      rawInsnOperands(sc, raw);
+      sc.expectEnd();
+      slot += raw.code === LD_IMM64 ? 2 : 1;
+      insns.push(raw);
+      continue;
+    }
     const s = TABLE.get(name);
     if (s === undefined) throw sc.error(`unknown mnemonic '${name}'`, start);
-    const k = insns.length;
     const insn: MutableInsn = { code: s.code, dst: 0, src: 0, off: s.off, imm: s.imm };
     switch (s.kind) {
       case K.Alu: {
@@ -276,7 +288,7 @@ export function assembleConformance(text: string, options: AssembleOptions = {})
         comma(sc);
         insn.src = reg(sc);
         comma(sc);
-        const p = sc.pos;
+        const p = here(sc);
         const dstAs = sc.imm32('an address space');
         comma(sc);
         const srcAs = sc.imm32('an address space');
@@ -386,7 +398,7 @@ export function assembleConformance(text: string, options: AssembleOptions = {})
       case K.Lock: {
         if (sc.atEnd()) throw sc.error('expected an atomic operation after lock (add, or, xchg, ...)');
         const fetch = sc.eatWord('fetch');
-        const p = sc.pos;
+        const p = here(sc);
         let op = sc.ident();
         if (op === undefined) sc.expected('an atomic operation');
         let w32 = false;
@@ -532,7 +544,7 @@ export function disassembleConformance(insns: readonly Insn[], options: Disassem
   for (let k = 0; k < insns.length; k++) {
     const i = insns[k]!;
     const t = jumpTarget(i, starts[k]!, labels);
-    texts[k] = formatConformance(i, t);
+    texts[k] = hasSyntax(i) ? formatConformance(i, t) : formatRaw(i);
   }
   return layout(insns, starts, texts, labels, options, '#');
 }

@@ -7,4 +7,5 @@
 
 export * from './common.js';
 export * from './conformance.js';
+export * from './llvm.js';
 export { formatImm64, formatKfunc, formatPseudo, type PseudoOperand, Scanner, signed } from './scanner.js';

@@ -509,3 +509,54 @@ export function formatImm64(imm: number, imm2: number): string {
   if (hi === 0) return `0x${lo.toString(16)}`;
   return `0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}`;
 }
+
+/** Reads the operands of `.insn CODE, DST, SRC, OFF, IMM[, IMM2]` (any field values in range). */
+export function rawInsnOperands(
+  sc: Scanner,
+  out: { code: number; dst: number; src: number; off: number; imm: number; imm2?: number },
+): void {
+  const field = (what: string, min: number, max: number): number => {
+    sc.skipSpaces();
+    const p = sc.pos;
+    if (!sc.scanInt()) sc.expected(what);
+    const v = sc.mag < 0 ? Number.POSITIVE_INFINITY : sc.neg ? -sc.mag : sc.mag;
+    if (v < min || v > max)
+      throw sc.error(`${what} '${sc.text.slice(p, sc.pos)}' is out of range ${min}..${max}`, p);
+    return v;
+  };
+  const comma = () => {
+    if (!sc.eat(44)) sc.expected("','");
+  };
+  out.code = field('an opcode', 0, 0xff);
+  comma();
+  out.dst = field('a dst field', 0, 15);
+  comma();
+  out.src = field('a src field', 0, 15);
+  comma();
+  out.off = field('an offset', -0x8000, 0x7fff);
+  comma();
+  out.imm = sc.imm32('an immediate');
+  if (out.code === 0x18) {
+    out.imm2 = 0;
+    if (sc.eat(44)) out.imm2 = sc.imm32('a second immediate');
+  }
+}
+
+/** `.insn CODE, DST, SRC, OFF, IMM[, IMM2]`: the raw form of an instruction with no syntax. */
+export function formatRaw(insn: {
+  code: number;
+  dst: number;
+  src: number;
+  off: number;
+  imm: number;
+  imm2?: number;
+}): string {
+  const base = `.insn 0x${insn.code.toString(16).padStart(2, '0')}, ${insn.dst}, ${insn.src}, ${insn.off}, ${insn.imm}`;
+  return insn.code === 0x18 ? `${base}, ${insn.imm2 ?? 0}` : base;
+}
+
+/** Skips spaces and returns the position of the next token. */
+export function here(sc: Scanner): number {
+  sc.skipSpaces();
+  return sc.pos;
+}
