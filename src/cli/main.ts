@@ -9,6 +9,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDemo } from './commands/demo.js';
 import { registerHash } from './commands/hash.js';
+import { registerPolicy } from './commands/policy.js';
 import { UsageError } from './common.js';
 
 /** Builds the command tree. */
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDemo(program);
   registerHash(program);
+  registerPolicy(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
