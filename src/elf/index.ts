@@ -4,4 +4,8 @@
  * @module
  */
 
+export * from './btfinfo.js';
+export * from './maptypes.js';
+export * from './object.js';
 export * from './reader.js';
+export * from './sections.js';
