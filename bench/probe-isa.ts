@@ -50,7 +50,14 @@ function bpf(cmd: number): { ret: number; errno: number } {
   return { ret, errno: ret < 0 ? koffi.errno() : 0 };
 }
 
-const ERRNO: Record<number, string> = { 1: 'EPERM', 7: 'E2BIG', 13: 'EACCES', 14: 'EFAULT', 22: 'EINVAL', 95: 'EOPNOTSUPP' };
+const ERRNO: Record<number, string> = {
+  1: 'EPERM',
+  7: 'E2BIG',
+  13: 'EACCES',
+  14: 'EFAULT',
+  22: 'EINVAL',
+  95: 'EOPNOTSUPP',
+};
 
 interface Verdict {
   ok: boolean;
@@ -97,6 +104,9 @@ const raw = (code: number, dst: number, src: number, off: number, imm: number, i
   imm2 === undefined ? { code, dst, src, off, imm } : { code, dst, src, off, imm, imm2 };
 
 const { R0, R1, R10 } = I;
+/** Builder functions by name (for the loops below). */
+const ns: Record<string, unknown> = { ...I };
+const byName = (name: string) => ns[name] as (...args: unknown[]) => Insn;
 /** Initializes the stack slot at fp-8 and r0..r9, so only the probed instruction matters. */
 const prefix: Insn[] = [
   I.stDW(R10, -8, 0),
@@ -120,8 +130,8 @@ function add(group: string, name: string, probe: Insn, insns?: Insn[]): void {
 // --- features -------------------------------------------------------------------------------
 const sizes = ['B', 'H', 'W', 'DW'] as const;
 for (const s of sizes) {
-  add('feature', `load_acquire ${s}`, I[`loadAcquire${s}`](R0, R10, -8));
-  add('feature', `store_release ${s}`, I[`storeRelease${s}`](R10, -8, R1));
+  add('feature', `load_acquire ${s}`, byName(`loadAcquire${s}`)(R0, R10, -8));
+  add('feature', `store_release ${s}`, byName(`storeRelease${s}`)(R10, -8, R1));
 }
 {
   const mg = I.mayGoto(1);
@@ -135,21 +145,43 @@ add('feature', 'movsx64 16', I.movsx64(R0, R1, 16));
 add('feature', 'movsx64 32', I.movsx64(R0, R1, 32));
 add('feature', 'movsx32 8', I.movsx32(R0, R1, 8));
 add('feature', 'movsx32 16', I.movsx32(R0, R1, 16));
-for (const s of ['B', 'H', 'W'] as const) add('feature', `ldsx ${s}`, I[`ldsx${s}`](R0, R10, -8));
+for (const s of ['B', 'H', 'W'] as const) add('feature', `ldsx ${s}`, byName(`ldsx${s}`)(R0, R10, -8));
 for (const op of ['sdiv', 'smod'] as const)
   for (const w of ['32', '64'] as const) {
-    add('feature', `${op}${w} imm`, I[`${op}${w}Imm`](R0, 3));
-    add('feature', `${op}${w} reg`, I[`${op}${w}Reg`](R0, R1), wrap(I.mov64Imm(R1, 3), I[`${op}${w}Reg`](R0, R1)));
+    add('feature', `${op}${w} imm`, byName(`${op}${w}Imm`)(R0, 3));
+    add(
+      'feature',
+      `${op}${w} reg`,
+      byName(`${op}${w}Reg`)(R0, R1),
+      wrap(I.mov64Imm(R1, 3), byName(`${op}${w}Reg`)(R0, R1)),
+    );
   }
-for (const w of [16, 32, 64] as const) add('feature', `bswap${w}`, I[`bswap${w}`](R0));
-for (const a of ['Add', 'Or', 'And', 'Xor', 'FetchAdd', 'FetchOr', 'FetchAnd', 'FetchXor', 'Xchg', 'Cmpxchg'] as const)
-  for (const w of ['32', '64'] as const) add('feature', `atomic ${a}${w}`, I[`atomic${a}${w}`](R10, -8, R1));
+for (const w of [16, 32, 64] as const) add('feature', `bswap${w}`, byName(`bswap${w}`)(R0));
+for (const a of [
+  'Add',
+  'Or',
+  'And',
+  'Xor',
+  'FetchAdd',
+  'FetchOr',
+  'FetchAnd',
+  'FetchXor',
+  'Xchg',
+  'Cmpxchg',
+] as const)
+  for (const w of ['32', '64'] as const)
+    add('feature', `atomic ${a}${w}`, byName(`atomic${a}${w}`)(R10, -8, R1));
 add('feature', 'callx r1 (reg in dst, as LLVM encodes)', I.callx(R1));
 add('feature', 'callx r1 (reg in src)', raw(0x8d, 0, 1, 0, 0));
 add('feature', 'callx r1 (reg in imm)', raw(0x8d, 0, 0, 0, 1));
 add('feature', 'addr_space_cast 1->0 without arena', I.addrSpaceCast(R0, R1, 0, 1));
 /** Saves the context (skb) in r6 before the prefix clears r1, for LD_ABS/LD_IND. */
-const skb = (probe: Insn): Insn[] => [I.mov64Reg(I.R6, R1), ...prefix.filter((_, k) => k !== 7), probe, ...suffix];
+const skb = (probe: Insn): Insn[] => [
+  I.mov64Reg(I.R6, R1),
+  ...prefix.filter((_, k) => k !== 7),
+  probe,
+  ...suffix,
+];
 add('feature', 'ld_abs W (skb in r6)', I.ldAbsW(0), skb(I.ldAbsW(0)));
 add('feature', 'ld_ind W (skb in r6)', I.ldIndW(I.R2, 0), [
   I.mov64Reg(I.R6, R1),
@@ -269,7 +301,8 @@ if (arena >= 0) {
 
 const SEMANTIC =
   /invalid access|R\d+ !read_ok|is invalid|unreachable|jump out of range|back-edge|infinite loop|not allowed|arena|failed to find BTF|program must|unknown func|invalid func|cannot|misaligned|pointer arithmetic|invalid mem access/i;
-const ENCODING = /reserved|unknown opcode|invalid BPF_|invalid bpf_ld_imm64|unknown insn class|invalid field|invalid insn/i;
+const ENCODING =
+  /reserved|unknown opcode|invalid BPF_|invalid bpf_ld_imm64|unknown insn class|invalid field|invalid insn/i;
 
 interface Row {
   group: string;
@@ -305,7 +338,9 @@ if (json) {
   console.log('| group | case | encodingError | kernel | last log line | agree |');
   console.log('|---|---|---|---|---|---|');
   for (const x of rows)
-    console.log(`| ${x.group} | ${x.name} | ${x.encodingError} | ${x.kernel} | ${x.log.replace(/\|/g, '\\|')} | ${x.agree} |`);
+    console.log(
+      `| ${x.group} | ${x.name} | ${x.encodingError} | ${x.kernel} | ${x.log.replace(/\|/g, '\\|')} | ${x.agree} |`,
+    );
   const bad = rows.filter((x) => x.agree.startsWith('NO') || x.agree === 'check').length;
   console.log(`\n${rows.length} cases, ${bad} disagreements or unclassified`);
 }

@@ -79,7 +79,8 @@ function off16(fn: string, what: string, v: number): number {
 
 function oneOf<T extends number>(fn: string, what: string, v: T, allowed: readonly T[]): T {
   if (typeof v !== 'number') throw new TypeError(`${fn}: ${what} must be a number, got ${String(v)}`);
-  if (!allowed.includes(v)) throw new RangeError(`${fn}: ${what} ${String(v)} must be one of ${allowed.join(', ')}`);
+  if (!allowed.includes(v))
+    throw new RangeError(`${fn}: ${what} ${String(v)} must be one of ${allowed.join(', ')}`);
   return v;
 }
 
@@ -298,12 +299,24 @@ export function neg32(dst: DstReg): Insn {
 /** `dst = (s8|s16|s32) src`: sign-extending 64-bit move (MOV X with off = width). */
 export function movsx64(dst: DstReg, src: Reg, bits: 8 | 16 | 32): Insn {
   const fn = 'movsx64';
-  return mk(A64 | AluOp.MOV | Source.X, dstOf(fn, 'dst', dst), regOf(fn, 'src', src), oneOf(fn, 'bits', bits, [8, 16, 32]), 0);
+  return mk(
+    A64 | AluOp.MOV | Source.X,
+    dstOf(fn, 'dst', dst),
+    regOf(fn, 'src', src),
+    oneOf(fn, 'bits', bits, [8, 16, 32]),
+    0,
+  );
 }
 /** `w_dst = (s8|s16) w_src`: sign-extending 32-bit move. */
 export function movsx32(dst: DstReg, src: Reg, bits: 8 | 16): Insn {
   const fn = 'movsx32';
-  return mk(A32 | AluOp.MOV | Source.X, dstOf(fn, 'dst', dst), regOf(fn, 'src', src), oneOf(fn, 'bits', bits, [8, 16]), 0);
+  return mk(
+    A32 | AluOp.MOV | Source.X,
+    dstOf(fn, 'dst', dst),
+    regOf(fn, 'src', src),
+    oneOf(fn, 'bits', bits, [8, 16]),
+    0,
+  );
 }
 
 /**
@@ -427,7 +440,13 @@ export type LoadAcquireFn = (dst: DstReg, base: Reg, off: number) => Insn;
 
 function atomic(fn: string, size: number, op: number): AtomicFn {
   return (base, off, src) =>
-    mk(Class.STX | Mode.ATOMIC | size, regOf(fn, 'base', base), regOf(fn, 'src', src), off16(fn, 'off', off), op);
+    mk(
+      Class.STX | Mode.ATOMIC | size,
+      regOf(fn, 'base', base),
+      regOf(fn, 'src', src),
+      off16(fn, 'off', off),
+      op,
+    );
 }
 const W = Size.W;
 const DW = Size.DW;
@@ -589,11 +608,21 @@ export interface GotoFn {
 
 function jmpImm(fn: string, cls: number, op: number): JmpImmFn {
   return ((dst: Reg, imm: number, target: Target) =>
-    withTarget(fn, mk(cls | op | Source.K, regOf(fn, 'dst', dst), 0, 0, imm32(fn, 'imm', imm)), 'off', target)) as JmpImmFn;
+    withTarget(
+      fn,
+      mk(cls | op | Source.K, regOf(fn, 'dst', dst), 0, 0, imm32(fn, 'imm', imm)),
+      'off',
+      target,
+    )) as JmpImmFn;
 }
 function jmpReg(fn: string, cls: number, op: number): JmpRegFn {
   return ((dst: Reg, src: Reg, target: Target) =>
-    withTarget(fn, mk(cls | op | Source.X, regOf(fn, 'dst', dst), regOf(fn, 'src', src), 0, 0), 'off', target)) as JmpRegFn;
+    withTarget(
+      fn,
+      mk(cls | op | Source.X, regOf(fn, 'dst', dst), regOf(fn, 'src', src), 0, 0),
+      'off',
+      target,
+    )) as JmpRegFn;
 }
 const J = Class.JMP;
 const J32 = Class.JMP32;
@@ -688,7 +717,8 @@ export const jsle32Imm: JmpImmFn = jmpImm('jsle32Imm', J32, JmpOp.JSLE);
 export const jsle32Reg: JmpRegFn = jmpReg('jsle32Reg', J32, JmpOp.JSLE);
 
 /** `goto target` (JMP JA, 16-bit offset). */
-export const ja: GotoFn = ((target: Target) => withTarget('ja', mk(J | JmpOp.JA, 0, 0, 0, 0), 'off', target)) as GotoFn;
+export const ja: GotoFn = ((target: Target) =>
+  withTarget('ja', mk(J | JmpOp.JA, 0, 0, 0, 0), 'off', target)) as GotoFn;
 /** `gotol target` (JMP32 JA, 32-bit offset in imm). */
 export const gotol: GotoFn = ((target: Target) =>
   withTarget('gotol', mk(J32 | JmpOp.JA, 0, 0, 0, 0), 'imm', target)) as GotoFn;
@@ -705,7 +735,13 @@ export function call(helperId: number): Insn {
 }
 /** `call kfunc`: kfunc by BTF id (src 2); `fdIdx` is the module BTF's index in fd_array (0: vmlinux). */
 export function callKfunc(btfId: number, fdIdx = 0): Insn {
-  return mk(J | JmpOp.CALL, 0, CallKind.KFUNC, off16('callKfunc', 'fdIdx', fdIdx), simm32('callKfunc', 'btfId', btfId));
+  return mk(
+    J | JmpOp.CALL,
+    0,
+    CallKind.KFUNC,
+    off16('callKfunc', 'fdIdx', fdIdx),
+    simm32('callKfunc', 'btfId', btfId),
+  );
 }
 /**
  * `callx reg`: indirect call through a register (JMP CALL X, register in dst as LLVM encodes it).
@@ -772,7 +808,8 @@ export class ProgramBuilder {
   }
 
   #addOne(x: ProgramItem): void {
-    if (typeof x !== 'object' || x === null) throw new TypeError(`ProgramBuilder.add: not an instruction: ${String(x)}`);
+    if (typeof x !== 'object' || x === null)
+      throw new TypeError(`ProgramBuilder.add: not an instruction: ${String(x)}`);
     if (isLabel(x)) {
       this.label(x.name);
       return;

@@ -64,8 +64,19 @@ export const R10: Reg = mk(10);
 export const FP: Reg = R10;
 
 /** Every register indexed by number: `REGS[3] === R3`. */
-export const REGS: readonly [DstReg, DstReg, DstReg, DstReg, DstReg, DstReg, DstReg, DstReg, DstReg, DstReg, Reg] =
-  [R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10];
+export const REGS: readonly [
+  DstReg,
+  DstReg,
+  DstReg,
+  DstReg,
+  DstReg,
+  DstReg,
+  DstReg,
+  DstReg,
+  DstReg,
+  DstReg,
+  Reg,
+] = [R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10];
 
 /** True when `x` is one of the register constants of this module. */
 export function isReg(x: unknown): x is Reg {
@@ -79,7 +90,8 @@ export function isDstReg(x: unknown): x is DstReg {
 
 /** The register numbered `n` (0..10); throws `RangeError` otherwise. */
 export function reg(n: number): Reg {
-  if (!Number.isInteger(n) || n < 0 || n > 10) throw new RangeError(`no register r${n}: registers are r0..r10`);
+  if (!Number.isInteger(n) || n < 0 || n > 10)
+    throw new RangeError(`no register r${n}: registers are r0..r10`);
   return REGS[n]!;
 }
 

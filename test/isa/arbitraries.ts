@@ -66,7 +66,13 @@ const aluClass = fc.constantFrom<number>(Class.ALU, Class.ALU64);
 export const arbAluInsn: fc.Arbitrary<Insn> = fc.oneof(
   // binary ops, K form
   fc
-    .record({ cls: aluClass, op: fc.constantFrom(...ALU_BINARY), dst: arbRegNum, imm: arbImm32, signed: fc.boolean() })
+    .record({
+      cls: aluClass,
+      op: fc.constantFrom(...ALU_BINARY),
+      dst: arbRegNum,
+      imm: arbImm32,
+      signed: fc.boolean(),
+    })
     .map(({ cls, op, dst, imm, signed }) => ({
       code: cls | op | Source.K,
       dst,
@@ -76,7 +82,13 @@ export const arbAluInsn: fc.Arbitrary<Insn> = fc.oneof(
     })),
   // binary ops, X form
   fc
-    .record({ cls: aluClass, op: fc.constantFrom(...ALU_BINARY), dst: arbRegNum, src: arbRegNum, signed: fc.boolean() })
+    .record({
+      cls: aluClass,
+      op: fc.constantFrom(...ALU_BINARY),
+      dst: arbRegNum,
+      src: arbRegNum,
+      signed: fc.boolean(),
+    })
     .map(({ cls, op, dst, src, signed }) => ({
       code: cls | op | Source.X,
       dst,
@@ -141,7 +153,13 @@ export const arbJmpInsn: fc.Arbitrary<Insn> = fc.oneof(
     .record({ cls: jmpClass, op: fc.constantFrom(...COND_OPS), dst: arbRegNum, off: arbOff16, imm: arbImm32 })
     .map(({ cls, op, dst, off, imm }) => ({ code: cls | op | Source.K, dst, src: 0, off, imm })),
   fc
-    .record({ cls: jmpClass, op: fc.constantFrom(...COND_OPS), dst: arbRegNum, src: arbRegNum, off: arbOff16 })
+    .record({
+      cls: jmpClass,
+      op: fc.constantFrom(...COND_OPS),
+      dst: arbRegNum,
+      src: arbRegNum,
+      off: arbOff16,
+    })
     .map(({ cls, op, dst, src, off }) => ({ code: cls | op | Source.X, dst, src, off, imm: 0 })),
   arbOff16.map((off) => ({ code: Class.JMP | JmpOp.JA, dst: 0, src: 0, off, imm: 0 })),
   arbImm32.map((imm) => ({ code: Class.JMP32 | JmpOp.JA, dst: 0, src: 0, off: 0, imm })),
@@ -277,7 +295,7 @@ export const arbProgramBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
     )
     .map((slots) => {
       const out = new Uint8Array(slots.length * 8);
-      slots.forEach((s, k) => out.set(s, k * 8));
+      for (let k = 0; k < slots.length; k++) out.set(slots[k]!, k * 8);
       return out;
     }),
 );
