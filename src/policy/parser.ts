@@ -260,6 +260,7 @@ function parseRuleLine(text: string, line: number, b: Builder, bpf: boolean): vo
     throw new PolicySyntaxError(line, why);
   }
   if (isDefault) {
+    if (props.length > 0) throw new PolicySyntaxError(line, 'a DEFAULT line takes no properties');
     if (op === undefined) {
       if (b.globalDefault !== undefined) {
         throw new PolicySyntaxError(
