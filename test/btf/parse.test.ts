@@ -117,7 +117,7 @@ describe('btf split', () => {
     assert.equal(back.sizeOf(s + 2), 16);
     // strings shared with the base are not repeated
     assert.equal(
-      back.type(s).members[1]!.nameOff < base.strings.totalLength,
+      back.members(s)[1]!.nameOff < base.strings.totalLength,
       base.strings.find('x') !== undefined,
     );
     if (bpftool) {
