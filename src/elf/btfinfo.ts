@@ -6,7 +6,7 @@
  * @module
  */
 
-import { BTF_KIND, type Btf, type BtfExt, parseBtf, parseBtfExt } from '../btf/index.js';
+import { BTF_KIND, type Btf, type BtfExt, type BtfExtSection, parseBtf, parseBtfExt } from '../btf/index.js';
 import type { BtfDatasec, BtfType } from '../btf/types.js';
 import { FormatError } from '../util/errors.js';
 import type { ElfFile } from './reader.js';
@@ -67,6 +67,7 @@ export class BtfInfo {
   readonly ext: BtfExt | undefined;
   private readonly datasecs = new Map<string, number>();
   private readonly externs = new Map<string, { kind: ExternDeclKind; id: number }>();
+  private readonly sortedCache = new Map<string, Map<string, { insnOff: number }[]>>();
 
   /** @internal use {@link loadBtf}. */
   constructor(btf: Btf, ext: BtfExt | undefined) {
@@ -198,37 +199,64 @@ export class BtfInfo {
     const lo = start * 8;
     const hi = end * 8;
     const slot = (off: number): number => (off - lo) / 8;
-    for (const s of ext.funcInfo) {
-      if (s.sectionName !== section) continue;
-      for (const r of s.records)
-        if (r.insnOff >= lo && r.insnOff < hi) funcInfo.push({ slot: slot(r.insnOff), typeId: r.typeId });
+    for (const r of this.inRange(this.sorted(ext.funcInfo, 'f'), section, lo, hi)) {
+      funcInfo.push({ slot: slot(r.insnOff), typeId: r.typeId });
     }
-    for (const s of ext.lineInfo) {
-      if (s.sectionName !== section) continue;
-      for (const r of s.records) {
-        if (r.insnOff < lo || r.insnOff >= hi) continue;
-        lineInfo.push({
-          slot: slot(r.insnOff),
-          file: this.btf.str(r.fileNameOff),
-          lineText: this.btf.str(r.lineOff),
-          line: r.line,
-          column: r.col,
-        });
-      }
+    for (const r of this.inRange(this.sorted(ext.lineInfo, 'l'), section, lo, hi)) {
+      lineInfo.push({
+        slot: slot(r.insnOff),
+        file: this.btf.str(r.fileNameOff),
+        lineText: this.btf.str(r.lineOff),
+        line: r.line,
+        column: r.col,
+      });
     }
-    for (const s of ext.coreRelo) {
-      if (s.sectionName !== section) continue;
-      for (const r of s.records) {
-        if (r.insnOff < lo || r.insnOff >= hi) continue;
-        coreRelos.push({
-          slot: slot(r.insnOff),
-          typeId: r.typeId,
-          access: this.btf.str(r.accessStrOff),
-          kind: r.kind,
-        });
-      }
+    for (const r of this.inRange(this.sorted(ext.coreRelo, 'c'), section, lo, hi)) {
+      coreRelos.push({
+        slot: slot(r.insnOff),
+        typeId: r.typeId,
+        access: this.btf.str(r.accessStrOff),
+        kind: r.kind,
+      });
     }
     return { funcInfo, lineInfo, coreRelos };
+  }
+
+  /** Records of each section, sorted by instruction offset (stable), cached per area. */
+  private sorted<R extends { insnOff: number }>(
+    secs: readonly BtfExtSection<R>[],
+    area: string,
+  ): Map<string, R[]> {
+    let m = this.sortedCache.get(area) as Map<string, R[]> | undefined;
+    if (m === undefined) {
+      m = new Map();
+      for (const s of secs) {
+        const list = m.get(s.sectionName) ?? [];
+        list.push(...s.records);
+        m.set(s.sectionName, list);
+      }
+      for (const list of m.values()) list.sort((a, b) => a.insnOff - b.insnOff);
+      this.sortedCache.set(area, m as Map<string, { insnOff: number }[]>);
+    }
+    return m;
+  }
+
+  private *inRange<R extends { insnOff: number }>(
+    m: Map<string, R[]>,
+    section: string,
+    lo: number,
+    hi: number,
+  ): Generator<R> {
+    const list = m.get(section);
+    if (list === undefined) return;
+    let a = 0;
+    let b = list.length;
+    while (a < b) {
+      const mid = (a + b) >> 1;
+      if (list[mid]!.insnOff < lo) a = mid + 1;
+      else b = mid;
+    }
+    for (let i = a; i < list.length && list[i]!.insnOff < hi; i++) yield list[i]!;
   }
 
   /** Checks that every `.BTF.ext` record lies on an instruction of a code section of `elf`. */

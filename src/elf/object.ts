@@ -280,6 +280,11 @@ export function findMap(spec: ObjectSpec, name: string): MapSpec | undefined {
 }
 
 const CALL = 0x85;
+/**
+ * Largest zero-filled (NOBITS) data section accepted: 16 MiB, four times the largest array value
+ * the kernel allocates (KMALLOC_MAX_SIZE, 4 MiB). Keeps memory bounded by the input.
+ */
+export const MAX_NOBITS = 16 << 20;
 
 function isDataSection(name: string): boolean {
   return (
@@ -313,6 +318,8 @@ interface FuncRange {
 class ObjectParser {
   readonly elf: ElfFile;
   readonly syms: readonly ElfSymbol[];
+  /** Symbols by section index. */
+  readonly symsIn = new Map<number, ElfSymbol[]>();
   readonly le: boolean;
   readonly btf: BtfInfo | undefined;
   readonly code = new Map<number, CodeSection>();
@@ -331,6 +338,11 @@ class ObjectParser {
     }
     this.le = this.elf.le;
     this.syms = this.elf.symbols();
+    for (const y of this.syms) {
+      const list = this.symsIn.get(y.shndx);
+      if (list === undefined) this.symsIn.set(y.shndx, [y]);
+      else list.push(y);
+    }
     if (this.elf.symtab() === undefined) throw new FormatError('ELF', 'no symbol table (.symtab)');
     this.btf = loadBtf(this.elf);
   }
@@ -379,7 +391,7 @@ class ObjectParser {
         slotToInsn[slot] = k;
         slot += insns[k]!.code === LD_IMM64 ? 2 : 1;
       }
-      const fsyms = this.syms
+      const fsyms = (this.symsIn.get(s.index) ?? [])
         .filter((y) => y.shndx === s.index && y.type === SymType.FUNC)
         .sort((a, b) => a.value - b.value || a.index - b.index);
       if (fsyms.length === 0) throw new FormatError(where, 'code section has no function symbol', s.offset);
@@ -434,7 +446,16 @@ class ObjectParser {
   }
 
   funcAt(cs: CodeSection, slot: number): FuncRange | undefined {
-    for (const f of cs.funcs) if (slot >= f.start && slot < f.end) return f;
+    // Binary search: functions are sorted and do not overlap.
+    let lo = 0;
+    let hi = cs.funcs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const f = cs.funcs[mid]!;
+      if (slot < f.start) hi = mid - 1;
+      else if (slot >= f.end) lo = mid + 1;
+      else return f;
+    }
     return undefined;
   }
 
@@ -447,8 +468,8 @@ class ObjectParser {
       throw new FormatError(where, `target offset ${byteOff} is not a multiple of 8`, at);
     }
     const slot = byteOff / 8;
-    const f = cs.funcs.find((x) => x.start === slot);
-    if (f === undefined) {
+    const f = this.funcAt(cs, slot);
+    if (f === undefined || f.start !== slot) {
       throw new FormatError(
         where,
         `target ${this.where(cs.section)}+${byteOff} is not the start of a function`,
@@ -502,11 +523,11 @@ class ObjectParser {
     for (const cs of this.code.values()) {
       for (const f of cs.funcs) {
         const have = new Set(f.relocs.map((r) => r.insn));
+        let slot = -1;
         for (let k = f.firstInsn; k < f.endInsn; k++) {
           const insn = cs.insns[k]!;
+          slot += k === f.firstInsn ? 1 : cs.insns[k - 1]!.code === LD_IMM64 ? 2 : 1;
           if (insn.code !== CALL || insn.src !== 1 || have.has(k - f.firstInsn)) continue;
-          let slot = 0;
-          for (let j = f.firstInsn; j < k; j++) slot += cs.insns[j]!.code === LD_IMM64 ? 2 : 1;
           const abs = f.start + slot;
           const tgt = abs + insn.imm + 1;
           const where = `${this.where(cs.section)}/slot ${abs}`;
@@ -672,9 +693,16 @@ class ObjectParser {
       if (s.size === 0) continue;
       if (s.size > 0xffffffff)
         throw new FormatError(name, `size ${s.size} does not fit a map value`, s.offset);
+      if (s.type === SectionType.NOBITS && s.size > MAX_NOBITS) {
+        throw new FormatError(
+          name,
+          `size ${s.size} is larger than any map value (limit ${MAX_NOBITS})`,
+          s.offset,
+        );
+      }
       const data = s.type === SectionType.NOBITS ? new Uint8Array(s.size) : this.elf.data(s).slice();
       const ro = name.startsWith('.rodata');
-      const variables: DataVariable[] = this.syms
+      const variables: DataVariable[] = (this.symsIn.get(index) ?? [])
         .filter(
           (y) => y.shndx === index && y.type !== SymType.SECTION && y.name !== '' && y.type !== SymType.FILE,
         )
@@ -795,9 +823,11 @@ class ObjectParser {
           throw new FormatError(where, `${relocTypeName(r.type)} in .maps, expected R_BPF_64_ABS64`, at);
         }
         if (r.symbol === 0) throw new FormatError(where, 'relocation against the null symbol', at);
+        if (inits.has(r.offset)) throw new FormatError(where, `second relocation at .maps+${r.offset}`, at);
         inits.set(r.offset, { sym: this.syms[r.symbol]!, at, where });
       }
     }
+    const initOffs = [...inits.keys()].sort((a, b) => a - b);
     const used = new Set<number>();
     const out: MapSpec[] = [];
     const entries = ds.vars.map((v, i) => ({ v, i })).sort((a, b) => a.v.offset - b.v.offset || a.i - b.i);
@@ -812,8 +842,17 @@ class ObjectParser {
       let values: MapInit[] = [];
       if (def.valuesOffset !== undefined) {
         const base = sym.value + def.valuesOffset;
-        for (const [off, init] of inits) {
-          if (off < base || off >= sym.value + Math.max(sym.size, def.structSize)) continue;
+        const limit = sym.value + Math.max(sym.size, def.structSize);
+        let lo = 0;
+        let hi = initOffs.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (initOffs[mid]! < base) lo = mid + 1;
+          else hi = mid;
+        }
+        for (let j = lo; j < initOffs.length && initOffs[j]! < limit; j++) {
+          const off = initOffs[j]!;
+          const init = inits.get(off)!;
           const rel = off - base;
           if (rel % 8 !== 0)
             throw new FormatError(init.where, `initializer at ${off} is not at a .values slot`, init.at);
