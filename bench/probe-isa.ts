@@ -6,6 +6,9 @@
  * kernel's verdict (errno and the last log line) and whether the two agree on the ENCODING.
  * Rejections for semantic reasons (uninitialized register, bad jump target, ...) are marked as such.
  *
+ * It then loads `--random=N` (default 300) programs from `arbLoadableProgram` (test/isa/arbitraries.ts),
+ * which must all be accepted.
+ *
  * Run as root: `node --import tsx bench/probe-isa.ts` (`--json` for machine-readable output).
  *
  * bpf_attr offsets (checked against /sys/kernel/btf/vmlinux on Linux 6.18): PROG_LOAD prog_type @0,
@@ -14,14 +17,18 @@
  * map_flags @16, map_extra @64.
  */
 
+import { execFileSync } from 'node:child_process';
+import fc from 'fast-check';
 import koffi from 'koffi';
 import * as I from '../src/isa/index.js';
 import { encode, encodingError, type Insn } from '../src/isa/index.js';
+import { arbLoadableProgram } from '../test/isa/arbitraries.js';
 
 const SYS_BPF = 321;
 const BPF_MAP_CREATE = 0;
 const BPF_PROG_LOAD = 5;
 const PROG_SOCKET_FILTER = 1;
+const MAP_TYPE_ARRAY = 2;
 const MAP_TYPE_ARENA = 33;
 const F_MMAPABLE = 1 << 10;
 const ATTR_SIZE = 168;
@@ -44,6 +51,7 @@ const log = mem(LOG_SIZE);
 const license = mem(8);
 license.u.set(new TextEncoder().encode('GPL\0'));
 const insnBuf = mem(8 * 4096);
+const fds = mem(4 * 64);
 
 function bpf(cmd: number): { ret: number; errno: number } {
   const ret = Number(syscall(SYS_BPF, 'int', cmd, 'void *', attr.p, 'uint32', ATTR_SIZE));
@@ -65,7 +73,7 @@ interface Verdict {
   log: string;
 }
 
-function load(insns: readonly Insn[]): Verdict {
+function load(insns: readonly Insn[], fdArray: readonly number[] = []): Verdict {
   const bytes = encode(insns);
   insnBuf.u.set(bytes);
   attr.u.fill(0);
@@ -78,6 +86,13 @@ function load(insns: readonly Insn[]): Verdict {
   dv.setUint32(24, 1, true);
   dv.setUint32(28, LOG_SIZE, true);
   dv.setBigUint64(32, log.addr, true);
+  if (fdArray.length > 0) {
+    fds.u.fill(0);
+    fdArray.forEach((fd, k) => {
+      fds.dv.setInt32(4 * k, fd, true);
+    });
+    dv.setBigUint64(120, fds.addr, true); // fd_array
+  }
   const { ret, errno } = bpf(BPF_PROG_LOAD);
   const end = log.u.indexOf(0);
   const text = new TextDecoder().decode(log.u.subarray(0, end < 0 ? LOG_SIZE : end));
@@ -87,6 +102,27 @@ function load(insns: readonly Insn[]): Verdict {
     return { ok: true, errno: '', log: '' };
   }
   return { ok: false, errno: ERRNO[errno] ?? `errno ${errno}`, log: lines.at(-1) ?? '' };
+}
+
+function arrayMap(): number {
+  attr.u.fill(0);
+  attr.dv.setUint32(0, MAP_TYPE_ARRAY, true);
+  attr.dv.setUint32(4, 4, true);
+  attr.dv.setUint32(8, 8, true);
+  attr.dv.setUint32(12, 1, true);
+  const { ret, errno } = bpf(BPF_MAP_CREATE);
+  if (ret < 0) throw new Error(`array map create failed: errno ${errno}`);
+  return ret;
+}
+
+/** BTF id of a vmlinux type by kind and name, through bpftool. */
+function vmlinuxId(kind: string, name: string): number | undefined {
+  const out = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  const m = new RegExp(`^\\[(\\d+)\\] ${kind} '${name}'`, 'm').exec(out);
+  return m ? Number(m[1]) : undefined;
 }
 
 function arenaMap(): number {
@@ -119,6 +155,8 @@ interface Case {
   group: string;
   name: string;
   insns: Insn[];
+  /** fd_array given at load. */
+  fdArray?: number[];
   /** The probed instruction (for encodingError). */
   probe: Insn;
 }
@@ -299,10 +337,67 @@ if (arena >= 0) {
   });
 }
 
+// ld_imm64 pseudo kinds and calls that need kernel objects.
+const arr = arrayMap();
+{
+  const f = (name: string, probe: Insn, insns: Insn[], fdArray?: number[]) =>
+    cases.push(
+      fdArray ? { group: 'feature', name, probe, insns, fdArray } : { group: 'feature', name, probe, insns },
+    );
+  const useMap = (ld: Insn) => [ld, ...suffix];
+  const useValue = (ld: Insn) => [ld, I.ldxDW(R0, R1, 0), I.exit()];
+  f('ld_imm64 MAP_FD', I.ldMapFd(R1, arr), useMap(I.ldMapFd(R1, arr)));
+  f('ld_imm64 MAP_VALUE off 0', I.ldMapValue(R1, arr, 0), useValue(I.ldMapValue(R1, arr, 0)));
+  f('ld_imm64 MAP_IDX (fd_array)', I.ldMapIdx(R1, 0), useMap(I.ldMapIdx(R1, 0)), [arr]);
+  f('ld_imm64 MAP_IDX_VALUE (fd_array)', I.ldMapIdxValue(R1, 0, 0), useValue(I.ldMapIdxValue(R1, 0, 0)), [
+    arr,
+  ]);
+  f('ld_imm64 MAP_FD imm2 != 0', raw(0x18, 1, 1, 0, arr, 1), useMap(raw(0x18, 1, 1, 0, arr, 1)));
+  f('ld_imm64 MAP_IDX imm2 != 0', raw(0x18, 1, 5, 0, 0, 1), useMap(raw(0x18, 1, 5, 0, 0, 1)), [arr]);
+  f(
+    'ld_imm64 MAP_VALUE imm2 = 8 (value offset)',
+    raw(0x18, 1, 2, 0, arr, 8),
+    useMap(raw(0x18, 1, 2, 0, arr, 8)),
+  );
+  f(
+    'ld_imm64 MAP_VALUE imm2 = 8000 (offset past value)',
+    raw(0x18, 1, 2, 0, arr, 8000),
+    useMap(raw(0x18, 1, 2, 0, arr, 8000)),
+  );
+  const pa = vmlinuxId('VAR', 'bpf_prog_active');
+  if (pa !== undefined)
+    f('ld_imm64 BTF_ID (percpu var bpf_prog_active)', I.ldBtfId(R1, pa), useMap(I.ldBtfId(R1, pa)));
+  const cb = I.program(
+    I.mov64Imm(R1, 1),
+    I.ldFunc(I.R2, 'cb'),
+    I.mov64Imm(I.R3, 0),
+    I.mov64Imm(I.R4, 0),
+    I.call(181), // bpf_loop
+    ...suffix,
+    I.label('cb'),
+    ...suffix,
+  );
+  f('ld_imm64 FUNC (bpf_loop callback)', cb[1]!, cb);
+  const cb2 = cb.map((i, k) => (k === 1 ? { ...i, imm2: 1 } : i));
+  f('ld_imm64 FUNC imm2 != 0 (bpf_loop callback)', cb2[1]!, cb2);
+  const rl = vmlinuxId('FUNC', 'bpf_rcu_read_lock');
+  if (rl !== undefined)
+    f('ld_imm64 BTF_ID of a FUNC (bpf_rcu_read_lock)', I.ldBtfId(R1, rl), useMap(I.ldBtfId(R1, rl)));
+  f('ld_imm64 BTF_ID unknown id 0x7ffffff0', I.ldBtfId(R1, 0x7ffffff0), useMap(I.ldBtfId(R1, 0x7ffffff0)));
+  const lock = vmlinuxId('FUNC', 'bpf_rcu_read_lock');
+  const unlock = vmlinuxId('FUNC', 'bpf_rcu_read_unlock');
+  if (lock !== undefined && unlock !== undefined)
+    f('kfunc call (bpf_rcu_read_lock/unlock)', I.callKfunc(lock), [
+      I.callKfunc(lock),
+      I.callKfunc(unlock),
+      ...suffix,
+    ]);
+}
+
 const SEMANTIC =
-  /invalid access|R\d+ !read_ok|is invalid|unreachable|jump out of range|back-edge|infinite loop|not allowed|arena|failed to find BTF|program must|unknown func|invalid func|cannot|misaligned|pointer arithmetic|invalid mem access/i;
+  /invalid access|R\d+ !read_ok|is invalid|unreachable|jump out of range|back-edge|infinite loop|not allowed|arena|failed to find BTF|failed to find the address|missing btf func_info|invalid btf_id|program must|unknown func|invalid func|cannot|misaligned|pointer arithmetic|invalid mem access/i;
 const ENCODING =
-  /reserved|unknown opcode|invalid BPF_|invalid bpf_ld_imm64|unknown insn class|invalid field|invalid insn/i;
+  /reserved|unknown opcode|invalid BPF_|invalid bpf_ld_imm64|unrecognized bpf_ld_imm64|unknown insn class|invalid field|invalid insn/i;
 
 interface Row {
   group: string;
@@ -315,7 +410,7 @@ interface Row {
 const rows: Row[] = [];
 for (const c of cases) {
   const why = encodingError(c.probe);
-  const v = load(c.insns);
+  const v = load(c.insns, c.fdArray);
   let agree: string;
   if (v.ok) agree = why === undefined ? 'yes' : 'NO: kernel accepts';
   else if (why !== undefined) agree = 'yes';
@@ -331,9 +426,24 @@ for (const c of cases) {
   });
 }
 if (arena >= 0) close(arena);
+close(arr);
+
+// Random programs from arbLoadableProgram (test/isa/arbitraries.ts): every one must load.
+const seed = Number(process.argv.find((a) => a.startsWith('--seed='))?.slice(7) ?? 42);
+const nRandom = Number(process.argv.find((a) => a.startsWith('--random='))?.slice(9) ?? 300);
+const samples = fc.sample(arbLoadableProgram({ maxLength: 200 }), { numRuns: nRandom, seed });
+let loaded = 0;
+const refusals: string[] = [];
+for (const p of samples) {
+  const v = load(p);
+  if (v.ok) loaded++;
+  else if (refusals.length < 5) refusals.push(`${v.errno}: ${v.log} (${p.length} insns)`);
+}
 
 if (json) {
-  console.log(JSON.stringify(rows, null, 2));
+  console.log(
+    JSON.stringify({ cases: rows, random: { programs: samples.length, loaded, refusals } }, null, 2),
+  );
 } else {
   console.log('| group | case | encodingError | kernel | last log line | agree |');
   console.log('|---|---|---|---|---|---|');
@@ -343,4 +453,6 @@ if (json) {
     );
   const bad = rows.filter((x) => x.agree.startsWith('NO') || x.agree === 'check').length;
   console.log(`\n${rows.length} cases, ${bad} disagreements or unclassified`);
+  console.log(`arbLoadableProgram: ${loaded}/${samples.length} random programs loaded (seed ${seed})`);
+  for (const r of refusals) console.log(`  refused: ${r}`);
 }

@@ -118,8 +118,14 @@ const MAX_REG = 10;
  * 8/16/32 (ALU64) and 8/16 (ALU32); ldsx B/H/W; sdiv/smod (off 1) in ALU and ALU64, K and X;
  * bswap16/32/64; ALU32 END with imm 64; addr_space_cast imm 1 and 0x10000 (the verifier then
  * wants an arena map in the program, with its user address set: semantic, not encoding); EXIT
- * with off != 0 (off is not checked). Two differences with RFC 9669 follow from this: callx is
- * an invalid encoding here, and EXIT's off is free.
+ * with off != 0 (off is not checked); ld_imm64 of every pseudo kind 0..6 (MAP_FD, MAP_VALUE,
+ * MAP_IDX and MAP_IDX_VALUE with a real array map; BTF_ID of a kfunc; a value offset past the
+ * value, an unknown BTF id, a percpu var missing from kallsyms, or FUNC without BTF func_info are
+ * semantic refusals). The kernel refuses MAP_FD and MAP_IDX whose second imm is not 0
+ * ("unrecognized bpf_ld_imm64 insn"), so that is an encoding rule here. Whether FUNC's second imm
+ * is checked could not be observed (the load stops at "missing btf func_info" first). Three
+ * differences with RFC 9669 follow: callx is an invalid encoding here, EXIT's off is free, and
+ * MAP_FD/MAP_IDX reserve the second imm.
  */
 export function encodingError(insn: Insn): string | undefined {
   const { code, dst, src, off, imm } = insn;
@@ -217,6 +223,10 @@ export function encodingError(insn: Insn): string | undefined {
         if (size !== Size.DW) return 'LD IMM exists only with size DW';
         if (src > Pseudo.MAP_IDX_VALUE) return `unknown ld_imm64 pseudo kind src_reg=${src}`;
         if (off !== 0) return 'ld_imm64 uses reserved field off';
+        // Linux 6.18 refuses MAP_FD and MAP_IDX loads whose second imm is not 0 ("unrecognized
+        // bpf_ld_imm64 insn"); MAP_VALUE/MAP_IDX_VALUE carry the value offset there.
+        if ((src === Pseudo.MAP_FD || src === Pseudo.MAP_IDX) && (insn.imm2 ?? 0) !== 0)
+          return `ld_imm64 ${src === Pseudo.MAP_FD ? 'MAP_FD' : 'MAP_IDX'} uses reserved field imm of the second slot`;
         return undefined;
       }
       if (mode === Mode.ABS || mode === Mode.IND) {

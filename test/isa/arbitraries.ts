@@ -22,6 +22,7 @@ import {
   JmpOp,
   LD_IMM64,
   Mode,
+  Pseudo,
   Size,
   Source,
 } from '../../src/isa/index.js';
@@ -230,10 +231,20 @@ export const arbMemInsn: fc.Arbitrary<Insn> = fc.oneof(
     .map(({ size, src, imm }) => ({ code: Class.LD | Mode.IND | size, dst: 0, src, off: 0, imm })),
 );
 
-/** `ld_imm64` with every pseudo kind (src_reg 0..6) and arbitrary halves. */
+/**
+ * `ld_imm64` with every pseudo kind (src_reg 0..6) and arbitrary halves, except that MAP_FD (1)
+ * and MAP_IDX (5) have a zero second imm, as Linux 6.18 requires.
+ */
 export const arbLdImm64: fc.Arbitrary<Insn> = fc
   .record({ dst: arbRegNum, src: fc.integer({ min: 0, max: 6 }), imm: arbImm32, imm2: arbImm32 })
-  .map(({ dst, src, imm, imm2 }) => ({ code: LD_IMM64, dst, src, off: 0, imm, imm2 }));
+  .map(({ dst, src, imm, imm2 }) => ({
+    code: LD_IMM64,
+    dst,
+    src,
+    off: 0,
+    imm,
+    imm2: src === Pseudo.MAP_FD || src === Pseudo.MAP_IDX ? 0 : imm2,
+  }));
 
 /** Any valid one-slot instruction (everything except `ld_imm64`). */
 export const arbNarrowInsn: fc.Arbitrary<Insn> = fc.oneof(arbAluInsn, arbJmpInsn, arbMemInsn);
@@ -299,3 +310,214 @@ export const arbProgramBytes: fc.Arbitrary<Uint8Array> = fc.oneof(
       return out;
     }),
 );
+
+// ---------------------------------------------------------------------------------------------
+// Programs the verifier accepts
+
+const writable = fc.integer({ min: 0, max: 9 });
+/** A stack slot offset below R10 that is `size`-aligned and inside the 32 initialized bytes. */
+const stackOff = (size: 1 | 2 | 4 | 8): fc.Arbitrary<number> =>
+  fc.integer({ min: 1, max: 32 / size }).map((k) => -k * size);
+
+const SIZE_OF: Record<number, 1 | 2 | 4 | 8> = { [Size.B]: 1, [Size.H]: 2, [Size.W]: 4, [Size.DW]: 8 };
+
+/** One straight-line instruction of a loadable program (see {@link arbLoadableProgram}). */
+const arbLoadableStep: fc.Arbitrary<Insn[]> = fc.oneof(
+  // binary ALU, K form: no division by a zero constant, shifts below the width
+  fc
+    .record({
+      is64: fc.boolean(),
+      op: fc.constantFrom(...ALU_BINARY, AluOp.MOV),
+      signed: fc.boolean(),
+      dst: writable,
+      imm: arbImm32,
+    })
+    .map(({ is64, op, signed, dst, imm }) => {
+      const width = is64 ? 64 : 32;
+      let v = imm;
+      if (op === AluOp.LSH || op === AluOp.RSH || op === AluOp.ARSH) v = ((imm % width) + width) % width;
+      if ((op === AluOp.DIV || op === AluOp.MOD) && v === 0) v = 1;
+      const off = signed && (op === AluOp.DIV || op === AluOp.MOD) ? 1 : 0;
+      return [{ code: (is64 ? Class.ALU64 : Class.ALU) | op | Source.K, dst, src: 0, off, imm: v }];
+    }),
+  // binary ALU, X form (division by a zero register is defined: the result is 0 or dst)
+  fc
+    .record({
+      is64: fc.boolean(),
+      op: fc.constantFrom(...ALU_BINARY, AluOp.MOV),
+      signed: fc.boolean(),
+      dst: writable,
+      src: writable,
+    })
+    .map(({ is64, op, signed, dst, src }) => [
+      {
+        code: (is64 ? Class.ALU64 : Class.ALU) | op | Source.X,
+        dst,
+        src,
+        off: signed && (op === AluOp.DIV || op === AluOp.MOD) ? 1 : 0,
+        imm: 0,
+      },
+    ]),
+  // movsx, neg, byte swaps
+  fc
+    .record({ is64: fc.boolean(), dst: writable, src: writable, w: fc.constantFrom(8, 16, 32) })
+    .map(({ is64, dst, src, w }) => [
+      {
+        code: (is64 ? Class.ALU64 : Class.ALU) | AluOp.MOV | Source.X,
+        dst,
+        src,
+        off: !is64 && w === 32 ? 16 : w,
+        imm: 0,
+      },
+    ]),
+  fc
+    .record({ is64: fc.boolean(), dst: writable })
+    .map(({ is64, dst }) => [
+      { code: (is64 ? Class.ALU64 : Class.ALU) | AluOp.NEG, dst, src: 0, off: 0, imm: 0 },
+    ]),
+  fc
+    .record({
+      kind: fc.constantFrom(Class.ALU, Class.ALU | Source.X, Class.ALU64),
+      dst: writable,
+      imm: fc.constantFrom(16, 32, 64),
+    })
+    .map(({ kind, dst, imm }) => [{ code: kind | AluOp.END, dst, src: 0, off: 0, imm }]),
+  // 64-bit constants
+  fc
+    .record({ dst: writable, imm: arbImm32, imm2: arbImm32 })
+    .map(({ dst, imm, imm2 }) => [{ code: LD_IMM64, dst, src: 0, off: 0, imm, imm2 }]),
+  // stack loads, sign-extending loads, stores, immediate stores
+  allSizes.chain((size) =>
+    fc.record({ dst: writable, off: stackOff(SIZE_OF[size]!), sx: fc.boolean() }).map(({ dst, off, sx }) => [
+      {
+        code: Class.LDX | (sx && size !== Size.DW ? Mode.MEMSX : Mode.MEM) | size,
+        dst,
+        src: 10,
+        off,
+        imm: 0,
+      },
+    ]),
+  ),
+  allSizes.chain((size) =>
+    fc
+      .record({ src: writable, off: stackOff(SIZE_OF[size]!) })
+      .map(({ src, off }) => [{ code: Class.STX | Mode.MEM | size, dst: 10, src, off, imm: 0 }]),
+  ),
+  allSizes.chain((size) =>
+    fc
+      .record({ off: stackOff(SIZE_OF[size]!), imm: arbImm32 })
+      .map(({ off, imm }) => [{ code: Class.ST | Mode.MEM | size, dst: 10, src: 0, off, imm }]),
+  ),
+  // atomics on the stack
+  fc
+    .constantFrom<number>(Size.W, Size.DW)
+    .chain((size) =>
+      fc
+        .record({
+          src: writable,
+          off: stackOff(SIZE_OF[size]!),
+          op: fc.constantFrom<number>(
+            AtomicOp.ADD,
+            AtomicOp.OR,
+            AtomicOp.AND,
+            AtomicOp.XOR,
+            AtomicOp.ADD | AtomicOp.FETCH,
+            AtomicOp.OR | AtomicOp.FETCH,
+            AtomicOp.AND | AtomicOp.FETCH,
+            AtomicOp.XOR | AtomicOp.FETCH,
+            AtomicOp.XCHG,
+            AtomicOp.CMPXCHG,
+          ),
+        })
+        .map(({ src, off, op }) => [{ code: Class.STX | Mode.ATOMIC | size, dst: 10, src, off, imm: op }]),
+    ),
+  allSizes.chain((size) =>
+    fc
+      .record({ reg: writable, off: stackOff(SIZE_OF[size]!), acquire: fc.boolean() })
+      .map(({ reg, off, acquire }) => [
+        acquire
+          ? { code: Class.STX | Mode.ATOMIC | size, dst: reg, src: 10, off, imm: AtomicOp.LOAD_ACQ }
+          : { code: Class.STX | Mode.ATOMIC | size, dst: 10, src: reg, off, imm: AtomicOp.STORE_REL },
+      ]),
+  ),
+);
+
+/** A conditional forward jump placeholder: resolved by {@link arbLoadableProgram}. */
+interface FwdJump {
+  readonly jump: Insn;
+  /** How many later steps to skip (clamped to the end of the body). */
+  readonly skip: number;
+}
+const arbFwdJump: fc.Arbitrary<FwdJump> = fc
+  .record({
+    cls: jmpClass,
+    op: fc.constantFrom(...COND_OPS),
+    x: fc.boolean(),
+    dst: writable,
+    src: writable,
+    imm: arbImm32,
+    skip: fc.integer({ min: 0, max: 6 }),
+  })
+  .map(({ cls, op, x, dst, src, imm, skip }) => ({
+    jump: x
+      ? { code: cls | op | Source.X, dst, src, off: 0, imm: 0 }
+      : { code: cls | op | Source.K, dst, src: 0, off: 0, imm },
+    skip,
+  }));
+
+/**
+ * A program Linux 6.18's verifier accepts as BPF_PROG_TYPE_SOCKET_FILTER (or any type that
+ * returns a scalar), with no helper calls and no loops: it sets R0..R9 to constants and the 32
+ * bytes below R10, then runs random ALU operations (32/64-bit, K/X, sdiv/smod, movsx, neg, byte
+ * swaps), 64-bit constants, stack loads/stores (ldsx included), atomics, load-acquire and
+ * store-release on those 32 bytes, and forward conditional jumps, and exits.
+ *
+ * Its results are defined (division by a zero register included), so it suits differential
+ * tests of an interpreter against the kernel (BPF_PROG_TEST_RUN). bench/probe-isa.ts loads a
+ * sample of these into the kernel.
+ */
+export function arbLoadableProgram(c: ProgramConstraints = {}): fc.Arbitrary<Insn[]> {
+  const minLength = c.minLength ?? 1;
+  const maxLength = c.maxLength ?? 64;
+  return fc
+    .record({
+      init: fc.array(arbImm32, { minLength: 10, maxLength: 10 }),
+      stack: fc.array(arbImm32, { minLength: 4, maxLength: 4 }),
+      body: fc.array(
+        fc.oneof({ arbitrary: arbLoadableStep, weight: 5 }, { arbitrary: arbFwdJump, weight: 1 }),
+        {
+          minLength,
+          maxLength,
+        },
+      ),
+      ret: writable,
+    })
+    .map(({ init, stack, body, ret }) => {
+      const out: Insn[] = [];
+      init.forEach((imm, r) => {
+        out.push({ code: Class.ALU64 | AluOp.MOV | Source.K, dst: r, src: 0, off: 0, imm });
+      });
+      stack.forEach((imm, k) => {
+        out.push({ code: Class.ST | Mode.MEM | Size.DW, dst: 10, src: 0, off: -8 * (k + 1), imm });
+      });
+      // Slot of each body step, to turn "skip n steps" into a slot offset.
+      const steps: Insn[][] = body.map((b) => (Array.isArray(b) ? b : [b.jump]));
+      const startSlot: number[] = [];
+      let slot = 0;
+      for (const s of steps) {
+        startSlot.push(slot);
+        for (const i of s) slot += i.code === LD_IMM64 ? 2 : 1;
+      }
+      startSlot.push(slot);
+      body.forEach((b, k) => {
+        if (Array.isArray(b)) out.push(...b);
+        else {
+          const target = Math.min(k + 1 + (b as FwdJump).skip, body.length);
+          out.push({ ...(b as FwdJump).jump, off: startSlot[target]! - (startSlot[k]! + 1) });
+        }
+      });
+      out.push({ code: Class.ALU64 | AluOp.MOV | Source.X, dst: 0, src: ret, off: 0, imm: 0 });
+      out.push({ code: Class.JMP | JmpOp.EXIT, dst: 0, src: 0, off: 0, imm: 0 });
+      return out;
+    });
+}

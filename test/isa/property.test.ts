@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import * as I from '../../src/isa/index.js';
 import {
   decode,
   encode,
@@ -15,6 +16,7 @@ import {
   arbInsn,
   arbInsnFields,
   arbLdImm64,
+  arbLoadableProgram,
   arbNarrowInsn,
   arbProgram,
   arbProgramBytes,
@@ -68,6 +70,30 @@ describe('isa properties', () => {
         for (let k = 0; k < p.length; k++) assert.ok(same(back[k]!, p[k]!), `instruction ${k}`);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('loadable programs are valid encodings that round trip, jumps landing inside the program', () => {
+    fc.assert(
+      fc.property(arbLoadableProgram({ maxLength: 60 }), arbEndianness, (p, endian) => {
+        const starts = new Set(I.slotIndex(p));
+        const slots = I.slotCount(p);
+        let slot = 0;
+        for (const i of p) {
+          assert.equal(encodingError(i), undefined, JSON.stringify(i));
+          if ((i.code & 7) === 5 || (i.code & 7) === 6) {
+            if ((i.code & 0xf0) !== 0x90) {
+              const to = slot + 1 + i.off;
+              assert.ok(to > slot && to < slots && starts.has(to), `jump at slot ${slot} to ${to}`);
+            }
+          }
+          slot += i.code === LD_IMM64 ? 2 : 1;
+        }
+        assert.equal(p.at(-1)!.code, 0x95);
+        const back = decode(encode(p, { endian }), { endian });
+        for (let k = 0; k < p.length; k++) assert.ok(same(back[k]!, p[k]!));
+      }),
+      { numRuns: 500 },
     );
   });
 
