@@ -195,6 +195,11 @@ export function probeProgType(type: number, backend: KernelBackend = kernelBacke
       return YES;
     } catch (e) {
       const errno = errnoOf(e);
+      if (errno === Errno.EPERM) {
+        return no(
+          `BPF_PROG_LOAD of type ${type} refused with EPERM before verification (lockdown or an LSM)`,
+        );
+      }
       if (NEEDS_TARGET.has(type) && errno !== Errno.EINVAL) return YES;
       if (NEEDS_TARGET.has(type) && e instanceof BpfError && /attach|btf/i.test(e.message)) return YES;
       return no(`BPF_PROG_LOAD of type ${type}: ${(e as Error).message}`);
