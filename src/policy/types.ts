@@ -217,3 +217,17 @@ export function translateVerdict(
   if (value === 'OK') return 'PARTIALSIG';
   return 'UNSIGNED';
 }
+
+/**
+ * The `bpf_keyring` class of a `BPF_PROG_LOAD` attr's `keyring_id`, as the kernel reads it: ids 0,
+ * 1 and 2 name the system keyrings (builtin trusted keys; `VERIFY_USE_SECONDARY_KEYRING`;
+ * `VERIFY_USE_PLATFORM_KEYRING`, `include/linux/verification.h`), anything else is the serial of a
+ * user keyring.
+ */
+export function bpfKeyringOf(keyringId: number): BpfKeyring {
+  if (!Number.isInteger(keyringId)) throw new RangeError(`keyring id ${keyringId} is not an integer`);
+  if (keyringId === 0) return 'BUILTIN';
+  if (keyringId === 1) return 'SECONDARY';
+  if (keyringId === 2) return 'PLATFORM';
+  return 'USER';
+}

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   type Action,
+  bpfKeyringOf,
   type DecisionSource,
   evaluate,
   explainDecision,
@@ -13,7 +14,17 @@ import {
   translateVerdict,
 } from '../../src/policy/index.js';
 import { FormatError } from '../../src/util/errors.js';
-import { HORNET_EXAMPLE, HORNET_VERDICTS, IPE_FILES, KP_EXAMPLE, SIGNED_ONLY } from './examples.js';
+import {
+  HORNET_EXAMPLE,
+  HORNET_VERDICTS,
+  IPE_DOC_EXAMPLES,
+  IPE_FILES,
+  KP_EXAMPLE,
+  SIGNED_ONLY,
+} from './examples.js';
+
+const DOC = IPE_DOC_EXAMPLES;
+const RH = 'sha256:cd2c5bae7c6c579edaae4353049d58eb5f2e8be0244bf05345bc8e5ed257baff';
 
 const BPF = 'BPF_PROG_LOAD' as const;
 const ev = (e: Omit<PolicyEvent, 'op'> & { op?: PolicyEvent['op'] }): PolicyEvent => ({ op: BPF, ...e });
@@ -256,6 +267,62 @@ const TABLE: [string, string, PolicyEvent, Action, DecisionSource, number][] = [
   ],
   ['files', IPE_FILES, { op: 'KMODULE' }, 'DENY', 'rule', 14],
   ['files', IPE_FILES, ev({ bpf_signature: 'OK' }), 'DENY', 'global-default', 2],
+  // the IPE admin guide's examples
+  ['doc', DOC.Allow_All!, { op: 'EXECUTE' }, 'ALLOW', 'global-default', 2],
+  ['doc', DOC.Allow_All!, ev({ bpf_signature: 'UNSIGNED', bpf_kernel: false }), 'ALLOW', 'global-default', 2],
+  ['doc', DOC.Allow_Initramfs!, { op: 'EXECUTE', boot_verified: true }, 'ALLOW', 'rule', 4],
+  ['doc', DOC.Allow_Initramfs!, { op: 'KMODULE', boot_verified: true }, 'DENY', 'global-default', 2],
+  [
+    'doc',
+    DOC.Allow_Signed_DMV_And_Initramfs!,
+    { op: 'EXECUTE', dmverity_signature: true },
+    'ALLOW',
+    'rule',
+    5,
+  ],
+  [
+    'doc',
+    DOC.Deny_DMV_By_Roothash!,
+    { op: 'EXECUTE', dmverity_roothash: RH, dmverity_signature: true },
+    'DENY',
+    'rule',
+    4,
+  ],
+  [
+    'doc',
+    DOC.Deny_DMV_By_Roothash!,
+    { op: 'EXECUTE', dmverity_roothash: RH.toUpperCase().replace('SHA256', 'sha256'), boot_verified: true },
+    'DENY',
+    'rule',
+    4,
+  ],
+  [
+    'doc',
+    DOC.Deny_DMV_By_Roothash!,
+    { op: 'EXECUTE', dmverity_roothash: 'sha256:00', dmverity_signature: true },
+    'ALLOW',
+    'rule',
+    7,
+  ],
+  [
+    'doc',
+    DOC.Allow_Signed_And_Validated_FSVerity!,
+    { op: 'EXECUTE', fsverity_signature: false },
+    'DENY',
+    'global-default',
+    2,
+  ],
+  [
+    'doc',
+    DOC.ALLOW_FSV_By_Digest!,
+    {
+      op: 'EXECUTE',
+      fsverity_digest: 'sha256:fd88f2b8824e197f850bf4c5109bea5cf0ee38104f710843bb72da796ba5af9e',
+    },
+    'ALLOW',
+    'rule',
+    4,
+  ],
 ];
 
 describe('evaluate: decision table', () => {
@@ -393,5 +460,19 @@ describe('verdict vocabularies', () => {
     for (const v of HORNET_BPF_VERDICTS) assert.equal(translateVerdict(v, 'hornet', 'hornet'), v);
     assert.throws(() => translateVerdict('METADATA_VERIFIED', 'hornet', 'ipe'), RangeError);
     assert.throws(() => translateVerdict('BADSIG', 'ipe', 'hornet'), RangeError);
+  });
+});
+
+describe('bpfKeyringOf', () => {
+  it('maps keyring_id 0/1/2 to the system keyrings, anything else to USER', () => {
+    assert.deepEqual([0, 1, 2, 3, 0x1234, -3].map(bpfKeyringOf), [
+      'BUILTIN',
+      'SECONDARY',
+      'PLATFORM',
+      'USER',
+      'USER',
+      'USER',
+    ]);
+    assert.throws(() => bpfKeyringOf(1.5), RangeError);
   });
 });

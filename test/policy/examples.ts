@@ -79,6 +79,26 @@ op=BPF_PROG_LOAD bpf_signature=UNEXPECTED action=DENY
 op=BPF_PROG_LOAD bpf_signature=FAULT action=DENY
 `;
 
+/**
+ * The policy examples of the IPE admin guide (Documentation/admin-guide/LSM/ipe.rst, "Policy
+ * Examples"), by their policy names.
+ */
+export const IPE_DOC_EXAMPLES: Record<string, string> = {
+  Allow_All: 'policy_name=Allow_All policy_version=0.0.0\nDEFAULT action=ALLOW\n',
+  Allow_Initramfs:
+    'policy_name=Allow_Initramfs policy_version=0.0.0\nDEFAULT action=DENY\n\nop=EXECUTE boot_verified=TRUE action=ALLOW\n',
+  Allow_Signed_DMV_And_Initramfs:
+    'policy_name=Allow_Signed_DMV_And_Initramfs policy_version=0.0.0\nDEFAULT action=DENY\n\nop=EXECUTE boot_verified=TRUE action=ALLOW\nop=EXECUTE dmverity_signature=TRUE action=ALLOW\n',
+  Deny_DMV_By_Roothash:
+    'policy_name=Deny_DMV_By_Roothash policy_version=0.0.0\nDEFAULT action=DENY\n\nop=EXECUTE dmverity_roothash=sha256:cd2c5bae7c6c579edaae4353049d58eb5f2e8be0244bf05345bc8e5ed257baff action=DENY\n\nop=EXECUTE boot_verified=TRUE action=ALLOW\nop=EXECUTE dmverity_signature=TRUE action=ALLOW\n',
+  Allow_DMV_By_Roothash:
+    'policy_name=Allow_DMV_By_Roothash policy_version=0.0.0\nDEFAULT action=DENY\n\nop=EXECUTE dmverity_roothash=sha256:401fcec5944823ae12f62726e8184407a5fa9599783f030dec146938 action=ALLOW\n',
+  Allow_Signed_And_Validated_FSVerity:
+    'policy_name=Allow_Signed_And_Validated_FSVerity policy_version=0.0.0\nDEFAULT action=DENY\n\nop=EXECUTE fsverity_signature=TRUE action=ALLOW\n',
+  ALLOW_FSV_By_Digest:
+    'policy_name=ALLOW_FSV_By_Digest policy_version=0.0.0\nDEFAULT action=DENY\n\nop=EXECUTE fsverity_digest=sha256:fd88f2b8824e197f850bf4c5109bea5cf0ee38104f710843bb72da796ba5af9e action=ALLOW\n',
+};
+
 /** Every example that parses. */
 export const VALID_EXAMPLES: Record<string, string> = {
   KP_EXAMPLE,
@@ -86,4 +106,5 @@ export const VALID_EXAMPLES: Record<string, string> = {
   SIGNED_ONLY,
   IPE_FILES,
   HORNET_VERDICTS,
+  ...IPE_DOC_EXAMPLES,
 };

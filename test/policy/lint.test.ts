@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type LintCode, lintPolicy, parsePolicy } from '../../src/policy/index.js';
-import { HORNET_EXAMPLE, HORNET_VERDICTS, IPE_FILES, KP_EXAMPLE, SIGNED_ONLY } from './examples.js';
+import { VALID_EXAMPLES } from './examples.js';
 
 const H = 'policy_name=t policy_version=1.0.0\nDEFAULT action=ALLOW\n';
 const lint = (body: string) => lintPolicy(parsePolicy(H + body)).map((f) => `${f.line}:${f.code}`);
 
 describe('lintPolicy', () => {
   it('the example policies are clean', () => {
-    for (const t of [KP_EXAMPLE, HORNET_EXAMPLE, SIGNED_ONLY, IPE_FILES, HORNET_VERDICTS]) {
+    for (const t of Object.values(VALID_EXAMPLES)) {
       assert.deepEqual(lintPolicy(parsePolicy(t)), [], t);
     }
   });

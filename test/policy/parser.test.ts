@@ -10,7 +10,7 @@ import {
   stripLines,
 } from '../../src/policy/index.js';
 import { FormatError } from '../../src/util/errors.js';
-import { HORNET_EXAMPLE_AS_POSTED, SIGNED_ONLY, VALID_EXAMPLES } from './examples.js';
+import { HORNET_EXAMPLE_AS_POSTED, IPE_DOC_EXAMPLES, SIGNED_ONLY, VALID_EXAMPLES } from './examples.js';
 
 const H = 'policy_name=t policy_version=1.0.0\n';
 const HD = `${H}DEFAULT action=ALLOW\n`;
@@ -41,6 +41,12 @@ describe('parsePolicy: examples', () => {
       { key: 'bpf_signature', value: 'METADATA_VERIFIED' },
       { key: 'bpf_keyring', value: 'USER' },
     ]);
+  });
+
+  it("the IPE admin guide's examples parse as mainline IPE too (bpf: false)", () => {
+    for (const text of Object.values(IPE_DOC_EXAMPLES)) {
+      assert.deepEqual(parsePolicy(text, { bpf: false }), parsePolicy(text));
+    }
   });
 
   it("rejects Hornet's posted example at its is_kernel line", () => {
