@@ -19,8 +19,18 @@ import { LD_IMM64, Pseudo, SLOT_SIZE } from '../isa/opcodes.js';
  * Instruction bytes as the kernel hashes them, from little-endian program bytes: a copy in which
  * both `imm` fields of every `ld_imm64` whose `src_reg` is `BPF_PSEUDO_MAP_FD` (1) or
  * `BPF_PSEUDO_MAP_VALUE` (2) are zero. The map fd and the value offset are thus left out of the
- * hash, so a program's hash does not depend on which fd numbers its maps got. Every other pseudo
- * kind (`BTF_ID`, `FUNC`, `MAP_IDX`, `MAP_IDX_VALUE`) is hashed exactly as given.
+ * hash, so a program's hash does not depend on which fd numbers its maps got.
+ *
+ * Masking rules, established against Linux 6.18 (`test/kernel/hash.test.ts`):
+ * - MAP_FD: first `imm` (the fd) zeroed; the second `imm` is zeroed too.
+ * - MAP_VALUE: both halves zeroed, including the value offset in the second `imm`.
+ * - MAP_IDX, MAP_IDX_VALUE: hashed as given (fd_array index and value offset count).
+ * - BTF_ID, FUNC, plain 64-bit constants, every other instruction: hashed as given.
+ * - The hash is over the instructions as passed to `BPF_PROG_LOAD`, before the verifier rewrites
+ *   anything; `bpf_prog_info.tag` is its first 8 bytes ({@link progTag}).
+ * - Caveat (6.18): with `fd_array_cnt`, exclusive maps listed in `fd_array` are checked before the
+ *   digest is computed, i.e. against 32 zero bytes: such a load fails with EACCES whatever the
+ *   program, and a map created with an all-zero `excl_prog_hash` accepts any program that way.
  */
 export function hashableBytes(program: Uint8Array): Uint8Array {
   if (program.length % SLOT_SIZE !== 0) {
