@@ -23,6 +23,7 @@ import {
   type ElfSection,
   type ElfSymbol,
   parseElf,
+  printableError,
   SectionFlag,
   SectionType,
   Shn,
@@ -1129,7 +1130,15 @@ export interface ParseObjectOptions {
  * Parses a BPF ELF object into an {@link ObjectSpec}. Throws a {@link FormatError} naming the
  * section, symbol or relocation and the byte offset for anything malformed or inconsistent.
  */
-export function parseObject(bytes: Uint8Array, _options: ParseObjectOptions = {}): ObjectSpec {
+export function parseObject(bytes: Uint8Array, options: ParseObjectOptions = {}): ObjectSpec {
+  try {
+    return parseObjectUnsafe(bytes, options);
+  } catch (e) {
+    throw printableError(e);
+  }
+}
+
+function parseObjectUnsafe(bytes: Uint8Array, _options: ParseObjectOptions): ObjectSpec {
   const p = new ObjectParser(bytes);
   const license = p.license();
   const kernelVersion = p.version();

@@ -380,6 +380,28 @@ export class ElfFile {
 
 const utf8 = new TextDecoder('utf-8');
 
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** `text` with control characters written as `\xNN` / `\uNNNN`, so a message stays one line. */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/**
+ * A {@link FormatError} whose place and reason are {@link printable} (names read from a file can
+ * hold newlines or other control characters); other values are returned unchanged.
+ */
+export function printableError(e: unknown): unknown {
+  if (!(e instanceof FormatError)) return e;
+  const where = printable(e.where);
+  const reason = printable(e.reason);
+  if (where === e.where && reason === e.reason) return e;
+  return new FormatError(where, reason, e.offset);
+}
+
 /**
  * Reads a NUL-terminated string at `off` of a string table. `fieldOffset` is the file offset of
  * the field that held `off` (for the error), `tableOffset` the file offset of the table.
@@ -410,6 +432,14 @@ function readString(
  * outside the file or overlap.
  */
 export function parseElf(bytes: Uint8Array): ElfFile {
+  try {
+    return parseElfUnsafe(bytes);
+  } catch (e) {
+    throw printableError(e);
+  }
+}
+
+function parseElfUnsafe(bytes: Uint8Array): ElfFile {
   if (bytes.length < ElfConst.EHDR_SIZE) {
     throw new FormatError(
       'ELF header',
