@@ -232,7 +232,7 @@ export function createMap(r: CreateRequest): Created | number {
     keySize: r.keySize,
     valueSize: r.valueSize,
     maxEntries,
-    flags: r.mapFlags,
+    flags: r.mapFlags & ~(MapFlag.RDONLY | MapFlag.WRONLY),
     mapExtra: r.mapExtra,
     numCpus: r.numCpus,
   };

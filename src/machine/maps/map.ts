@@ -107,6 +107,16 @@ export abstract class BpfMap implements EngineMap, Held {
   frozen = false;
   /** References: fds, pins, programs using the map, outer maps holding it. */
   refcnt = 0;
+  /** User references (fds and pins); a prog_array is emptied when they are gone. */
+  usercnt = 0;
+  /** `map_name`. */
+  name = '';
+  /** `excl_prog_hash`: only the program with this SHA-256 may use the map. */
+  exclProgHash: Uint8Array | undefined;
+  /** Map-in-map: the inner-map template (the outer map holds a reference to it). */
+  inner: BpfMap | undefined;
+  /** prog_array: the program type of the first program stored or using it (tail-call compatibility). */
+  ownerProgType: number | undefined;
   /** Called once when the last reference goes (set by the machine). */
   onFree: ((map: BpfMap) => void) | undefined;
 
@@ -145,6 +155,9 @@ export abstract class BpfMap implements EngineMap, Held {
   release(): void {
     if (--this.refcnt === 0) {
       this.free();
+      const inner = this.inner;
+      this.inner = undefined;
+      inner?.release();
       this.onFree?.(this);
     }
   }

@@ -1,0 +1,1082 @@
+/**
+ * The built-in BPF machine: a {@link Backend} in pure TypeScript that models the bpf(2) object
+ * model of Linux 6.18 (the 2014 syscall design).
+ *
+ * - **Processes** ({@link Machine.process}) have their own fd tables, credentials and
+ *   capabilities. The machine itself is the backend of its default process.
+ * - **Objects** (maps, programs, BTF objects) have global ids and reference counts: fds, pins,
+ *   programs using a map, outer maps holding an inner map, prog_array slots holding a program.
+ *   An object is freed, and its id released, when nothing references it. A prog_array is emptied
+ *   when its last fd or pin goes, as in the kernel.
+ * - **Privileges**: GET_NEXT_ID / GET_FD_BY_ID need CAP_SYS_ADMIN; map and program types need
+ *   CAP_BPF (or CAP_NET_ADMIN / CAP_PERFMON) as the kernel decides; the
+ *   `kernel.unprivileged_bpf_disabled` knob ({@link Machine.sysctl}).
+ * - **bpffs** ({@link Machine.bpffs}) for OBJ_PIN / OBJ_GET, mounted at `/sys/fs/bpf`.
+ *
+ * Every failure throws the {@link BpfError} (or {@link VerifierError} with the log) the kernel
+ * would give, with the kernel's errno.
+ *
+ * @module
+ */
+
+import { mapContentHash, progTag } from '../hash/index.js';
+import { encode as encodeInsns } from '../isa/codec.js';
+import type {
+  Backend,
+  BatchResult,
+  BtfInfoQuery,
+  Keyrings,
+  LinkInfoQuery,
+  MapInfoQuery,
+  ProgInfoQuery,
+} from '../sys/backend.js';
+import { BpfError, Errno, VerifierError } from '../sys/errors.js';
+import { Fd, LoadedFd } from '../sys/fd.js';
+import type {
+  BtfLoadAttr,
+  LinkCreateAttr,
+  LinkUpdateAttr,
+  MapBatchAttr,
+  MapCreateAttr,
+  ObjAttr,
+  ProgLoadAttr,
+  TestRunAttr,
+  TestRunResult,
+} from '../uapi/attrs.js';
+import { Cmd, FileFlag, MapFlag, MapType, ProgFlag, ProgType, SHA256_SIZE } from '../uapi/constants.js';
+import type { BtfInfo, LinkInfo, MapInfo, ProgInfo } from '../uapi/info.js';
+import { Bpffs } from './bpffs.js';
+import type { EngineEnv } from './engine/env.js';
+import { Vm } from './engine/interp.js';
+import { kernelHelpers } from './helpers/index.js';
+import { createMap, innerMapCompatible } from './maps/create.js';
+import { FdArrayMap } from './maps/fdarray.js';
+import { type BpfMap, type FdResolver, type Held, round8 } from './maps/map.js';
+import { RingbufMap } from './maps/ringbuf.js';
+import {
+  ALL_CAPS,
+  type Capability,
+  type FdEntry,
+  type KernelObject,
+  type ObjKind,
+  Process,
+  type ProcessOptions,
+} from './process.js';
+import {
+  checkProgram,
+  licenseIsGpl,
+  MACHINE_PROG_TYPES,
+  needsNetAdmin,
+  PROG_FLAGS_MASK,
+  Prog,
+  statsLine,
+} from './prog.js';
+import { testRun } from './testrun.js';
+
+/** What the machine reproduces of a kernel build. */
+export interface KernelProfile {
+  /** `uname -r` the machine reports. */
+  release: string;
+  /** Initial `kernel.unprivileged_bpf_disabled` (0, 1 or 2; distributions default to 2). */
+  unprivilegedBpfDisabled: 0 | 1 | 2;
+  /**
+   * Check `excl_prog_hash` for maps bound through `fd_array_cnt` as well. Linux 6.18 checks it
+   * only for maps first referenced by an `ld_imm64` (a map bound through fd_array_cnt and then
+   * used through MAP_IDX escapes the check); `false` reproduces that, `true` closes the gap.
+   */
+  strictExclusiveFdArray: boolean;
+  /** Maximum instructions for a CAP_BPF loader (BPF_COMPLEXITY_LIMIT_INSNS). */
+  maxInsns: number;
+  /** Maximum instructions for an unprivileged loader (BPF_MAXINSNS). */
+  maxInsnsUnprivileged: number;
+}
+
+/** Linux 6.18 as found on the project's machine. */
+export const LINUX_6_18: KernelProfile = Object.freeze({
+  release: '6.18.0',
+  unprivilegedBpfDisabled: 2,
+  strictExclusiveFdArray: false,
+  maxInsns: 1_000_000,
+  maxInsnsUnprivileged: 4096,
+});
+
+/** Options of {@link Machine}. */
+export interface MachineOptions {
+  /** Number of possible CPUs (per-CPU maps keep one value each). Default 2. */
+  cpus?: number;
+  /** Kernel profile; fields override {@link LINUX_6_18}. */
+  profile?: Partial<KernelProfile>;
+  /** Capabilities of the default process (default: all, like root). */
+  caps?: readonly Capability[];
+  /** uid of the default process. */
+  uid?: number;
+  /** gid of the default process. */
+  gid?: number;
+  /** Task name of the default process. */
+  comm?: string;
+  /** Keyrings for signed loads (held for the signature work; not consulted yet). */
+  keyrings?: Keyrings;
+  /** Monotonic clock in ns (`bpf_ktime_get_ns`, test-run durations). Default: `performance.now()`. */
+  clock?: () => bigint;
+  /** Largest map allocation in bytes (beyond: ENOMEM). Default 256 MiB. */
+  memoryLimit?: number;
+  /** Seed of hash maps, bloom filters and `bpf_get_prandom_u32` (default fixed, so runs repeat). */
+  seed?: number;
+}
+
+/** The sysctl knobs the machine models. */
+export interface MachineSysctl {
+  /**
+   * `kernel.unprivileged_bpf_disabled`: 0 (allowed), 1 (disabled; cannot be reset to 0), 2
+   * (disabled; may be reset). Setting it throws a BpfError EPERM where the kernel refuses.
+   */
+  unprivilegedBpfDisabled: 0 | 1 | 2;
+}
+
+class Btf implements KernelObject {
+  id = 0;
+  refcnt = 0;
+  onFree: ((b: Btf) => void) | undefined;
+  constructor(readonly data: Uint8Array) {}
+  acquire(): void {
+    this.refcnt++;
+  }
+  release(): void {
+    if (--this.refcnt === 0) this.onFree?.(this);
+  }
+}
+
+function defaultClock(): bigint {
+  const p = (globalThis as { performance?: { now(): number } }).performance;
+  return BigInt(Math.round((p ? p.now() : Date.now()) * 1e6));
+}
+
+const CMD_NAMES = new Map<number, string>();
+for (const [k, v] of Object.entries(Cmd)) if (!CMD_NAMES.has(v)) CMD_NAMES.set(v, `BPF_${k}`);
+
+function fail(cmd: number, errno: number, detail?: string): never {
+  throw new BpfError(CMD_NAMES.get(cmd) ?? `BPF_CMD_${cmd}`, errno, detail);
+}
+
+/** State shared by every process of one machine. */
+class MachineCore {
+  readonly cpus: number;
+  readonly profile: KernelProfile;
+  readonly clock: () => bigint;
+  readonly memoryLimit: number;
+  readonly keyrings: Keyrings | undefined;
+  readonly bpffs = new Bpffs();
+  readonly maps = new Map<number, BpfMap>();
+  readonly progs = new Map<number, Prog>();
+  readonly btfs = new Map<number, Btf>();
+  readonly trace: string[] = [];
+  unprivilegedBpfDisabled: 0 | 1 | 2;
+  seed: number;
+  nextPid = 1000;
+  nextMapId = 1;
+  nextProgId = 1;
+  nextBtfId = 1;
+  vm: Vm | undefined;
+  readonly bootNs: bigint;
+
+  constructor(opts: MachineOptions) {
+    this.cpus = opts.cpus ?? 2;
+    if (!Number.isInteger(this.cpus) || this.cpus < 1 || this.cpus > 4096) {
+      throw new RangeError(`cpus must be 1..4096, not ${opts.cpus}`);
+    }
+    this.profile = { ...LINUX_6_18, ...opts.profile };
+    this.unprivilegedBpfDisabled = this.profile.unprivilegedBpfDisabled;
+    this.clock = opts.clock ?? defaultClock;
+    this.memoryLimit = opts.memoryLimit ?? 256 * 1024 * 1024;
+    this.keyrings = opts.keyrings;
+    this.seed = (opts.seed ?? 0x5eed1234) >>> 0;
+    this.bootNs = this.clock();
+  }
+
+  nextSeed(): number {
+    this.seed = (Math.imul(this.seed ^ (this.seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return this.seed;
+  }
+
+  registerMap(map: BpfMap): void {
+    map.id = this.nextMapId++;
+    this.maps.set(map.id, map);
+    map.onFree = (m) => {
+      this.maps.delete(m.id);
+    };
+  }
+
+  registerProg(prog: Prog): void {
+    prog.id = this.nextProgId++;
+    this.progs.set(prog.id, prog);
+    prog.onFree = (p) => {
+      this.progs.delete(p.id);
+    };
+  }
+
+  registerBtf(btf: Btf): void {
+    btf.id = this.nextBtfId++;
+    this.btfs.set(btf.id, btf);
+    btf.onFree = (b) => {
+      this.btfs.delete(b.id);
+    };
+  }
+}
+
+/** Drops a user reference (fd or pin) of a map; the last one empties a prog_array. */
+function mapUserPut(map: BpfMap): void {
+  if (--map.usercnt === 0 && map.type === MapType.PROG_ARRAY && map instanceof FdArrayMap) map.clear();
+}
+
+function kindOf(obj: KernelObject): ObjKind {
+  if (obj instanceof Prog) return 'prog';
+  if (obj instanceof Btf) return 'btf';
+  return 'map';
+}
+
+/**
+ * The {@link Backend} of one process of a machine. {@link Machine} is the one of the default
+ * process; {@link Machine.process} makes more.
+ */
+export class MachineContext implements Backend {
+  /** `'machine'`. */
+  readonly name = 'machine';
+  /** @internal */
+  protected readonly core: MachineCore;
+  /** The process whose fd table and credentials this backend uses. */
+  readonly proc: Process;
+  readonly #closer = (n: number): void => this.close(n);
+
+  /**
+   * @param core - the machine's shared state
+   * @param proc - the process
+   */
+  protected constructor(core: MachineCore, proc: Process) {
+    this.core = core;
+    this.proc = proc;
+  }
+
+  // --- fds -----------------------------------------------------------------------------------
+
+  #install(kind: ObjKind, obj: KernelObject, read = true, write = true): number {
+    obj.acquire();
+    if (kind === 'map') (obj as BpfMap).usercnt++;
+    return this.proc.install({ kind, obj, read, write });
+  }
+
+  #fd(n: number, kind: Fd['kind']): Fd {
+    return new Fd(n, kind, this.#closer);
+  }
+
+  #entry(cmd: number, fd: number): FdEntry {
+    const e = this.proc.fds.get(fd);
+    if (e === undefined) fail(cmd, Errno.EBADF, `fd ${fd}`);
+    return e;
+  }
+
+  #mapEntry(cmd: number, fd: number): { map: BpfMap; read: boolean; write: boolean } {
+    const e = this.#entry(cmd, fd);
+    if (e.kind !== 'map') fail(cmd, Errno.EINVAL, `fd ${fd} is not a map`);
+    const map = e.obj as BpfMap;
+    return { map, read: e.read, write: e.write && !map.frozen };
+  }
+
+  #progOf(cmd: number, fd: number): Prog {
+    const e = this.#entry(cmd, fd);
+    if (e.kind !== 'prog') fail(cmd, Errno.EINVAL, `fd ${fd} is not a program`);
+    return e.obj as Prog;
+  }
+
+  /** The map an fd of this process refers to (for tools and tests), or undefined. */
+  mapOf(fd: number): BpfMap | undefined {
+    const e = this.proc.fds.get(fd);
+    return e?.kind === 'map' ? (e.obj as BpfMap) : undefined;
+  }
+
+  /** The program an fd of this process refers to, or undefined. */
+  progOf(fd: number): Prog | undefined {
+    const e = this.proc.fds.get(fd);
+    return e?.kind === 'prog' ? (e.obj as Prog) : undefined;
+  }
+
+  close(fd: number): void {
+    const e = this.proc.fds.get(fd);
+    if (e === undefined) throw new BpfError('close', Errno.EBADF, `fd ${fd}`);
+    this.proc.fds.delete(fd);
+    if (e.kind === 'map') mapUserPut(e.obj as BpfMap);
+    e.obj.release();
+  }
+
+  // --- maps ----------------------------------------------------------------------------------
+
+  mapCreate(attr: MapCreateAttr): Fd {
+    const C = Cmd.MAP_CREATE;
+    const flags = attr.mapFlags ?? 0;
+    if (attr.btfVmlinuxValueTypeId) fail(C, Errno.EINVAL, 'struct_ops maps are not supported');
+    if (attr.btfKeyTypeId && !attr.btfValueTypeId) fail(C, Errno.EINVAL);
+    const hash = attr.exclProgHash;
+    const r = createMap({
+      mapType: attr.mapType,
+      keySize: attr.keySize >>> 0,
+      valueSize: attr.valueSize >>> 0,
+      maxEntries: attr.maxEntries >>> 0,
+      mapFlags: flags >>> 0,
+      mapExtra: attr.mapExtra ?? 0n,
+      numCpus: this.core.cpus,
+      seed: this.core.nextSeed(),
+      capBpf: this.proc.bpfCapable,
+      capSysAdmin: this.proc.capable('CAP_SYS_ADMIN'),
+      unprivilegedDisabled: this.core.unprivilegedBpfDisabled !== 0,
+      memoryLimit: this.core.memoryLimit,
+      innerMap: () => {
+        const e = this.proc.fds.get(attr.innerMapFd ?? 0);
+        if (e === undefined) return -Errno.EBADF;
+        if (e.kind !== 'map') return -Errno.EINVAL;
+        return e.obj as BpfMap;
+      },
+    });
+    if (typeof r === 'number') fail(C, -r);
+    const { map, inner } = r;
+    if (attr.mapName) {
+      if (attr.mapName.length > 15 || !/^[A-Za-z0-9_.]*$/.test(attr.mapName))
+        fail(C, Errno.EINVAL, 'map_name');
+      map.name = attr.mapName;
+    }
+    if (hash !== undefined) {
+      if (hash.length !== SHA256_SIZE) fail(C, Errno.EINVAL, 'excl_prog_hash_size must be 32');
+      map.exclProgHash = hash.slice();
+    }
+    if (inner !== undefined) {
+      inner.acquire();
+      map.inner = inner;
+    }
+    this.core.registerMap(map);
+    const fd = this.#install('map', map, !(flags & MapFlag.WRONLY), !(flags & MapFlag.RDONLY));
+    return this.#fd(fd, 'map');
+  }
+
+  #resolver(map: BpfMap): FdResolver {
+    return (fd: number): Held | number => {
+      const e = this.proc.fds.get(fd);
+      if (e === undefined) return -Errno.EBADF;
+      if (map.type === MapType.PROG_ARRAY) {
+        if (e.kind !== 'prog') return -Errno.EINVAL;
+        const p = e.obj as Prog;
+        if (map.ownerProgType === undefined) map.ownerProgType = p.type;
+        else if (map.ownerProgType !== p.type) return -Errno.EINVAL;
+        return p;
+      }
+      if (e.kind !== 'map') return -Errno.EINVAL;
+      const m = e.obj as BpfMap;
+      if (map.inner === undefined || !innerMapCompatible(map.inner, m)) return -Errno.EINVAL;
+      return m;
+    };
+  }
+
+  #key(cmd: number, map: BpfMap, key: Uint8Array | undefined): Uint8Array {
+    if (map.keySize === 0) {
+      if (key !== undefined) fail(cmd, Errno.EINVAL, 'this map type takes no key');
+      return new Uint8Array(0);
+    }
+    if (key === undefined) fail(cmd, Errno.EFAULT, 'key is missing');
+    if (key.length < map.keySize)
+      throw new RangeError(`key is ${key.length} bytes; the map's keys are ${map.keySize}`);
+    return key;
+  }
+
+  #valueBuf(map: BpfMap, value: Uint8Array): void {
+    const need =
+      map.type === MapType.PROG_ARRAY ||
+      map.type === MapType.ARRAY_OF_MAPS ||
+      map.type === MapType.HASH_OF_MAPS
+        ? 4
+        : map.sysValueSize;
+    if (value.length < need)
+      throw new RangeError(`value buffer is ${value.length} bytes; the map needs ${need}`);
+  }
+
+  mapLookupElem(mapFd: number, key: Uint8Array | undefined, value: Uint8Array, flags = 0): boolean {
+    const C = Cmd.MAP_LOOKUP_ELEM;
+    if (flags & ~4) fail(C, Errno.EINVAL);
+    const { map, read } = this.#mapEntry(C, mapFd);
+    if (!read) fail(C, Errno.EPERM);
+    if (flags & 4) fail(C, Errno.EINVAL, 'BPF_F_LOCK needs a bpf_spin_lock in the value');
+    const k = this.#key(C, map, key);
+    this.#valueBuf(map, value);
+    const r = map.sysLookup(k, flags, value);
+    if (typeof r === 'number') {
+      if (r === -Errno.ENOENT) return false;
+      fail(C, -r);
+    }
+    value.set(r);
+    return true;
+  }
+
+  mapUpdateElem(mapFd: number, key: Uint8Array | undefined, value: Uint8Array, flags = 0): void {
+    const C = Cmd.MAP_UPDATE_ELEM;
+    const { map, write } = this.#mapEntry(C, mapFd);
+    if (!write) fail(C, Errno.EPERM);
+    if (flags & 4) fail(C, Errno.EINVAL, 'BPF_F_LOCK needs a bpf_spin_lock in the value');
+    const k = this.#key(C, map, key);
+    this.#valueBuf(map, value);
+    const r = map.sysUpdate(k, value, flags, this.#resolver(map));
+    if (r < 0) fail(C, -r);
+  }
+
+  mapDeleteElem(mapFd: number, key: Uint8Array): boolean {
+    const C = Cmd.MAP_DELETE_ELEM;
+    const { map, write } = this.#mapEntry(C, mapFd);
+    if (!write) fail(C, Errno.EPERM);
+    const k = this.#key(C, map, map.keySize === 0 ? undefined : key);
+    const r = map.sysDelete(k);
+    if (r === -Errno.ENOENT) return false;
+    if (r < 0) fail(C, -r);
+    return true;
+  }
+
+  mapGetNextKey(mapFd: number, key: Uint8Array | undefined, nextKey: Uint8Array): boolean {
+    const C = Cmd.MAP_GET_NEXT_KEY;
+    const { map, read } = this.#mapEntry(C, mapFd);
+    if (!read) fail(C, Errno.EPERM);
+    let k: Uint8Array | undefined;
+    if (key !== undefined) k = this.#key(C, map, key);
+    const r = map.sysGetNextKey(k);
+    if (typeof r === 'number') {
+      if (r === -Errno.ENOENT) return false;
+      fail(C, -r);
+    }
+    if (nextKey.length < r.length)
+      throw new RangeError(`next key buffer is ${nextKey.length} bytes; keys are ${r.length}`);
+    nextKey.set(r);
+    return true;
+  }
+
+  mapLookupAndDeleteElem(mapFd: number, key: Uint8Array | undefined, value: Uint8Array, flags = 0): boolean {
+    const C = Cmd.MAP_LOOKUP_AND_DELETE_ELEM;
+    if (flags & ~4) fail(C, Errno.EINVAL);
+    const { map, read, write } = this.#mapEntry(C, mapFd);
+    if (!read || !write) fail(C, Errno.EPERM);
+    if (flags && (map.type === MapType.QUEUE || map.type === MapType.STACK)) fail(C, Errno.EINVAL);
+    if (flags & 4) fail(C, Errno.EINVAL, 'BPF_F_LOCK needs a bpf_spin_lock in the value');
+    const k = this.#key(C, map, key);
+    this.#valueBuf(map, value);
+    const hashLike =
+      map.type === MapType.HASH ||
+      map.type === MapType.PERCPU_HASH ||
+      map.type === MapType.LRU_HASH ||
+      map.type === MapType.LRU_PERCPU_HASH;
+    if (!hashLike && map.type !== MapType.QUEUE && map.type !== MapType.STACK) fail(C, Errno.ENOTSUPP);
+    const r = map.sysLookupAndDelete(k, flags);
+    if (typeof r === 'number') {
+      if (r === -Errno.ENOENT) return false;
+      fail(C, -r);
+    }
+    value.set(r);
+    return true;
+  }
+
+  #batchOpen(cmd: number, attr: MapBatchAttr, read: boolean, write: boolean): BpfMap {
+    if (
+      (attr.flags ?? 0n) !== 0n &&
+      cmd !== Cmd.MAP_LOOKUP_BATCH &&
+      cmd !== Cmd.MAP_LOOKUP_AND_DELETE_BATCH
+    ) {
+      // generic batch commands ignore batch.flags; the hash ones refuse it (below)
+    }
+    const e = this.#mapEntry(cmd, attr.mapFd);
+    if (read && !e.read) fail(cmd, Errno.EPERM);
+    if (write && !e.write) fail(cmd, Errno.EPERM);
+    const s = e.map.batchSupport();
+    const ok =
+      cmd === Cmd.MAP_LOOKUP_BATCH
+        ? s.lookup
+        : cmd === Cmd.MAP_LOOKUP_AND_DELETE_BATCH
+          ? s.lookupAndDelete
+          : cmd === Cmd.MAP_UPDATE_BATCH
+            ? s.update
+            : s.delete;
+    if (!ok) fail(cmd, Errno.ENOTSUPP);
+    const ef = attr.elemFlags ?? 0n;
+    if ((ef & ~4n) !== 0n || (ef & 4n) !== 0n) fail(cmd, Errno.EINVAL);
+    return e.map;
+  }
+
+  #lookupBatch(cmd: number, attr: MapBatchAttr, del: boolean): BatchResult {
+    const map = this.#batchOpen(cmd, attr, true, del);
+    const vsz = this.#sysValueSize(map);
+    if (map.bucketBatch !== undefined) {
+      if ((attr.flags ?? 0n) !== 0n) fail(cmd, Errno.EINVAL);
+      if (attr.count === 0) return { count: 0, done: false };
+      const r = map.bucketBatch(attr.inBatch, attr.count, del);
+      attr.keys?.set(r.keys.subarray(0, Math.min(r.keys.length, attr.keys.length)));
+      attr.values?.set(r.values.subarray(0, Math.min(r.values.length, attr.values.length)));
+      if (r.outBatch !== undefined) attr.outBatch?.set(r.outBatch);
+      if (r.err === -Errno.ENOENT) return { count: r.count, done: true };
+      if (r.err < 0) fail(cmd, -r.err, `after ${r.count} elements`);
+      return { count: r.count, done: false };
+    }
+    if (attr.count === 0) return { count: 0, done: false };
+    let prev: Uint8Array | undefined = attr.inBatch?.slice(0, map.keySize);
+    let cp = 0;
+    let err = 0;
+    while (cp < attr.count) {
+      const next = map.sysGetNextKey(prev);
+      if (typeof next === 'number') {
+        err = next;
+        break;
+      }
+      const v = map.sysLookup(next, 0);
+      if (typeof v !== 'number') {
+        attr.keys?.set(next, cp * map.keySize);
+        attr.values?.set(v.subarray(0, vsz), cp * vsz);
+        cp++;
+      } else if (v !== -Errno.ENOENT) fail(cmd, -v);
+      prev = next;
+    }
+    if (cp > 0 && prev !== undefined) attr.outBatch?.set(prev);
+    if (err === -Errno.ENOENT) return { count: cp, done: true };
+    if (err < 0) fail(cmd, -err, `after ${cp} elements`);
+    return { count: cp, done: false };
+  }
+
+  #sysValueSize(map: BpfMap): number {
+    return map.type === MapType.PROG_ARRAY ||
+      map.type === MapType.ARRAY_OF_MAPS ||
+      map.type === MapType.HASH_OF_MAPS
+      ? 4
+      : map.sysValueSize;
+  }
+
+  mapLookupBatch(attr: MapBatchAttr): BatchResult {
+    return this.#lookupBatch(Cmd.MAP_LOOKUP_BATCH, attr, false);
+  }
+
+  mapLookupAndDeleteBatch(attr: MapBatchAttr): BatchResult {
+    return this.#lookupBatch(Cmd.MAP_LOOKUP_AND_DELETE_BATCH, attr, true);
+  }
+
+  mapUpdateBatch(attr: MapBatchAttr): number {
+    const C = Cmd.MAP_UPDATE_BATCH;
+    const map = this.#batchOpen(C, attr, false, true);
+    const vsz = this.#sysValueSize(map);
+    const resolve = this.#resolver(map);
+    for (let cp = 0; cp < attr.count; cp++) {
+      const k = attr.keys?.subarray(cp * map.keySize, (cp + 1) * map.keySize);
+      const v = attr.values?.subarray(cp * vsz, (cp + 1) * vsz);
+      if (k === undefined || v === undefined || k.length < map.keySize || v.length < vsz) {
+        fail(C, Errno.EFAULT, `after ${cp} elements`);
+      }
+      const r = map.sysUpdate(k, v, Number(attr.elemFlags ?? 0n), resolve);
+      if (r < 0) fail(C, -r, `after ${cp} elements`);
+    }
+    return attr.count;
+  }
+
+  mapDeleteBatch(attr: MapBatchAttr): number {
+    const C = Cmd.MAP_DELETE_BATCH;
+    const map = this.#batchOpen(C, attr, false, true);
+    for (let cp = 0; cp < attr.count; cp++) {
+      const k = attr.keys?.subarray(cp * map.keySize, (cp + 1) * map.keySize);
+      if (k === undefined || k.length < map.keySize) fail(C, Errno.EFAULT, `after ${cp} elements`);
+      const r = map.sysDelete(k);
+      if (r < 0) fail(C, -r, `after ${cp} elements`);
+    }
+    return attr.count;
+  }
+
+  mapFreeze(mapFd: number): void {
+    const C = Cmd.MAP_FREEZE;
+    const { map, write } = this.#mapEntry(C, mapFd);
+    if (!write) fail(C, Errno.EPERM);
+    if (map.frozen) fail(C, Errno.EBUSY);
+    map.frozen = true;
+  }
+
+  // --- programs ------------------------------------------------------------------------------
+
+  progLoad(attr: ProgLoadAttr): LoadedFd {
+    const C = Cmd.PROG_LOAD;
+    const p = this.proc;
+    const core = this.core;
+    const insnCnt = attr.insns.length / 8;
+    if (!Number.isInteger(insnCnt))
+      throw new RangeError(`insns are ${attr.insns.length} bytes, not a multiple of 8`);
+    const flags = attr.progFlags ?? 0;
+    if (flags & ~PROG_FLAGS_MASK) fail(C, Errno.EINVAL);
+    if (
+      insnCnt === 0 ||
+      insnCnt > (p.bpfCapable ? core.profile.maxInsns : core.profile.maxInsnsUnprivileged)
+    ) {
+      fail(C, Errno.E2BIG);
+    }
+    const type = attr.progType;
+    if (core.unprivilegedBpfDisabled !== 0 && !p.bpfCapable) fail(C, Errno.EPERM);
+    if (type !== ProgType.SOCKET_FILTER && type !== ProgType.CGROUP_SKB && !p.bpfCapable)
+      fail(C, Errno.EPERM);
+    if (needsNetAdmin(type) && !p.netAdminCapable) fail(C, Errno.EPERM);
+    if (!MACHINE_PROG_TYPES.has(type))
+      fail(C, Errno.EINVAL, `program type ${type} is not supported by the machine`);
+    if (type === ProgType.SYSCALL && (attr.expectedAttachType ?? 0) !== 0) fail(C, Errno.EINVAL);
+    if (attr.signature !== undefined) {
+      fail(C, Errno.EOPNOTSUPP, 'signature verification is not supported by the machine yet');
+    }
+    const level = attr.logLevel ?? 0;
+    const logBuf = attr.logBuf;
+    if (
+      (logBuf !== undefined && logBuf.length > 0 && level === 0) ||
+      level & ~0xf ||
+      (logBuf !== undefined && logBuf.length > 0x3fffffff)
+    ) {
+      fail(C, Errno.EINVAL);
+    }
+    const name = attr.progName ?? '';
+    if (name.length > 15 || !/^[A-Za-z0-9_.]*$/.test(name)) fail(C, Errno.EINVAL, 'prog_name');
+    const gpl = licenseIsGpl(attr.license);
+    const finish = (lines: string[]): string => (lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+    const failLoad = (errno: number, lines: string[]): never => {
+      const log = finish(lines);
+      if (logBuf !== undefined && logBuf.length > 0) writeLog(logBuf, log);
+      throw new VerifierError('BPF_PROG_LOAD', errno, log);
+    };
+    if (type === ProgType.SYSCALL && !(flags & ProgFlag.SLEEPABLE)) {
+      failLoad(Errno.EINVAL, ['Syscall programs can only be sleepable', statsLine(0)]);
+    }
+    const checked = checkProgram(
+      {
+        bpfCapable: p.bpfCapable,
+        strictExclusiveFdArray: core.profile.strictExclusiveFdArray,
+        mapByFd: (fd) => {
+          const e = p.fds.get(fd);
+          if (e === undefined) return -Errno.EBADF;
+          if (e.kind !== 'map') return -Errno.EINVAL;
+          return e.obj as BpfMap;
+        },
+        isBtfFd: (fd) => p.fds.get(fd)?.kind === 'btf',
+      },
+      type,
+      attr.insns,
+      gpl,
+      attr.fdArray,
+      attr.fdArrayCnt ?? false,
+    );
+    if ('errno' in checked) return failLoad(checked.errno, checked.log);
+    for (const m of checked.maps) {
+      if (m.type === MapType.PROG_ARRAY) {
+        if (m.ownerProgType === undefined) m.ownerProgType = type;
+        else if (m.ownerProgType !== type) fail(C, Errno.EINVAL, 'prog_array holds programs of another type');
+      }
+    }
+    for (const m of checked.maps) m.acquire();
+    const prog = new Prog(type, checked.insns, attr.insns.slice(), checked.image, [...checked.maps], {
+      name,
+      gpl,
+      flags,
+      expectedAttachType: attr.expectedAttachType ?? 0,
+      uid: p.uid,
+      loadTime: core.clock() - core.bootNs,
+    });
+    core.registerProg(prog);
+    const log = '';
+    if (logBuf !== undefined && logBuf.length > 0) writeLog(logBuf, log);
+    const fd = this.#install('prog', prog);
+    return new LoadedFd(fd, 'prog', this.#closer, log, log.length === 0 ? 0 : log.length + 1);
+  }
+
+  btfLoad(attr: BtfLoadAttr): LoadedFd {
+    const C = Cmd.BTF_LOAD;
+    if (this.core.unprivilegedBpfDisabled !== 0 && !this.proc.bpfCapable) fail(C, Errno.EPERM);
+    if (!this.proc.bpfCapable) fail(C, Errno.EPERM);
+    const b = attr.btf;
+    if (b.length > 16 * 1024 * 1024) fail(C, Errno.E2BIG);
+    const why = btfHeaderError(b);
+    if (why !== undefined) {
+      const log = `${why}\n`;
+      if (attr.logBuf !== undefined && attr.logBuf.length > 0) writeLog(attr.logBuf, log);
+      throw new VerifierError('BPF_BTF_LOAD', Errno.EINVAL, log);
+    }
+    const btf = new Btf(b.slice());
+    this.core.registerBtf(btf);
+    const fd = this.#install('btf', btf);
+    return new LoadedFd(fd, 'btf', this.#closer, '', 0);
+  }
+
+  progTestRun(attr: TestRunAttr): TestRunResult {
+    const C = Cmd.PROG_TEST_RUN;
+    const prog = this.#progOf(C, attr.progFd);
+    const core = this.core;
+    const env: EngineEnv = {
+      cpu: attr.cpu ?? 0,
+      ktimeNs: () => core.clock(),
+      bootNs: () => core.clock(),
+      random: () => core.nextSeed(),
+      process: this.proc,
+      tracePrintk: (line) => {
+        core.trace.push(line);
+      },
+      sysClose: (fd) => {
+        try {
+          this.close(fd);
+          return 0;
+        } catch (e) {
+          return e instanceof BpfError ? -e.errno : -Errno.EINVAL;
+        }
+      },
+    };
+    core.vm ??= new Vm({}, { helpers: kernelHelpers() });
+    const vm = core.vm;
+    vm.env = env;
+    const r = testRun({ vm, now: () => core.clock() }, prog, attr);
+    if ('errno' in r) fail(C, r.errno);
+    return r;
+  }
+
+  progBindMap(progFd: number, mapFd: number): void {
+    const C = Cmd.PROG_BIND_MAP;
+    const prog = this.#progOf(C, progFd);
+    const { map } = this.#mapEntry(C, mapFd);
+    prog.bindMap(map);
+  }
+
+  // --- links (none of the machine's program types attach yet) ---------------------------------
+
+  linkCreate(attr: LinkCreateAttr): Fd {
+    const C = Cmd.LINK_CREATE;
+    this.#progOf(C, attr.progFd);
+    fail(C, Errno.EINVAL, `attach type ${attr.attachType} is not supported by the machine`);
+  }
+
+  linkUpdate(attr: LinkUpdateAttr): void {
+    const C = Cmd.LINK_UPDATE;
+    const e = this.#entry(C, attr.linkFd);
+    if (e.kind !== 'link') fail(C, Errno.EINVAL);
+  }
+
+  linkDetach(linkFd: number): void {
+    const C = Cmd.LINK_DETACH;
+    const e = this.#entry(C, linkFd);
+    if (e.kind !== 'link') fail(C, Errno.EINVAL);
+  }
+
+  // --- pins ----------------------------------------------------------------------------------
+
+  objPin(attr: ObjAttr & { bpfFd: number }): void {
+    const C = Cmd.OBJ_PIN;
+    if ((attr.fileFlags ?? 0) & ~FileFlag.PATH_FD) fail(C, Errno.EINVAL);
+    if ((attr.fileFlags ?? 0) & FileFlag.PATH_FD)
+      fail(C, Errno.EINVAL, 'path_fd is not supported by the machine');
+    const e = this.#entry(C, attr.bpfFd);
+    const obj = e.obj;
+    const isMap = e.kind === 'map';
+    if (isMap) (obj as BpfMap).usercnt++;
+    const r = this.core.bpffs.pin(attr.pathname, obj, () => {
+      if (isMap) mapUserPut(obj as BpfMap);
+    });
+    if (r < 0) {
+      if (isMap) (obj as BpfMap).usercnt--;
+      fail(C, -r, attr.pathname);
+    }
+  }
+
+  objGet(attr: ObjAttr, kind?: Fd['kind']): Fd {
+    const C = Cmd.OBJ_GET;
+    const ff = attr.fileFlags ?? 0;
+    if ((attr.bpfFd ?? 0) !== 0 || ff & ~(FileFlag.RDONLY | FileFlag.WRONLY | FileFlag.PATH_FD))
+      fail(C, Errno.EINVAL);
+    if (ff & FileFlag.RDONLY && ff & FileFlag.WRONLY) fail(C, Errno.EINVAL);
+    const got = this.core.bpffs.get(attr.pathname);
+    if (typeof got === 'number') fail(C, -got, attr.pathname);
+    const obj = got as KernelObject;
+    const k = kindOf(obj);
+    const fd = this.#install(k, obj, !(ff & FileFlag.WRONLY), !(ff & FileFlag.RDONLY));
+    return this.#fd(fd, kind ?? k);
+  }
+
+  // --- ids -----------------------------------------------------------------------------------
+
+  #nextId(cmd: number, table: Map<number, unknown>, start: number): number | undefined {
+    if (start >>> 0 >= 0x7fffffff) fail(cmd, Errno.EINVAL);
+    if (!this.proc.capable('CAP_SYS_ADMIN')) fail(cmd, Errno.EPERM);
+    let best: number | undefined;
+    for (const id of table.keys()) if (id > start && (best === undefined || id < best)) best = id;
+    return best;
+  }
+
+  progGetNextId(startId: number): number | undefined {
+    return this.#nextId(Cmd.PROG_GET_NEXT_ID, this.core.progs, startId);
+  }
+  mapGetNextId(startId: number): number | undefined {
+    return this.#nextId(Cmd.MAP_GET_NEXT_ID, this.core.maps, startId);
+  }
+  btfGetNextId(startId: number): number | undefined {
+    return this.#nextId(Cmd.BTF_GET_NEXT_ID, this.core.btfs, startId);
+  }
+  linkGetNextId(startId: number): number | undefined {
+    return this.#nextId(Cmd.LINK_GET_NEXT_ID, new Map(), startId);
+  }
+
+  #byId(cmd: number, kind: ObjKind, obj: KernelObject | undefined, openFlags: number): Fd {
+    if (openFlags & ~(FileFlag.RDONLY | FileFlag.WRONLY)) fail(cmd, Errno.EINVAL);
+    if (!this.proc.capable('CAP_SYS_ADMIN')) fail(cmd, Errno.EPERM);
+    if (openFlags & FileFlag.RDONLY && openFlags & FileFlag.WRONLY) fail(cmd, Errno.EINVAL);
+    if (obj === undefined) fail(cmd, Errno.ENOENT);
+    const fd = this.#install(kind, obj, !(openFlags & FileFlag.WRONLY), !(openFlags & FileFlag.RDONLY));
+    return this.#fd(fd, kind);
+  }
+
+  progGetFdById(id: number, openFlags = 0): Fd {
+    const C = Cmd.PROG_GET_FD_BY_ID;
+    if (openFlags !== 0) fail(C, Errno.EINVAL);
+    return this.#byId(C, 'prog', this.core.progs.get(id), 0);
+  }
+  mapGetFdById(id: number, openFlags = 0): Fd {
+    return this.#byId(Cmd.MAP_GET_FD_BY_ID, 'map', this.core.maps.get(id), openFlags);
+  }
+  btfGetFdById(id: number, openFlags = 0): Fd {
+    const C = Cmd.BTF_GET_FD_BY_ID;
+    if (openFlags !== 0) fail(C, Errno.EINVAL);
+    return this.#byId(C, 'btf', this.core.btfs.get(id), 0);
+  }
+  linkGetFdById(_id: number, openFlags = 0): Fd {
+    const C = Cmd.LINK_GET_FD_BY_ID;
+    if (openFlags !== 0) fail(C, Errno.EINVAL);
+    return this.#byId(C, 'link', undefined, 0);
+  }
+
+  // --- info ----------------------------------------------------------------------------------
+
+  objGetInfoByFd(fd: number, query: ProgInfoQuery): ProgInfo;
+  objGetInfoByFd(fd: number, query: MapInfoQuery): MapInfo;
+  objGetInfoByFd(fd: number, query: BtfInfoQuery): BtfInfo;
+  objGetInfoByFd(fd: number, query: LinkInfoQuery): LinkInfo;
+  objGetInfoByFd(
+    fd: number,
+    query: ProgInfoQuery | MapInfoQuery | BtfInfoQuery | LinkInfoQuery,
+  ): ProgInfo | MapInfo | BtfInfo | LinkInfo {
+    const C = Cmd.OBJ_GET_INFO_BY_FD;
+    const e = this.#entry(C, fd);
+    switch (e.kind) {
+      case 'map': {
+        if (query.kind !== 'map') fail(C, Errno.EINVAL, `fd ${fd} is a map`);
+        return this.#mapInfo(e.obj as BpfMap, query);
+      }
+      case 'prog': {
+        if (query.kind !== 'prog') fail(C, Errno.EINVAL, `fd ${fd} is a program`);
+        return this.#progInfo(e.obj as Prog, query);
+      }
+      case 'btf': {
+        if (query.kind !== 'btf') fail(C, Errno.EINVAL, `fd ${fd} is a BTF object`);
+        const btf = e.obj as Btf;
+        const info: BtfInfo = { id: btf.id, btfSize: btf.data.length, name: '', kernelBtf: false };
+        if (query.btf !== undefined) {
+          query.btf.set(btf.data.subarray(0, Math.min(query.btf.length, btf.data.length)));
+          if (query.btf.length >= btf.data.length) info.btf = btf.data.slice();
+        }
+        return info;
+      }
+      default:
+        fail(C, Errno.EINVAL);
+    }
+  }
+
+  #mapInfo(map: BpfMap, query: MapInfoQuery): MapInfo {
+    const C = Cmd.OBJ_GET_INFO_BY_FD;
+    const info: MapInfo = {
+      type: map.type,
+      id: map.id,
+      keySize: map.keySize,
+      valueSize: map.valueSize,
+      maxEntries: map.maxEntries,
+      mapFlags: map.flags,
+      name: map.name,
+      ifindex: 0,
+      btfVmlinuxValueTypeId: 0,
+      netnsDev: 0n,
+      netnsIno: 0n,
+      btfId: 0,
+      btfKeyTypeId: 0,
+      btfValueTypeId: 0,
+      btfVmlinuxId: 0,
+      mapExtra: map.mapExtra,
+    };
+    if (query.hash !== undefined) {
+      const content = map.contentBytes?.();
+      if (content === undefined) fail(C, Errno.EINVAL, 'only array maps have a content hash');
+      if (query.hash.length !== SHA256_SIZE) fail(C, Errno.EINVAL, 'hash_size must be 32');
+      if (!map.frozen) fail(C, Errno.EPERM, 'the map is not frozen');
+      const h = mapContentHash(content, map.valueSize, map.maxEntries);
+      query.hash.set(h);
+      info.hash = h;
+    }
+    return info;
+  }
+
+  #progInfo(prog: Prog, query: ProgInfoQuery): ProgInfo {
+    if (query.mapIds !== undefined) {
+      const dv = new DataView(query.mapIds.buffer, query.mapIds.byteOffset, query.mapIds.byteLength);
+      for (let i = 0; i < prog.maps.length && (i + 1) * 4 <= query.mapIds.length; i++) {
+        dv.setUint32(i * 4, prog.maps[i]!.id, true);
+      }
+    }
+    const xlated =
+      this.proc.capable('CAP_SYS_ADMIN') || this.proc.perfmonCapable ? encodeInsns(prog.insns) : undefined;
+    if (query.xlatedProgInsns !== undefined && xlated !== undefined) {
+      query.xlatedProgInsns.set(xlated.subarray(0, Math.min(xlated.length, query.xlatedProgInsns.length)));
+    }
+    return {
+      type: prog.type,
+      id: prog.id,
+      tag: progTag(prog.bytes),
+      jitedProgLen: 0,
+      xlatedProgLen: xlated?.length ?? 0,
+      loadTime: prog.meta.loadTime,
+      createdByUid: prog.meta.uid,
+      nrMapIds: prog.maps.length,
+      name: prog.meta.name,
+      ifindex: 0,
+      gplCompatible: prog.meta.gpl,
+      netnsDev: 0n,
+      netnsIno: 0n,
+      nrJitedKsyms: 0,
+      nrJitedFuncLens: 0,
+      btfId: 0,
+      funcInfoRecSize: 0,
+      nrFuncInfo: 0,
+      nrLineInfo: 0,
+      nrJitedLineInfo: 0,
+      lineInfoRecSize: 0,
+      jitedLineInfoRecSize: 0,
+      nrProgTags: 0,
+      runTimeNs: 0n,
+      runCnt: 0n,
+      recursionMisses: 0n,
+      verifiedInsns: prog.bytes.length / 8,
+      attachBtfObjId: 0,
+      attachBtfId: 0,
+    };
+  }
+}
+
+/** The built-in BPF machine: the {@link Backend} of its default process, and the machine's state. */
+export class Machine extends MachineContext {
+  /**
+   * @param opts - CPUs, kernel profile, the default process's privileges, keyrings, clock
+   */
+  constructor(opts: MachineOptions = {}) {
+    const core = new MachineCore(opts);
+    const p = new Process(core.nextPid++, {
+      caps: opts.caps ?? ALL_CAPS,
+      uid: opts.uid,
+      gid: opts.gid,
+      comm: opts.comm,
+    });
+    super(core, p);
+  }
+
+  /** A new process of this machine, with its own (empty) fd table; returns its backend. */
+  process(opts: ProcessOptions = {}): MachineContext {
+    const core = this.core;
+    return new (class extends MachineContext {
+      constructor() {
+        super(core, new Process(core.nextPid++, opts));
+      }
+    })();
+  }
+
+  /** Number of possible CPUs. */
+  get cpus(): number {
+    return this.core.cpus;
+  }
+
+  /** The kernel profile. */
+  get profile(): Readonly<KernelProfile> {
+    return this.core.profile;
+  }
+
+  /** Keyrings given at construction. */
+  get keyrings(): Keyrings | undefined {
+    return this.core.keyrings;
+  }
+
+  /** The machine's bpffs (mkdir, unlink, list). */
+  get bpffs(): Bpffs {
+    return this.core.bpffs;
+  }
+
+  /** Lines written by `bpf_trace_printk`, oldest first (the machine's trace_pipe). */
+  get trace(): string[] {
+    return this.core.trace;
+  }
+
+  /** The machine clock (ns). */
+  now(): bigint {
+    return this.core.clock();
+  }
+
+  /** The map with global id `id` (tools and tests; no privilege check), or undefined. */
+  mapById(id: number): BpfMap | undefined {
+    return this.core.maps.get(id);
+  }
+
+  /** The program with global id `id`, or undefined. */
+  progById(id: number): Prog | undefined {
+    return this.core.progs.get(id);
+  }
+
+  /** Number of live maps, programs and BTF objects (for leak checks). */
+  get objectCounts(): { maps: number; progs: number; btfs: number } {
+    return { maps: this.core.maps.size, progs: this.core.progs.size, btfs: this.core.btfs.size };
+  }
+
+  /** A ring buffer map's consumer side (what user space mmaps), or undefined for other fds. */
+  ringbuf(fd: number): RingbufMap | undefined {
+    const m = this.mapOf(fd);
+    return m instanceof RingbufMap ? m : undefined;
+  }
+
+  /** The machine's sysctl knobs. */
+  get sysctl(): MachineSysctl {
+    const core = this.core;
+    return {
+      get unprivilegedBpfDisabled(): 0 | 1 | 2 {
+        return core.unprivilegedBpfDisabled;
+      },
+      set unprivilegedBpfDisabled(v: 0 | 1 | 2) {
+        if (v !== 0 && v !== 1 && v !== 2) throw new BpfError('sysctl', Errno.EINVAL);
+        if (core.unprivilegedBpfDisabled === 1 && v !== 1) throw new BpfError('sysctl', Errno.EPERM);
+        core.unprivilegedBpfDisabled = v;
+      },
+    };
+  }
+}
+
+function writeLog(buf: Uint8Array, log: string): void {
+  const bytes = new TextEncoder().encode(log);
+  const n = Math.min(bytes.length, buf.length - 1);
+  buf.set(bytes.subarray(0, n));
+  buf[n] = 0;
+}
+
+/** Why a BTF blob's header is not acceptable (magic, version, section bounds), or undefined. */
+function btfHeaderError(b: Uint8Array): string | undefined {
+  if (b.length < 24) return 'btf_header not found';
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (dv.getUint16(0, true) !== 0xeb9f) return 'Invalid magic';
+  if (b[2] !== 1) return 'Unsupported version';
+  if (b[3] !== 0) return 'Unsupported flags';
+  const hdrLen = dv.getUint32(4, true);
+  if (hdrLen < 24 || hdrLen > b.length) return 'Unsupported btf_header';
+  const typeOff = dv.getUint32(8, true);
+  const typeLen = dv.getUint32(12, true);
+  const strOff = dv.getUint32(16, true);
+  const strLen = dv.getUint32(20, true);
+  const body = b.length - hdrLen;
+  if (typeOff % 4 !== 0) return 'Unaligned type_off';
+  if (typeOff + typeLen > body || strOff + strLen > body) return 'Total section length too long';
+  if (strLen === 0 || b[hdrLen + strOff + strLen - 1] !== 0) return 'Invalid string section';
+  return undefined;
+}
+
+/** Element size of a per-CPU value slot in syscall buffers: round_up(value_size, 8). */
+export function percpuStride(valueSize: number): number {
+  return round8(valueSize);
+}

@@ -1,0 +1,522 @@
+/**
+ * Programs of the machine: `BPF_PROG_LOAD` with the kernel's attr rules and, until the verifier
+ * lands, a structural check that reproduces the kernel's answers (errno and log line) for the
+ * structural faults, in the kernel's order:
+ *
+ * 1. bpf-to-bpf calls: CAP_BPF needed, targets inside the program (`call to invalid destination`);
+ * 2. subprograms: jumps stay inside their subprogram (`jump out of range from insn A to B`), each
+ *    subprogram ends with exit or ja (`last insn is not an exit or jmp`);
+ * 3. instructions: known opcodes (`unknown opcode XX`), LDX fields, `ld_imm64` pairs and pseudo
+ *    kinds, map references (`fd N is not pointing to valid bpf_map`, fd_array rules, direct value
+ *    access, exclusive maps: `program's hash doesn't match map's excl_prog_hash`, EACCES);
+ * 4. control flow: every instruction reachable (`unreachable insn N`), no back-edges for
+ *    unprivileged loaders;
+ * 5. per instruction: reserved fields (the isa layer's message), helpers known to the program type
+ *    and GPL-only helpers (`cannot call GPL-restricted function from non-GPL compatible program`),
+ *    then the engine's preparation (registers read before written: `!read_ok`, EACCES).
+ *
+ * Logs end with the kernel's statistics line for a program the verifier did not walk.
+ *
+ * @module
+ */
+
+import { progHash } from '../hash/index.js';
+import { encodingError, type Insn } from '../isa/insn.js';
+import { LD_IMM64, Pseudo } from '../isa/opcodes.js';
+import { Errno } from '../sys/errors.js';
+import { Helper, MapType, ProgFlag, ProgType } from '../uapi/constants.js';
+import type { EngineMap, MapResolver } from './engine/env.js';
+import { type ProgramImage, prepareProgram } from './engine/program.js';
+import type { HeldProg } from './maps/fdarray.js';
+import type { BpfMap } from './maps/map.js';
+
+/** Program types the machine loads. */
+export const MACHINE_PROG_TYPES: ReadonlySet<number> = new Set([
+  ProgType.SOCKET_FILTER,
+  ProgType.SCHED_CLS,
+  ProgType.XDP,
+  ProgType.SYSCALL,
+]);
+
+/** Program types that need CAP_NET_ADMIN (the kernel's is_net_admin_prog_type, for the types above). */
+const NET_ADMIN_TYPES: ReadonlySet<number> = new Set([ProgType.SCHED_CLS, ProgType.XDP]);
+
+/** Helpers whose proto is GPL-only (checked against Linux 6.18). */
+export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([4, 6, 113, 115, 165]);
+
+/** Helpers the machine implements, and the program types that may call them (undefined: all four). */
+const HELPER_TYPES: ReadonlyMap<number, ReadonlySet<number> | undefined> = new Map<
+  number,
+  ReadonlySet<number> | undefined
+>([
+  [1, undefined],
+  [2, undefined],
+  [3, undefined],
+  [4, new Set([ProgType.SYSCALL])],
+  [5, undefined],
+  [6, undefined],
+  [7, undefined],
+  [8, undefined],
+  [12, undefined],
+  [14, undefined],
+  [15, undefined],
+  [16, undefined],
+  [87, undefined],
+  [88, undefined],
+  [89, undefined],
+  [105, undefined],
+  [106, undefined],
+  [113, undefined],
+  [115, undefined],
+  [125, undefined],
+  [130, undefined],
+  [131, undefined],
+  [132, undefined],
+  [133, undefined],
+  [134, undefined],
+  [165, undefined],
+  [166, new Set([ProgType.SYSCALL])],
+  [168, new Set([ProgType.SYSCALL])],
+  [181, undefined],
+]);
+
+const HELPER_NAMES = new Map<number, string>(Object.entries(Helper).map(([k, v]) => [v as number, k]));
+
+/** The kernel's `bpf_<name>` of helper `id` (`unknown` past the last helper). */
+export function helperName(id: number): string {
+  const n = HELPER_NAMES.get(id);
+  return n === undefined ? 'unknown' : `bpf_${n}`;
+}
+
+/** Licenses the kernel treats as GPL-compatible (`license_is_gpl_compatible`). */
+export function licenseIsGpl(license: string): boolean {
+  return [
+    'GPL',
+    'GPL v2',
+    'GPL and additional rights',
+    'Dual BSD/GPL',
+    'Dual MIT/GPL',
+    'Dual MPL/GPL',
+  ].includes(license);
+}
+
+/** The verifier's closing statistics line for a program it did not walk. */
+export function statsLine(processed: number): string {
+  return `processed ${processed} insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0`;
+}
+
+/** A loaded program. */
+export class Prog implements HeldProg {
+  /** Global id (set by the machine). */
+  id = 0;
+  /** References: fds, pins, links, prog_array slots. */
+  refcnt = 0;
+  /** Called once when the last reference goes. */
+  onFree: ((p: Prog) => void) | undefined;
+  /** Run statistics. */
+  runCnt = 0n;
+  /** Run time statistics (ns). */
+  runTimeNs = 0n;
+
+  /**
+   * @param type - `BPF_PROG_TYPE_*`
+   * @param insns - the instructions as loaded
+   * @param bytes - their little-endian bytes
+   * @param image - the prepared image the engine runs
+   * @param maps - maps the program uses (the program holds a reference to each)
+   * @param meta - name, license, flags, attach type, creator and load time
+   */
+  constructor(
+    readonly type: number,
+    readonly insns: readonly Insn[],
+    readonly bytes: Uint8Array,
+    readonly image: ProgramImage,
+    readonly maps: BpfMap[],
+    readonly meta: {
+      name: string;
+      gpl: boolean;
+      flags: number;
+      expectedAttachType: number;
+      uid: number;
+      loadTime: bigint;
+    },
+  ) {}
+
+  /** SHA-256 program hash (`excl_prog_hash` of the maps it may use). */
+  get hash(): Uint8Array {
+    return progHash(this.bytes);
+  }
+
+  /** `BPF_F_SLEEPABLE`. */
+  get sleepable(): boolean {
+    return (this.meta.flags & ProgFlag.SLEEPABLE) !== 0;
+  }
+
+  /** Takes a reference. */
+  acquire(): void {
+    this.refcnt++;
+  }
+
+  /** Drops a reference; the last one releases the maps and frees the id. */
+  release(): void {
+    if (--this.refcnt === 0) {
+      for (const m of this.maps.splice(0)) m.release();
+      this.onFree?.(this);
+    }
+  }
+
+  /** Binds `map` to the program (`BPF_PROG_BIND_MAP`); no-op when already bound. */
+  bindMap(map: BpfMap): void {
+    if (this.maps.includes(map)) return;
+    map.acquire();
+    this.maps.push(map);
+  }
+}
+
+/** What the loader needs from the machine. */
+export interface LoadContext {
+  /** The loading process may use CAP_BPF things (bpf_capable()). */
+  bpfCapable: boolean;
+  /** The map an fd of the loading process refers to: the map, or -EBADF / -EINVAL. */
+  mapByFd(fd: number): BpfMap | number;
+  /** Whether the fd refers to a BTF object. */
+  isBtfFd(fd: number): boolean;
+  /** Check exclusivity for maps bound through fd_array_cnt too (Linux 6.18 does not: false). */
+  strictExclusiveFdArray: boolean;
+}
+
+/** A failed load: errno (positive) and the log lines. */
+export interface LoadFailure {
+  errno: number;
+  log: string[];
+}
+
+/** A successful check: the instructions, the used maps (in order of first use) and the image. */
+export interface LoadSuccess {
+  insns: Insn[];
+  maps: BpfMap[];
+  image: ProgramImage;
+}
+
+const VALID_OPCODES: ReadonlySet<number> = (() => {
+  const s = new Set<number>();
+  for (const cls of [0x04, 0x07]) {
+    for (let op = 0x00; op <= 0xc0; op += 0x10) {
+      s.add(cls | op);
+      if (op !== 0x80) s.add(cls | op | 0x08);
+    }
+  }
+  s.add(0xd4).add(0xdc).add(0xd7);
+  for (const cls of [0x05, 0x06]) {
+    s.add(cls | 0x00);
+    for (const op of [0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0]) {
+      s.add(cls | op).add(cls | op | 0x08);
+    }
+  }
+  s.add(0x85).add(0x95).add(0xe5);
+  for (const c of [0x18, 0x20, 0x28, 0x30, 0x40, 0x48, 0x50]) s.add(c);
+  for (const c of [0x61, 0x69, 0x71, 0x79, 0x81, 0x89, 0x91]) s.add(c);
+  for (const c of [0x62, 0x6a, 0x72, 0x7a, 0x63, 0x6b, 0x73, 0x7b, 0xc3, 0xdb, 0xcb, 0xd3]) s.add(c);
+  return s;
+})();
+
+interface Slot {
+  code: number;
+  dst: number;
+  src: number;
+  off: number;
+  imm: number;
+}
+
+function readSlots(bytes: Uint8Array): Slot[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Slot[] = [];
+  for (let p = 0; p + 8 <= bytes.length; p += 8) {
+    out.push({
+      code: bytes[p]!,
+      dst: bytes[p + 1]! & 0xf,
+      src: bytes[p + 1]! >> 4,
+      off: dv.getInt16(p + 2, true),
+      imm: dv.getInt32(p + 4, true),
+    });
+  }
+  return out;
+}
+
+const isJmp = (code: number): boolean => (code & 7) === 0x05 || (code & 7) === 0x06;
+const jumpTarget = (s: Slot, i: number): number =>
+  s.code === 0x06 ? i + s.imm + 1 : i + s.off + 1; /* gotol uses imm */
+
+/**
+ * The structural check and map resolution of `BPF_PROG_LOAD`. `bytes` are the instructions,
+ * `fdArray` the load's fd_array (`cnt`: whether `fd_array_cnt` was given).
+ */
+export function checkProgram(
+  ctx: LoadContext,
+  progType: number,
+  bytes: Uint8Array,
+  gpl: boolean,
+  fdArray: Int32Array | undefined,
+  fdArrayCnt: boolean,
+): LoadSuccess | LoadFailure {
+  const slots = readSlots(bytes);
+  const n = slots.length;
+  const fail = (errno: number, ...lines: string[]): LoadFailure => ({ errno, log: [...lines, statsLine(0)] });
+  const used: BpfMap[] = [];
+  const hash = progHash(bytes);
+
+  // fd_array_cnt: every fd is bound up front.
+  if (fdArray !== undefined && fdArrayCnt) {
+    for (const fd of fdArray) {
+      const m = ctx.mapByFd(fd);
+      if (typeof m !== 'number') {
+        if (!used.includes(m)) {
+          if (ctx.strictExclusiveFdArray && m.exclProgHash !== undefined && !equal(m.exclProgHash, hash)) {
+            return fail(Errno.EACCES, "program's hash doesn't match map's excl_prog_hash");
+          }
+          used.push(m);
+        }
+        continue;
+      }
+      if (ctx.isBtfFd(fd)) continue;
+      return fail(-m, `fd ${fd} is not pointing to valid bpf_map or btf`);
+    }
+  }
+
+  // 1. subprograms from pseudo calls and function pointers.
+  const starts = new Set<number>([0]);
+  for (let i = 0; i < n; i++) {
+    const s = slots[i]!;
+    const pseudoCall = s.code === 0x85 && s.src === 1;
+    const pseudoFunc = s.code === LD_IMM64 && s.src === Pseudo.FUNC;
+    if (pseudoCall || pseudoFunc) {
+      if (!ctx.bpfCapable) {
+        return fail(
+          Errno.EPERM,
+          'loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN',
+        );
+      }
+      const t = i + s.imm + 1;
+      if (t < 0 || t >= n) return fail(Errno.EINVAL, 'call to invalid destination');
+      starts.add(t);
+    }
+    if (s.code === 0x85 && s.src === 2) {
+      return fail(Errno.EINVAL, 'calling kernel functions is not supported by the machine');
+    }
+    if (s.code === LD_IMM64) i++;
+  }
+  const sorted = [...starts].sort((a, b) => a - b);
+
+  // 2. jumps inside their subprogram; each subprogram ends with exit or ja.
+  for (let k = 0; k < sorted.length; k++) {
+    const start = sorted[k]!;
+    const end = k + 1 < sorted.length ? sorted[k + 1]! : n;
+    for (let i = start; i < end; i++) {
+      const s = slots[i]!;
+      if (isJmp(s.code)) {
+        const op = s.code & 0xf0;
+        if (op !== 0x90 && op !== 0x80) {
+          const t = jumpTarget(s, i);
+          if (t < start || t >= end) return fail(Errno.EINVAL, `jump out of range from insn ${i} to ${t}`);
+        }
+      }
+      if (i === end - 1 && s.code !== 0x95 && s.code !== 0x05 && s.code !== 0x06) {
+        return fail(Errno.EINVAL, 'last insn is not an exit or jmp');
+      }
+    }
+  }
+
+  // 3. opcodes, ld_imm64, maps.
+  const second = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = slots[i]!;
+    if (!VALID_OPCODES.has(s.code))
+      return fail(Errno.EINVAL, `unknown opcode ${s.code.toString(16).padStart(2, '0')}`);
+    if ((s.code & 7) === 0x01 && (((s.code & 0xe0) !== 0x60 && (s.code & 0xe0) !== 0x80) || s.imm !== 0)) {
+      return fail(Errno.EINVAL, 'BPF_LDX uses reserved fields');
+    }
+    if (s.code !== LD_IMM64) continue;
+    const t = slots[i + 1];
+    if (i === n - 1 || t === undefined || t.code !== 0 || t.dst !== 0 || t.src !== 0 || t.off !== 0) {
+      return fail(Errno.EINVAL, 'invalid bpf_ld_imm64 insn');
+    }
+    second[i + 1] = 1;
+    const src = s.src;
+    if (src === Pseudo.NONE || src === Pseudo.FUNC) {
+      i++;
+      continue;
+    }
+    if (src === Pseudo.BTF_ID)
+      return fail(Errno.EINVAL, 'pseudo btf_id loads are not supported by the machine');
+    if (
+      src !== Pseudo.MAP_VALUE &&
+      src !== Pseudo.MAP_IDX_VALUE &&
+      !((src === Pseudo.MAP_FD || src === Pseudo.MAP_IDX) && t.imm === 0)
+    ) {
+      return fail(Errno.EINVAL, 'unrecognized bpf_ld_imm64 insn');
+    }
+    let fd = s.imm;
+    if (src === Pseudo.MAP_IDX || src === Pseudo.MAP_IDX_VALUE) {
+      if (fdArray === undefined) return fail(Errno.EPROTO, 'fd_idx without fd_array is invalid');
+      const idx = s.imm >>> 0;
+      if (idx >= fdArray.length) return fail(Errno.EFAULT);
+      fd = fdArray[idx]!;
+    }
+    const m = ctx.mapByFd(fd);
+    if (typeof m === 'number') return fail(-m, `fd ${fd} is not pointing to valid bpf_map`);
+    if (!used.includes(m)) {
+      used.push(m);
+      if (m.exclProgHash !== undefined && !equal(m.exclProgHash, hash)) {
+        return fail(Errno.EACCES, "program's hash doesn't match map's excl_prog_hash");
+      }
+    }
+    if (src === Pseudo.MAP_VALUE || src === Pseudo.MAP_IDX_VALUE) {
+      const off = t.imm >>> 0;
+      if (m.type !== MapType.ARRAY)
+        return fail(Errno.EINVAL, 'no direct value access support for this map type');
+      if (m.maxEntries !== 1) {
+        return fail(
+          Errno.ENOTSUPP,
+          `invalid access to map value pointer, value_size=${m.valueSize} off=${off}`,
+        );
+      }
+      if (off >= m.valueSize) {
+        return fail(
+          Errno.EINVAL,
+          `invalid access to map value pointer, value_size=${m.valueSize} off=${off}`,
+        );
+      }
+    }
+    i++;
+  }
+
+  // 4. reachability (and no loops for unprivileged loaders).
+  const state = new Uint8Array(n);
+  const stack: number[] = [];
+  const succ = (i: number): number[] => {
+    const s = slots[i]!;
+    if (s.code === LD_IMM64) return [i + 2];
+    if (!isJmp(s.code)) return [i + 1];
+    const op = s.code & 0xf0;
+    if (s.code === 0x95) return [];
+    if (op === 0x80) return s.src === 1 ? [i + 1, i + s.imm + 1] : [i + 1];
+    if (op === 0x00) return [jumpTarget(s, i)];
+    return [i + 1, jumpTarget(s, i)];
+  };
+  for (const st of sorted) {
+    if (state[st] !== 0) continue;
+    stack.push(st);
+    state[st] = 1;
+    const iters: number[][] = [succ(st)];
+    while (stack.length > 0) {
+      const next = iters[iters.length - 1]!.shift();
+      if (next === undefined) {
+        state[stack.pop()!] = 2;
+        iters.pop();
+        continue;
+      }
+      if (next < 0 || next >= n) continue;
+      if (state[next] === 1 && !ctx.bpfCapable) {
+        return fail(Errno.EINVAL, `back-edge from insn ${stack[stack.length - 1]} to ${next}`);
+      }
+      if (state[next] !== 0) continue;
+      state[next] = 1;
+      stack.push(next);
+      iters.push(succ(next));
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    if (state[i] === 0 && !second[i]) return fail(Errno.EINVAL, `unreachable insn ${i}`);
+  }
+
+  // 5. per instruction: reserved fields, helpers.
+  const insns: Insn[] = [];
+  let processed = 0;
+  for (let i = 0; i < n; i++) {
+    const s = slots[i]!;
+    const insn: Insn =
+      s.code === LD_IMM64
+        ? { code: s.code, dst: s.dst, src: s.src, off: s.off, imm: s.imm, imm2: slots[i + 1]!.imm }
+        : { code: s.code, dst: s.dst, src: s.src, off: s.off, imm: s.imm };
+    insns.push(insn);
+    processed++;
+    const why = encodingError(insn);
+    if (why !== undefined) return { errno: Errno.EINVAL, log: [why, statsLine(processed)] };
+    if (s.code === 0x85 && s.src === 0) {
+      const id = s.imm;
+      const head = `${i}: (85) call ${helperName(id)}#${id}`;
+      if (!HELPER_NAMES.has(id)) {
+        return {
+          errno: Errno.EINVAL,
+          log: [head, `invalid func ${helperName(id)}#${id}`, statsLine(processed)],
+        };
+      }
+      const types = HELPER_TYPES.get(id);
+      if (!HELPER_TYPES.has(id) || (types !== undefined && !types.has(progType))) {
+        return {
+          errno: Errno.EINVAL,
+          log: [head, `program of this type cannot use helper ${helperName(id)}#${id}`, statsLine(processed)],
+        };
+      }
+      if (!gpl && GPL_ONLY_HELPERS.has(id)) {
+        return {
+          errno: Errno.EINVAL,
+          log: [
+            head,
+            'cannot call GPL-restricted function from non-GPL compatible program',
+            statsLine(processed),
+          ],
+        };
+      }
+    }
+    if (s.code === LD_IMM64) i++;
+  }
+
+  // The engine's preparation: resolves the maps again (already checked) and predecodes.
+  const byFd = new Map<number, BpfMap>();
+  const resolver: MapResolver = {
+    map(kind, k): EngineMap | undefined {
+      const fd = kind === 'idx' ? fdArray?.[k] : k;
+      if (fd === undefined) return undefined;
+      let m = byFd.get(fd);
+      if (m === undefined) {
+        const got = ctx.mapByFd(fd);
+        if (typeof got === 'number') return undefined;
+        m = got;
+        byFd.set(fd, m);
+      }
+      return m;
+    },
+  };
+  let image: ProgramImage;
+  try {
+    image = prepareProgram(insns, { resolver });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return { errno: /read_ok/.test(msg) ? Errno.EACCES : Errno.EINVAL, log: [msg, statsLine(processed)] };
+  }
+  return { insns, maps: used, image };
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Program flags `BPF_PROG_LOAD` accepts. */
+export const PROG_FLAGS_MASK =
+  ProgFlag.STRICT_ALIGNMENT |
+  ProgFlag.ANY_ALIGNMENT |
+  ProgFlag.TEST_STATE_FREQ |
+  ProgFlag.SLEEPABLE |
+  ProgFlag.TEST_RND_HI32 |
+  ProgFlag.XDP_HAS_FRAGS |
+  ProgFlag.XDP_DEV_BOUND_ONLY |
+  ProgFlag.TEST_REG_INVARIANTS |
+  ProgFlag.TOKEN_FD;
+
+/** Whether `progType` needs CAP_NET_ADMIN. */
+export function needsNetAdmin(progType: number): boolean {
+  return NET_ADMIN_TYPES.has(progType);
+}

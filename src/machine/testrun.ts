@@ -1,0 +1,251 @@
+/**
+ * `BPF_PROG_TEST_RUN` on the machine: builds the program's context and packet in the engine's
+ * address space the way the kernel's test runners do, runs the program `repeat` times and copies
+ * the results out.
+ *
+ * - socket_filter / sched_cls (`bpf_prog_test_run_skb`): 14 <= data size <= 3712; the program
+ *   sees a `struct __sk_buff` (len, protocol, mark, priority, ifindex, cb[], hash, data,
+ *   data_end, ...). Socket filters see the packet from the network header, and the first 14
+ *   bytes of their data out are zero (the kernel pushes a zeroed link-layer header back).
+ * - xdp (`bpf_prog_test_run_xdp`): data >= 14 bytes (at most 3520 visible); `struct xdp_md`
+ *   in and out; metadata of `ctx.data` bytes in front of the packet (data out includes it).
+ * - syscall (`bpf_prog_test_run_syscall`): only ctx_in (at most 65535 bytes), which the program
+ *   may change and which is copied back; no data, repeat or duration.
+ *
+ * @module
+ */
+
+import { Errno } from '../sys/errors.js';
+import type { TestRunAttr, TestRunResult } from '../uapi/attrs.js';
+import { ProgType } from '../uapi/constants.js';
+import type { Vm } from './engine/interp.js';
+import { Perm, ptr, REGION_HI_BASE } from './engine/memory.js';
+import type { Prog } from './prog.js';
+
+/** Size of `struct __sk_buff` on Linux 6.18. */
+export const SK_BUFF_SIZE = 192;
+/** Size of `struct xdp_md`. */
+export const XDP_MD_SIZE = 24;
+const ETH_HLEN = 14;
+const SKB_MAX_DATA = 4096 - 64 - 320;
+const XDP_MAX_DATA = 4096 - 256 - 320;
+
+/** Offsets in `struct __sk_buff`. */
+export const SkBuff = {
+  len: 0,
+  pkt_type: 4,
+  mark: 8,
+  queue_mapping: 12,
+  protocol: 16,
+  vlan_present: 20,
+  vlan_tci: 24,
+  vlan_proto: 28,
+  priority: 32,
+  ingress_ifindex: 36,
+  ifindex: 40,
+  tc_index: 44,
+  cb: 48,
+  hash: 68,
+  tc_classid: 72,
+  data: 76,
+  data_end: 80,
+  napi_id: 84,
+  family: 88,
+  data_meta: 140,
+  tstamp: 152,
+  wire_len: 160,
+  gso_segs: 164,
+  gso_size: 176,
+  hwtstamp: 184,
+} as const;
+
+/** Fields of `__sk_buff` a test run's ctx_in may set (the rest must be zero). */
+const SKB_CTX_IN: readonly [number, number][] = [
+  [SkBuff.mark, 4],
+  [SkBuff.priority, 4],
+  [SkBuff.ingress_ifindex, 4],
+  [SkBuff.ifindex, 4],
+  [SkBuff.cb, 20],
+  [SkBuff.tstamp, 8],
+  [SkBuff.wire_len, 4],
+  [SkBuff.gso_segs, 4],
+  [SkBuff.gso_size, 4],
+  [SkBuff.hwtstamp, 8],
+];
+
+/** What a test run needs from the machine. */
+export interface RunEnv {
+  /** The Vm to run on (its memory is reset here). */
+  vm: Vm;
+  /** The machine clock (ns). */
+  now(): bigint;
+}
+
+/** Error of a test run: errno and, for ENOSPC, the result that was still written. */
+export interface RunFailure {
+  errno: number;
+  result?: TestRunResult;
+}
+
+function zeroExcept(b: Uint8Array, allowed: readonly [number, number][]): boolean {
+  outer: for (let i = 0; i < b.length; i++) {
+    if (b[i] === 0) continue;
+    for (const [o, n] of allowed) if (i >= o && i < o + n) continue outer;
+    return false;
+  }
+  return true;
+}
+
+function runRepeated(
+  env: RunEnv,
+  prog: Prog,
+  args: bigint[],
+  repeat: number,
+): { r0: number; duration: number } {
+  const n = repeat === 0 ? 1 : repeat;
+  const t0 = env.now();
+  let r0 = 0;
+  for (let i = 0; i < n; i++) {
+    const r = env.vm.run(prog.image, args);
+    r0 = Number(r.r0 & 0xffffffffn);
+  }
+  const spent = env.now() - t0;
+  prog.runCnt += BigInt(n);
+  prog.runTimeNs += spent;
+  return { r0, duration: Number(spent / BigInt(n)) };
+}
+
+function copyOut(out: Uint8Array | undefined, data: Uint8Array): boolean {
+  if (out === undefined) return true;
+  out.set(data.subarray(0, Math.min(out.length, data.length)));
+  return out.length >= data.length;
+}
+
+/** Runs `prog` as `BPF_PROG_TEST_RUN` does; the result, or the errno. */
+export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResult | RunFailure {
+  const vm = env.vm;
+  vm.memory.reset();
+  switch (prog.type) {
+    case ProgType.SYSCALL: {
+      if (attr.dataIn || attr.dataOut || attr.ctxOut || attr.repeat || attr.flags)
+        return { errno: Errno.EINVAL };
+      const ctxIn = attr.ctxIn;
+      if (ctxIn !== undefined && ctxIn.length > 0xffff) return { errno: Errno.EINVAL };
+      const ctx = ctxIn === undefined ? new Uint8Array(0) : ctxIn.slice();
+      const args = ctx.length > 0 ? [vm.memory.addRegion('ctx', ctx, Perm.RW)] : [0n];
+      const r = vm.run(prog.image, args);
+      prog.runCnt += 1n;
+      if (ctxIn !== undefined) ctxIn.set(ctx);
+      return { retval: Number(r.r0 & 0xffffffffn), dataSizeOut: 0, ctxSizeOut: 0, duration: 0 };
+    }
+    case ProgType.SOCKET_FILTER:
+    case ProgType.SCHED_CLS: {
+      if (attr.flags || attr.cpu || attr.batchSize) return { errno: Errno.EINVAL };
+      const data = attr.dataIn;
+      if (data === undefined || data.length < ETH_HLEN || data.length > SKB_MAX_DATA)
+        return { errno: Errno.EINVAL };
+      const ctxIn = attr.ctxIn;
+      if (ctxIn !== undefined) {
+        if (ctxIn.length > SK_BUFF_SIZE && ctxIn.subarray(SK_BUFF_SIZE).some((b) => b !== 0))
+          return { errno: Errno.E2BIG };
+        if (!zeroExcept(ctxIn.subarray(0, SK_BUFF_SIZE), SKB_CTX_IN)) return { errno: Errno.EINVAL };
+      }
+      const l2 = prog.type === ProgType.SCHED_CLS;
+      const pkt = data.slice();
+      const view = l2 ? pkt : pkt.subarray(ETH_HLEN);
+      const skb = new Uint8Array(SK_BUFF_SIZE);
+      if (ctxIn !== undefined) skb.set(ctxIn.subarray(0, Math.min(ctxIn.length, SK_BUFF_SIZE)));
+      const dv = new DataView(skb.buffer);
+      dv.setUint32(SkBuff.len, view.length, true);
+      dv.setUint16(SkBuff.protocol, (data[12]! << 8) | data[13]!, false);
+      if (dv.getUint32(SkBuff.ifindex, true) === 0) dv.setUint32(SkBuff.ifindex, 1, true);
+      if (dv.getUint32(SkBuff.wire_len, true) === 0) dv.setUint32(SkBuff.wire_len, data.length, true);
+      if (dv.getUint32(SkBuff.gso_segs, true) === 0) dv.setUint32(SkBuff.gso_segs, 1, true);
+      const pktId = vm.memory.add('packet', view, Perm.RW);
+      const pktPtr = (off: number): bigint => ptr(REGION_HI_BASE + pktId, off);
+      const ctxPtr = vm.memory.addRegion('ctx', skb, Perm.RW, {
+        load(offset, size) {
+          if (size !== 4) return undefined;
+          if (offset === SkBuff.data || offset === SkBuff.data_meta) return l2 ? pktPtr(0) : undefined;
+          if (offset === SkBuff.data_end) return l2 ? pktPtr(view.length) : undefined;
+          return undefined;
+        },
+        store(offset, size) {
+          // Programs may write mark, priority, tc_index, cb[], tc_classid, tstamp, queue_mapping.
+          const ok =
+            (offset >= SkBuff.cb && offset + size <= SkBuff.cb + 20) ||
+            offset === SkBuff.mark ||
+            offset === SkBuff.priority ||
+            offset === SkBuff.tc_index ||
+            offset === SkBuff.tc_classid ||
+            offset === SkBuff.queue_mapping ||
+            offset === SkBuff.tstamp;
+          return ok;
+        },
+      });
+      const { r0, duration } = runRepeated(env, prog, [ctxPtr], attr.repeat ?? 0);
+      const out = l2 ? pkt : new Uint8Array(data.length);
+      if (!l2) out.set(view, ETH_HLEN);
+      const result: TestRunResult = { retval: r0, dataSizeOut: out.length, ctxSizeOut: 0, duration };
+      let full = copyOut(attr.dataOut, out);
+      if (attr.ctxOut !== undefined) {
+        result.ctxSizeOut = SK_BUFF_SIZE;
+        full = copyOut(attr.ctxOut, skb) && full;
+      }
+      return full ? result : { errno: Errno.ENOSPC, result };
+    }
+    case ProgType.XDP: {
+      const data = attr.dataIn;
+      if (attr.flags || attr.cpu || attr.batchSize) return { errno: Errno.EINVAL };
+      if (data === undefined || data.length < ETH_HLEN) return { errno: Errno.EINVAL };
+      let meta = 0;
+      const ctxIn = attr.ctxIn;
+      if (ctxIn !== undefined) {
+        if (ctxIn.length > XDP_MD_SIZE && ctxIn.subarray(XDP_MD_SIZE).some((b) => b !== 0))
+          return { errno: Errno.E2BIG };
+        const c = new Uint8Array(XDP_MD_SIZE);
+        c.set(ctxIn.subarray(0, Math.min(ctxIn.length, XDP_MD_SIZE)));
+        const cv = new DataView(c.buffer);
+        const d = cv.getUint32(0, true);
+        const end = cv.getUint32(4, true);
+        if (cv.getUint32(8, true) !== 0 || end !== data.length || d > end || d > 32 || d % 4 !== 0) {
+          return { errno: Errno.EINVAL };
+        }
+        if (cv.getUint32(20, true) !== 0) return { errno: Errno.EINVAL };
+        if (cv.getUint32(12, true) !== 0) return { errno: Errno.ENODEV };
+        if (cv.getUint32(16, true) !== 0) return { errno: Errno.EINVAL };
+        meta = d;
+      }
+      const size = Math.min(data.length, XDP_MAX_DATA + meta);
+      const pkt = data.slice(0, size);
+      const pktId = vm.memory.add('packet', pkt, Perm.RW);
+      const pktPtr = (off: number): bigint => ptr(REGION_HI_BASE + pktId, off);
+      const md = new Uint8Array(XDP_MD_SIZE);
+      const ctxPtr = vm.memory.addRegion('ctx', md, Perm.R, {
+        load(offset, sz) {
+          if (sz !== 4) return undefined;
+          if (offset === 0) return pktPtr(meta);
+          if (offset === 4) return pktPtr(pkt.length);
+          if (offset === 8) return pktPtr(0);
+          if (offset === 12) return 1n;
+          return 0n;
+        },
+      });
+      const { r0, duration } = runRepeated(env, prog, [ctxPtr], attr.repeat ?? 0);
+      const out = pkt;
+      const result: TestRunResult = { retval: r0, dataSizeOut: out.length, ctxSizeOut: 0, duration };
+      let full = copyOut(attr.dataOut, out);
+      if (attr.ctxOut !== undefined) {
+        const o = new Uint8Array(XDP_MD_SIZE);
+        const ov = new DataView(o.buffer);
+        ov.setUint32(0, meta, true);
+        ov.setUint32(4, pkt.length, true);
+        result.ctxSizeOut = XDP_MD_SIZE;
+        full = copyOut(attr.ctxOut, o) && full;
+      }
+      return full ? result : { errno: Errno.ENOSPC, result };
+    }
+    default:
+      return { errno: Errno.ENOTSUPP };
+  }
+}
