@@ -539,13 +539,14 @@ export class Btf {
     const kflag = info >>> 31 === 1;
     const third = w[p + 2]!;
     const name = s.get(nameOff);
-    const common = { id, name, nameOff };
     switch (kind) {
       case K.INT: {
         const v = w[p + 3]!;
         const encoding = (v >>> 24) & 0x0f;
         return {
-          ...common,
+          id,
+          name,
+          nameOff,
           kind: 'INT',
           size: third,
           encoding,
@@ -557,9 +558,9 @@ export class Btf {
         };
       }
       case K.PTR:
-        return { ...common, kind: 'PTR', type: third };
+        return { id, name, nameOff, kind: 'PTR', type: third };
       case K.ARRAY:
-        return { ...common, kind: 'ARRAY', type: w[p + 3]!, indexType: w[p + 4]!, nelems: w[p + 5]! };
+        return { id, name, nameOff, kind: 'ARRAY', type: w[p + 3]!, indexType: w[p + 4]!, nelems: w[p + 5]! };
       case K.STRUCT:
       case K.UNION: {
         const members: BtfMember[] = [];
@@ -574,7 +575,9 @@ export class Btf {
           });
         }
         return {
-          ...common,
+          id,
+          name,
+          nameOff,
           kind: kind === K.STRUCT ? 'STRUCT' : 'UNION',
           size: third,
           kindFlag: kflag,
@@ -587,7 +590,7 @@ export class Btf {
           const raw = w[q + 1]!;
           values.push({ name: s.get(w[q]!), nameOff: w[q]!, value: kflag ? raw | 0 : raw >>> 0 });
         }
-        return { ...common, kind: 'ENUM', size: third, signed: kflag, values };
+        return { id, name, nameOff, kind: 'ENUM', size: third, signed: kflag, values };
       }
       case K.ENUM64: {
         const values: BtfEnum64Value[] = [];
@@ -595,40 +598,55 @@ export class Btf {
           const u = (BigInt(w[q + 2]!) << 32n) | BigInt(w[q + 1]!);
           values.push({ name: s.get(w[q]!), nameOff: w[q]!, value: kflag ? BigInt.asIntN(64, u) : u });
         }
-        return { ...common, kind: 'ENUM64', size: third, signed: kflag, values };
+        return { id, name, nameOff, kind: 'ENUM64', size: third, signed: kflag, values };
       }
       case K.FWD:
-        return { ...common, kind: 'FWD', fwdKind: kflag ? 'union' : 'struct' };
+        return { id, name, nameOff, kind: 'FWD', fwdKind: kflag ? 'union' : 'struct' };
       case K.TYPEDEF:
-        return { ...common, kind: 'TYPEDEF', type: third };
+        return { id, name, nameOff, kind: 'TYPEDEF', type: third };
       case K.VOLATILE:
-        return { ...common, kind: 'VOLATILE', type: third };
+        return { id, name, nameOff, kind: 'VOLATILE', type: third };
       case K.CONST:
-        return { ...common, kind: 'CONST', type: third };
+        return { id, name, nameOff, kind: 'CONST', type: third };
       case K.RESTRICT:
-        return { ...common, kind: 'RESTRICT', type: third };
+        return { id, name, nameOff, kind: 'RESTRICT', type: third };
       case K.TYPE_TAG:
-        return { ...common, kind: 'TYPE_TAG', type: third, attribute: kflag };
+        return { id, name, nameOff, kind: 'TYPE_TAG', type: third, attribute: kflag };
       case K.FUNC:
-        return { ...common, kind: 'FUNC', type: third, linkage: BTF_LINKAGE_NAMES[vlen] ?? 'static' };
+        return { id, name, nameOff, kind: 'FUNC', type: third, linkage: BTF_LINKAGE_NAMES[vlen] ?? 'static' };
       case K.FUNC_PROTO: {
         const params: BtfParam[] = [];
         for (let i = 0, q = p + 3; i < vlen; i++, q += 2)
           params.push({ name: s.get(w[q]!), nameOff: w[q]!, type: w[q + 1]! });
-        return { ...common, kind: 'FUNC_PROTO', returnType: third, params };
+        return { id, name, nameOff, kind: 'FUNC_PROTO', returnType: third, params };
       }
       case K.VAR:
-        return { ...common, kind: 'VAR', type: third, linkage: BTF_LINKAGE_NAMES[w[p + 3]!] ?? 'static' };
+        return {
+          id,
+          name,
+          nameOff,
+          kind: 'VAR',
+          type: third,
+          linkage: BTF_LINKAGE_NAMES[w[p + 3]!] ?? 'static',
+        };
       case K.DATASEC: {
         const vars: BtfVarSecinfo[] = [];
         for (let i = 0, q = p + 3; i < vlen; i++, q += 3)
           vars.push({ type: w[q]!, offset: w[q + 1]!, size: w[q + 2]! });
-        return { ...common, kind: 'DATASEC', size: third, vars };
+        return { id, name, nameOff, kind: 'DATASEC', size: third, vars };
       }
       case K.FLOAT:
-        return { ...common, kind: 'FLOAT', size: third };
+        return { id, name, nameOff, kind: 'FLOAT', size: third };
       case K.DECL_TAG:
-        return { ...common, kind: 'DECL_TAG', type: third, componentIdx: w[p + 3]! | 0, attribute: kflag };
+        return {
+          id,
+          name,
+          nameOff,
+          kind: 'DECL_TAG',
+          type: third,
+          componentIdx: w[p + 3]! | 0,
+          attribute: kflag,
+        };
       default:
         throw new FormatError(fmtWhere(this.section, id), `unknown kind ${kind}`);
     }

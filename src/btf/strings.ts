@@ -1,6 +1,6 @@
 /**
  * The BTF string table: NUL-terminated names, addressed by byte offset. Strings are decoded only
- * when asked for, and cached.
+ * when asked for (decoding a short ASCII name costs less than caching it).
  *
  * @module
  */
@@ -20,7 +20,6 @@ export class StringTable {
   private bytes: Uint8Array;
   private len: number;
   private owned: boolean;
-  private cache = new Map<number, string>();
   private dedup: Map<string, number> | undefined;
 
   /**
@@ -56,8 +55,6 @@ export class StringTable {
    */
   get(off: number): string {
     if (off < this.baseLen) return this.base!.get(off);
-    const cached = this.cache.get(off);
-    if (cached !== undefined) return cached;
     const local = off - this.baseLen;
     if (local >= this.len)
       throw new RangeError(`string offset ${off} is past the table (${this.totalLength})`);
@@ -80,7 +77,6 @@ export class StringTable {
     } else {
       s = utf8.decode(b.subarray(local, end));
     }
-    this.cache.set(off, s);
     return s;
   }
 
@@ -128,7 +124,6 @@ export class StringTable {
     this.len += enc.length + 1;
     const off = this.baseLen + at;
     this.dedup!.set(s, off);
-    this.cache.set(off, s);
     return off;
   }
 

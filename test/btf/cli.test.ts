@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { DATA, data, hasTool, run } from './helpers.js';
+
+const HARNESS = join(dirname(fileURLToPath(import.meta.url)), 'cli-harness.ts');
+const tsbpf = (...args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', HARNESS, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+
+describe('tsbpf btf dump', () => {
+  it(
+    'prints raw BTF of an object like bpftool',
+    { skip: hasTool('bpftool') ? false : 'bpftool not installed' },
+    () => {
+      const r = tsbpf('btf', 'dump', join(DATA, 'kinds.bpfeb.o'));
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(
+        r.stdout,
+        run('bpftool', ['btf', 'dump', 'file', join(DATA, 'kinds.bpfeb.o'), 'format', 'raw']),
+      );
+    },
+  );
+  it('prints C and JSON', () => {
+    const c = tsbpf('btf', 'dump', join(DATA, 'kinds.bpfel.btf'), '--format', 'c');
+    assert.equal(c.status, 0, c.stderr);
+    assert.match(c.stdout, /struct node \{/);
+    const j = tsbpf('btf', 'dump', join(DATA, 'kinds.bpfel.o'), '--json');
+    assert.equal(j.status, 0, j.stderr);
+    const parsed = JSON.parse(j.stdout);
+    assert.equal(parsed.types.find((t: { name: string }) => t.name === 'node').kind, 'STRUCT');
+  });
+  it('exits 1 with one line naming the place for malformed input', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'btf-cli-'));
+    const bytes = data('kinds.bpfel.btf').slice();
+    bytes[24 + 12 * 3 + 8] = 0x77; // bits of INT [3]
+    writeFileSync(join(dir, 'bad.btf'), bytes);
+    const r = tsbpf('btf', 'dump', join(dir, 'bad.btf'));
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /bad\.btf: \.BTF\/types\[3\] \(offset 68\): INT bits/);
+    writeFileSync(join(dir, 'short.btf'), bytes.subarray(0, 2000));
+    const s = tsbpf('btf', 'dump', join(dir, 'short.btf'), '--format', 'c');
+    assert.equal(s.status, 1);
+    assert.match(s.stderr, /\.BTF\/header \(offset 16\): string section/);
+    assert.equal(tsbpf('btf', 'dump', join(dir, 'bad.btf'), '--format', 'x').status, 2);
+  });
+});
