@@ -7,6 +7,7 @@
  */
 
 import { Command, CommanderError } from 'commander';
+import { registerBtf } from './commands/btf.js';
 import { registerDemo } from './commands/demo.js';
 import { registerHash } from './commands/hash.js';
 import { registerPolicy } from './commands/policy.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerDemo(program);
+  registerBtf(program);
   registerHash(program);
   registerPolicy(program);
   for (const c of program.commands) c.exitOverride();
