@@ -7,8 +7,10 @@
  */
 
 import { Command, CommanderError } from 'commander';
+import { registerAsm } from './commands/asm.js';
 import { registerBtf } from './commands/btf.js';
 import { registerDemo } from './commands/demo.js';
+import { registerDisasm } from './commands/disasm.js';
 import { registerHash } from './commands/hash.js';
 import { registerPolicy } from './commands/policy.js';
 import { UsageError } from './common.js';
@@ -21,7 +23,9 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerDemo(program);
+  registerAsm(program);
   registerBtf(program);
+  registerDisasm(program);
   registerHash(program);
   registerPolicy(program);
   for (const c of program.commands) c.exitOverride();
