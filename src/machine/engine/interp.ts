@@ -19,12 +19,13 @@ import {
   EngineFault,
   FUNC_PTR_HI,
   MAP_PTR_HI,
+  MAX_REGIONS,
   Perm,
   ptr,
   REGION_HI_BASE,
   type RegionKind,
 } from './memory.js';
-import { LdKind, MAX_CALL_FRAMES, type ProgramImage } from './program.js';
+import { MAX_CALL_FRAMES, type ProgramImage } from './program.js';
 
 /** Bytes of stack per frame. */
 export const STACK_SIZE = 512;
@@ -53,6 +54,13 @@ export interface VmOptions {
 }
 
 const TWO32 = 4294967296;
+// Module-local copies of the pointer tags (imported bindings are slower on the hot path).
+const RB = REGION_HI_BASE;
+const MAXR = MAX_REGIONS;
+const MAPHI = MAP_PTR_HI;
+const FUNCHI = FUNC_PTR_HI;
+const FRAMES = MAX_CALL_FRAMES;
+const GOTO_BUDGET = 8 * 1024 * 1024;
 
 /** High 32 bits of the unsigned 64-bit product of two u32. */
 function mulhu(a: number, b: number): number {
@@ -129,10 +137,10 @@ export class Vm {
   readonly R = new Int32Array(22);
   /** The program's address space. */
   readonly memory = new AddressSpace();
-  /** The environment helpers consult. */
-  env: EngineEnv;
-  /** Helper table by id (environment helpers take precedence). */
-  helpers: ReadonlyMap<number, HelperFn>;
+  private _env: EngineEnv;
+  private _helpers: ReadonlyMap<number, HelperFn>;
+  /** Helper functions by id (environment helpers over the Vm's table), rebuilt when either changes. */
+  private fns: (HelperFn | undefined)[] = [];
   /** Maps seen by this Vm, indexed by the low half of map pointers. */
   private mapTable: EngineMap[] = [];
   private mapIndex = new Map<EngineMap, number>();
@@ -159,8 +167,9 @@ export class Vm {
    * @param options - helper table and budget
    */
   constructor(env: EngineEnv = {}, options: VmOptions = {}) {
-    this.env = env;
-    this.helpers = options.helpers ?? new Map();
+    this._env = env;
+    this._helpers = options.helpers ?? new Map();
+    this.rebuildHelpers();
     this.budget0 = options.budget ?? 1e9;
     for (let i = 0; i < MAX_CALL_FRAMES; i++) {
       const s = new Uint8Array(STACK_SIZE);
@@ -168,6 +177,34 @@ export class Vm {
       this.memory.add('stack', s, Perm.RW);
     }
     this.memory.freeze();
+  }
+
+  /** The environment helpers consult. */
+  get env(): EngineEnv {
+    return this._env;
+  }
+
+  set env(env: EngineEnv) {
+    this._env = env;
+    this.rebuildHelpers();
+  }
+
+  /** Helper table by id (environment helpers take precedence). */
+  get helpers(): ReadonlyMap<number, HelperFn> {
+    return this._helpers;
+  }
+
+  set helpers(h: ReadonlyMap<number, HelperFn>) {
+    this._helpers = h;
+    this.rebuildHelpers();
+  }
+
+  private rebuildHelpers(): void {
+    const fns: (HelperFn | undefined)[] = [];
+    for (const [id, fn] of this._helpers) if (id >= 0 && id < 4096) fns[id] = fn;
+    for (const [id, fn] of this._env.helpers ?? []) if (id >= 0 && id < 4096) fns[id] = fn;
+    for (let i = 0; i < fns.length; i++) if (fns[i] === undefined) fns[i] = undefined;
+    this.fns = fns;
   }
 
   /** Current call depth (0 = main program), for helpers. */
@@ -332,11 +369,30 @@ export class Vm {
     throw new EngineFault(kind, `${size}-byte ${write ? 'write' : 'read'} failed`, addr, pc, image.slot[pc]!);
   }
 
+  /** Slow path of the LDX cases: hooks, sign extension, or a fault. */
+  private loadSlow(
+    c: number,
+    hi: number,
+    a: number,
+    size: number,
+    d: number,
+    pc: number,
+    image: ProgramImage,
+  ): void {
+    this.slowLoad(hi + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0), a | 0, size, d, pc, image);
+    if (c >= 0x81) {
+      const R = this.R;
+      if (size === 2) R[d] = (R[d]! << 16) >> 16;
+      else if (size === 1) R[d] = (R[d]! << 24) >> 24;
+      R[d + 1] = R[d]! >> 31;
+    }
+  }
+
   /** Slow-path load: hooks, or a fault. Returns the value in R[d], R[d+1]. */
   private slowLoad(hi: number, lo: number, size: number, d: number, pc: number, image: ProgramImage): void {
     const id = (hi - REGION_HI_BASE) | 0;
     const mem = this.memory;
-    if (id > 0 && id < mem.count && (mem.perms[id]! & 4) !== 0 && lo >= 0) {
+    if (id > 0 && id <= MAXR && (mem.perms[id]! & 4) !== 0 && lo >= 0) {
       const v = mem.hooks[id]!.load?.(lo, size);
       if (v !== undefined) {
         const u = BigInt.asUintN(64, v);
@@ -372,7 +428,7 @@ export class Vm {
   ): void {
     const id = (hi - REGION_HI_BASE) | 0;
     const mem = this.memory;
-    if (id > 0 && id < mem.count && (mem.perms[id]! & 4) !== 0 && lo >= 0) {
+    if (id > 0 && id <= MAXR && (mem.perms[id]! & 4) !== 0 && lo >= 0) {
       const h = mem.hooks[id]!;
       if (h.store) {
         if (h.store(lo, size, ptr(vh, vl))) return;
@@ -410,20 +466,20 @@ export class Vm {
     let pc = entryPc;
     const base = this.depth + 1;
     let depth = base;
-    if (depth >= MAX_CALL_FRAMES)
+    if (depth >= FRAMES)
       throw new EngineFault(
         'call_depth',
-        `call depth exceeds ${MAX_CALL_FRAMES} frames`,
+        `call depth exceeds ${FRAMES} frames`,
         undefined,
         this.pc,
         this.image?.slot[this.pc] ?? -1,
       );
     this.depth = depth;
     this.frameImage[depth] = image;
-    this.mayGoto[depth] = MAY_GOTO_BUDGET;
+    this.mayGoto[depth] = GOTO_BUDGET;
     this.stacks[depth]!.fill(0);
-    R[20] = STACK_SIZE;
-    R[21] = REGION_HI_BASE + 1 + depth;
+    R[20] = 512;
+    R[21] = RB + 1 + depth;
     this.image = image;
     let budget = this.budget;
     let d = 0;
@@ -961,7 +1017,7 @@ export class Vm {
             // callx: a code pointer (PSEUDO_FUNC) calls a function; a small integer names a helper
             // (the convention of the conformance suite's runner).
             d = dst[pc]! << 1;
-            if (R[d + 1] === FUNC_PTR_HI) target = R[d]!;
+            if (R[d + 1] === FUNCHI) target = R[d]!;
             else if (R[d + 1] === 0 && R[d]! >= 0) helper = R[d]!;
             else
               throw new EngineFault(
@@ -991,10 +1047,10 @@ export class Vm {
             );
           if (target >= 0) {
             if (--budget < 0) this.outOfBudget(pc, image);
-            if (depth + 1 >= MAX_CALL_FRAMES)
+            if (depth + 1 >= FRAMES)
               throw new EngineFault(
                 'call_depth',
-                `call depth exceeds ${MAX_CALL_FRAMES} frames`,
+                `call depth exceeds ${FRAMES} frames`,
                 undefined,
                 pc,
                 image.slot[pc]!,
@@ -1005,14 +1061,14 @@ export class Vm {
             depth++;
             this.depth = depth;
             this.frameImage[depth] = image;
-            this.mayGoto[depth] = MAY_GOTO_BUDGET;
+            this.mayGoto[depth] = GOTO_BUDGET;
             this.stacks[depth]!.fill(0);
-            R[20] = STACK_SIZE;
-            R[21] = REGION_HI_BASE + 1 + depth;
+            R[20] = 512;
+            R[21] = RB + 1 + depth;
             pc = target;
             continue;
           }
-          const fn = this.env.helpers?.get(helper) ?? this.helpers.get(helper);
+          const fn = helper < this.fns.length ? this.fns[helper] : undefined;
           if (!fn)
             throw new EngineFault('bad_call', `unknown helper ${helper}`, undefined, pc, image.slot[pc]!);
           this.pc = pc;
@@ -1040,8 +1096,8 @@ export class Vm {
             // r1 = ctx (the first argument of bpf_tail_call), the stack frame is reused.
             R[2] = this.tailCtxLo;
             R[3] = this.tailCtxHi;
-            R[20] = STACK_SIZE;
-            R[21] = REGION_HI_BASE + 1 + depth;
+            R[20] = 512;
+            R[21] = RB + 1 + depth;
             pc = 0;
             continue;
           }
@@ -1056,8 +1112,8 @@ export class Vm {
           depth--;
           this.depth = depth;
           R.set(this.saved.subarray(depth << 3, (depth << 3) + 8), 12);
-          R[20] = STACK_SIZE;
-          R[21] = REGION_HI_BASE + 1 + depth;
+          R[20] = 512;
+          R[21] = RB + 1 + depth;
           pc = this.retPc[depth]!;
           if (this.frameImage[depth] !== image) {
             image = this.frameImage[depth]!;
@@ -1073,120 +1129,260 @@ export class Vm {
         case 0x18: {
           d = dst[pc]! << 1;
           const k = image.ldKind[pc]!;
-          if (k === LdKind.CONST) {
+          if (k === 0) {
             R[d] = imm[pc]!;
             R[d + 1] = image.imm2[pc]!;
-          } else if (k === LdKind.FUNC) {
+          } else if (k === 3) {
             R[d] = imm[pc]!;
-            R[d + 1] = FUNC_PTR_HI;
+            R[d + 1] = FUNCHI;
           } else {
             const m = image.ldMap[pc]!;
-            if (k === LdKind.MAP) {
+            if (k === 1) {
               R[d] = this.mapId(m);
-              R[d + 1] = MAP_PTR_HI;
+              R[d + 1] = MAPHI;
             } else {
               const id = mem.regionFor('map_value', m.directValue!()!, Vm.mapPerm(m));
               R[d] = image.imm2[pc]!;
-              R[d + 1] = REGION_HI_BASE + id;
+              R[d + 1] = RB + id;
             }
           }
           break;
         }
-        case 0x61: // ldxw
-        case 0x69: // ldxh
-        case 0x71: // ldxb
         case 0x79: // ldxdw
-        case 0x81: // ldxsw
-        case 0x89: // ldxsh
-        case 0x91: {
-          // ldxsb
           s = src[pc]! << 1;
           d = dst[pc]! << 1;
-          b = c === 0x79 ? 8 : c === 0x61 || c === 0x81 ? 4 : c === 0x69 || c === 0x89 ? 2 : 1;
           a = (R[s]! >>> 0) + off[pc]!;
-          h = (R[s + 1]! - REGION_HI_BASE) | 0;
-          if (a < 0 || a + b > sizes[h]! || h <= 0 || (perms[h]! & 5) !== 1 || h >= mem.count) {
-            this.slowLoad(R[s + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0), a | 0, b, d, pc, image);
-            if (c >= 0x81) {
-              if (b === 4) R[d + 1] = R[d]! >> 31;
-              else if (b === 2) {
-                R[d] = (R[d]! << 16) >> 16;
-                R[d + 1] = R[d]! >> 31;
-              } else {
-                R[d] = (R[d]! << 24) >> 24;
-                R[d + 1] = R[d]! >> 31;
-              }
-            }
-            break;
-          }
-          const dv = views[h]!;
-          switch (c) {
-            case 0x79:
-              R[d] = dv.getInt32(a, true);
-              R[d + 1] = dv.getInt32(a + 4, true);
-              break;
-            case 0x61:
-              R[d] = dv.getInt32(a, true);
-              R[d + 1] = 0;
-              break;
-            case 0x69:
-              R[d] = dv.getUint16(a, true);
-              R[d + 1] = 0;
-              break;
-            case 0x71:
-              R[d] = dv.getUint8(a);
-              R[d + 1] = 0;
-              break;
-            case 0x81:
-              R[d] = dv.getInt32(a, true);
-              R[d + 1] = R[d]! >> 31;
-              break;
-            case 0x89:
-              R[d] = dv.getInt16(a, true);
-              R[d + 1] = R[d]! >> 31;
-              break;
-            default:
-              R[d] = dv.getInt8(a);
-              R[d + 1] = R[d]! >> 31;
-              break;
-          }
+          h = (R[s + 1]! - RB) | 0;
+          if (h > 0 && h <= MAXR && a >= 0 && a + 8 <= sizes[h]! && (perms[h]! & 5) === 1) {
+            const dv = views[h]!;
+            R[d] = dv.getInt32(a, true);
+            R[d + 1] = dv.getInt32(a + 4, true);
+          } else this.loadSlow(c, R[s + 1]!, a, 8, d, pc, image);
           break;
-        }
-        case 0x62: // st
-        case 0x6a:
-        case 0x72:
-        case 0x7a:
-        case 0x63: // stx
-        case 0x6b:
-        case 0x73:
-        case 0x7b: {
+        case 0x61: // ldxw
+          s = src[pc]! << 1;
           d = dst[pc]! << 1;
-          b = (c & 0x18) === 0x18 ? 8 : (c & 0x18) === 0 ? 4 : (c & 0x18) === 8 ? 2 : 1;
-          let vl: number;
-          let vh: number;
-          if (c & 1) {
-            s = src[pc]! << 1;
-            vl = R[s]!;
-            vh = R[s + 1]!;
-          } else {
-            vl = imm[pc]!;
-            vh = vl >> 31;
-          }
-          a = (R[d]! >>> 0) + off[pc]!;
-          h = (R[d + 1]! - REGION_HI_BASE) | 0;
-          if (a < 0 || a + b > sizes[h]! || h <= 0 || (perms[h]! & 6) !== 2 || h >= mem.count) {
-            this.slowStore(R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0), a | 0, b, vh, vl, pc, image);
-            break;
-          }
-          const dv = views[h]!;
-          if (b === 8) {
-            dv.setInt32(a, vl, true);
-            dv.setInt32(a + 4, vh, true);
-          } else if (b === 4) dv.setInt32(a, vl, true);
-          else if (b === 2) dv.setUint16(a, vl & 0xffff, true);
-          else dv.setUint8(a, vl & 0xff);
+          a = (R[s]! >>> 0) + off[pc]!;
+          h = (R[s + 1]! - RB) | 0;
+          if (h > 0 && h <= MAXR && a >= 0 && a + 4 <= sizes[h]! && (perms[h]! & 5) === 1) {
+            const dv = views[h]!;
+            R[d] = dv.getInt32(a, true);
+            R[d + 1] = 0;
+          } else this.loadSlow(c, R[s + 1]!, a, 4, d, pc, image);
           break;
-        }
+        case 0x69: // ldxh
+          s = src[pc]! << 1;
+          d = dst[pc]! << 1;
+          a = (R[s]! >>> 0) + off[pc]!;
+          h = (R[s + 1]! - RB) | 0;
+          if (h > 0 && h <= MAXR && a >= 0 && a + 2 <= sizes[h]! && (perms[h]! & 5) === 1) {
+            const dv = views[h]!;
+            R[d] = dv.getUint16(a, true);
+            R[d + 1] = 0;
+          } else this.loadSlow(c, R[s + 1]!, a, 2, d, pc, image);
+          break;
+        case 0x71: // ldxb
+          s = src[pc]! << 1;
+          d = dst[pc]! << 1;
+          a = (R[s]! >>> 0) + off[pc]!;
+          h = (R[s + 1]! - RB) | 0;
+          if (h > 0 && h <= MAXR && a >= 0 && a + 1 <= sizes[h]! && (perms[h]! & 5) === 1) {
+            const dv = views[h]!;
+            R[d] = dv.getUint8(a);
+            R[d + 1] = 0;
+          } else this.loadSlow(c, R[s + 1]!, a, 1, d, pc, image);
+          break;
+        case 0x81: // ldxsw
+          s = src[pc]! << 1;
+          d = dst[pc]! << 1;
+          a = (R[s]! >>> 0) + off[pc]!;
+          h = (R[s + 1]! - RB) | 0;
+          if (h > 0 && h <= MAXR && a >= 0 && a + 4 <= sizes[h]! && (perms[h]! & 5) === 1) {
+            const dv = views[h]!;
+            R[d] = dv.getInt32(a, true);
+            R[d + 1] = R[d]! >> 31;
+          } else this.loadSlow(c, R[s + 1]!, a, 4, d, pc, image);
+          break;
+        case 0x89: // ldxsh
+          s = src[pc]! << 1;
+          d = dst[pc]! << 1;
+          a = (R[s]! >>> 0) + off[pc]!;
+          h = (R[s + 1]! - RB) | 0;
+          if (h > 0 && h <= MAXR && a >= 0 && a + 2 <= sizes[h]! && (perms[h]! & 5) === 1) {
+            const dv = views[h]!;
+            R[d] = dv.getInt16(a, true);
+            R[d + 1] = R[d]! >> 31;
+          } else this.loadSlow(c, R[s + 1]!, a, 2, d, pc, image);
+          break;
+        case 0x91: // ldxsb
+          s = src[pc]! << 1;
+          d = dst[pc]! << 1;
+          a = (R[s]! >>> 0) + off[pc]!;
+          h = (R[s + 1]! - RB) | 0;
+          if (h > 0 && h <= MAXR && a >= 0 && a + 1 <= sizes[h]! && (perms[h]! & 5) === 1) {
+            const dv = views[h]!;
+            R[d] = dv.getInt8(a);
+            R[d + 1] = R[d]! >> 31;
+          } else this.loadSlow(c, R[s + 1]!, a, 1, d, pc, image);
+          break;
+        case 0x7b: // stxdw
+          d = dst[pc]! << 1;
+          s = src[pc]! << 1;
+          b = R[s]!;
+          a = (R[d]! >>> 0) + off[pc]!;
+          h = (R[d + 1]! - RB) | 0;
+          if (h > 0 && h <= MAXR && a >= 0 && a + 8 <= sizes[h]! && (perms[h]! & 6) === 2) {
+            const dv = views[h]!;
+            dv.setInt32(a, b, true);
+            dv.setInt32(a + 4, R[s + 1]!, true);
+          } else
+            this.slowStore(
+              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
+              a | 0,
+              8,
+              R[s + 1]!,
+              b,
+              pc,
+              image,
+            );
+          break;
+        case 0x63: // stxw
+          d = dst[pc]! << 1;
+          s = src[pc]! << 1;
+          b = R[s]!;
+          a = (R[d]! >>> 0) + off[pc]!;
+          h = (R[d + 1]! - RB) | 0;
+          if (h > 0 && h <= MAXR && a >= 0 && a + 4 <= sizes[h]! && (perms[h]! & 6) === 2) {
+            const dv = views[h]!;
+            dv.setInt32(a, b, true);
+          } else
+            this.slowStore(
+              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
+              a | 0,
+              4,
+              R[s + 1]!,
+              b,
+              pc,
+              image,
+            );
+          break;
+        case 0x6b: // stxh
+          d = dst[pc]! << 1;
+          s = src[pc]! << 1;
+          b = R[s]!;
+          a = (R[d]! >>> 0) + off[pc]!;
+          h = (R[d + 1]! - RB) | 0;
+          if (h > 0 && h <= MAXR && a >= 0 && a + 2 <= sizes[h]! && (perms[h]! & 6) === 2) {
+            const dv = views[h]!;
+            dv.setUint16(a, b & 0xffff, true);
+          } else
+            this.slowStore(
+              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
+              a | 0,
+              2,
+              R[s + 1]!,
+              b,
+              pc,
+              image,
+            );
+          break;
+        case 0x73: // stxb
+          d = dst[pc]! << 1;
+          s = src[pc]! << 1;
+          b = R[s]!;
+          a = (R[d]! >>> 0) + off[pc]!;
+          h = (R[d + 1]! - RB) | 0;
+          if (h > 0 && h <= MAXR && a >= 0 && a + 1 <= sizes[h]! && (perms[h]! & 6) === 2) {
+            const dv = views[h]!;
+            dv.setUint8(a, b & 0xff);
+          } else
+            this.slowStore(
+              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
+              a | 0,
+              1,
+              R[s + 1]!,
+              b,
+              pc,
+              image,
+            );
+          break;
+        case 0x7a: // stdw
+          d = dst[pc]! << 1;
+          b = imm[pc]!;
+          a = (R[d]! >>> 0) + off[pc]!;
+          h = (R[d + 1]! - RB) | 0;
+          if (h > 0 && h <= MAXR && a >= 0 && a + 8 <= sizes[h]! && (perms[h]! & 6) === 2) {
+            const dv = views[h]!;
+            dv.setInt32(a, b, true);
+            dv.setInt32(a + 4, b >> 31, true);
+          } else
+            this.slowStore(
+              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
+              a | 0,
+              8,
+              b >> 31,
+              b,
+              pc,
+              image,
+            );
+          break;
+        case 0x62: // stw
+          d = dst[pc]! << 1;
+          b = imm[pc]!;
+          a = (R[d]! >>> 0) + off[pc]!;
+          h = (R[d + 1]! - RB) | 0;
+          if (h > 0 && h <= MAXR && a >= 0 && a + 4 <= sizes[h]! && (perms[h]! & 6) === 2) {
+            const dv = views[h]!;
+            dv.setInt32(a, b, true);
+          } else
+            this.slowStore(
+              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
+              a | 0,
+              4,
+              b >> 31,
+              b,
+              pc,
+              image,
+            );
+          break;
+        case 0x6a: // sth
+          d = dst[pc]! << 1;
+          b = imm[pc]!;
+          a = (R[d]! >>> 0) + off[pc]!;
+          h = (R[d + 1]! - RB) | 0;
+          if (h > 0 && h <= MAXR && a >= 0 && a + 2 <= sizes[h]! && (perms[h]! & 6) === 2) {
+            const dv = views[h]!;
+            dv.setUint16(a, b & 0xffff, true);
+          } else
+            this.slowStore(
+              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
+              a | 0,
+              2,
+              b >> 31,
+              b,
+              pc,
+              image,
+            );
+          break;
+        case 0x72: // stb
+          d = dst[pc]! << 1;
+          b = imm[pc]!;
+          a = (R[d]! >>> 0) + off[pc]!;
+          h = (R[d + 1]! - RB) | 0;
+          if (h > 0 && h <= MAXR && a >= 0 && a + 1 <= sizes[h]! && (perms[h]! & 6) === 2) {
+            const dv = views[h]!;
+            dv.setUint8(a, b & 0xff);
+          } else
+            this.slowStore(
+              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
+              a | 0,
+              1,
+              b >> 31,
+              b,
+              pc,
+              image,
+            );
+          break;
         case 0xc3: // atomic w
         case 0xdb: // atomic dw
         case 0xcb: // load_acquire / store_release h

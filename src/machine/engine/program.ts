@@ -62,6 +62,11 @@ export interface PrepareOptions {
   checkUninit?: boolean;
   /** Argument registers set when the main program starts (default 1: r1 = ctx; conformance runs use 2). */
   entryArgs?: number;
+  /**
+   * Accept `callx` (JMP|CALL|X: call through a register), which Linux 6.18 does not load but
+   * RFC 9669 defines and the conformance suite uses. Default false.
+   */
+  allowCallx?: boolean;
 }
 
 /** Maximum bpf-to-bpf call depth (frames), as in the kernel. */
@@ -171,7 +176,10 @@ export function prepareProgram(insns: readonly Insn[], options: PrepareOptions =
 
   for (let k = 0; k < n; k++) {
     const insn = insns[k]!;
-    const why = encodingError(insn);
+    const callx = insn.code === 0x8d && options.allowCallx === true;
+    if (callx && (insn.src !== 0 || insn.off !== 0 || insn.imm !== 0 || insn.dst > 9))
+      fail(insns, slots, k, 'callx uses reserved fields');
+    const why = callx ? undefined : encodingError(insn);
     if (why !== undefined) fail(insns, slots, k, why);
     code[k] = insn.code;
     dst[k] = insn.dst;

@@ -1,0 +1,499 @@
+/**
+ * The kernel helpers the machine implements, keyed by their `bpf_func_id` number. Each helper
+ * reads its arguments from the {@link Vm}'s registers, reaches maps through {@link EngineMap} and
+ * the outside world through {@link EngineEnv}, and returns exactly what the kernel helper returns
+ * (negative errnos included). Program memory is always accessed through the checked address
+ * space: a helper given a bad pointer faults the program, as the verifier would have refused it.
+ *
+ * @module
+ */
+
+import type { EngineMap, HelperFn } from '../engine/env.js';
+import { MAY_GOTO_BUDGET, type Vm } from '../engine/interp.js';
+import { EngineFault, FUNC_PTR_HI, MAP_PTR_HI, Perm, REGION_HI_BASE } from '../engine/memory.js';
+import { FormatStringError, formatPrintf } from './format.js';
+
+/** Helper ids (the kernel's `enum bpf_func_id`) of the helpers implemented here. */
+export const HelperId = {
+  map_lookup_elem: 1,
+  map_update_elem: 2,
+  map_delete_elem: 3,
+  probe_read: 4,
+  ktime_get_ns: 5,
+  trace_printk: 6,
+  get_prandom_u32: 7,
+  get_smp_processor_id: 8,
+  tail_call: 12,
+  get_current_pid_tgid: 14,
+  get_current_uid_gid: 15,
+  get_current_comm: 16,
+  map_push_elem: 87,
+  map_pop_elem: 88,
+  map_peek_elem: 89,
+  strtol: 105,
+  strtoul: 106,
+  probe_read_kernel: 113,
+  probe_read_kernel_str: 115,
+  ktime_get_boot_ns: 125,
+  ringbuf_output: 130,
+  ringbuf_reserve: 131,
+  ringbuf_submit: 132,
+  ringbuf_discard: 133,
+  ringbuf_query: 134,
+  snprintf: 165,
+  sys_bpf: 166,
+  sys_close: 168,
+  loop: 181,
+} as const;
+
+const EINVAL = 22;
+const EFAULT = 14;
+const ENOENT = 2;
+const E2BIG = 7;
+const ERANGE = 34;
+const ENOTSUPP = 524;
+/** The kernel's TASK_COMM_LEN. */
+const TASK_COMM_LEN = 16;
+/** The kernel's MAX_BPRINTF_VARARGS (bpf_snprintf) and bpf_trace_printk's three arguments. */
+const MAX_SNPRINTF_ARGS = 12;
+/** Upper bound on strings read for `%s` (the kernel's MAX_BPRINTF_BUF is 512). */
+const MAX_STRING = 512;
+
+function cpuOf(vm: Vm): number {
+  return vm.env.cpu ?? 0;
+}
+
+function readKey(vm: Vm, map: EngineMap, n: number): Uint8Array {
+  return vm.memory.read(vm.arg(n), map.keySize);
+}
+
+function lookupElem(vm: Vm): void {
+  const map = vm.mapArg(1);
+  const v = map.lookup(readKey(vm, map, 2), cpuOf(vm));
+  if (v === undefined) vm.ret(0n);
+  else if (v instanceof Uint8Array) vm.ret(vm.regionPointer('map_value', v, vmMapPerm(map)));
+  else vm.ret(vm.mapPointer(v));
+}
+
+function vmMapPerm(map: EngineMap): number {
+  return map.progAccess === 'ro' ? Perm.R : map.progAccess === 'wo' ? Perm.W : Perm.RW;
+}
+
+function updateElem(vm: Vm): void {
+  const map = vm.mapArg(1);
+  const key = readKey(vm, map, 2);
+  const value = vm.memory.read(vm.arg(3), map.valueSize);
+  vm.retInt(map.update(key, value, Number(BigInt.asUintN(32, vm.arg(4))), cpuOf(vm)));
+}
+
+function deleteElem(vm: Vm): void {
+  const map = vm.mapArg(1);
+  vm.retInt(map.delete(readKey(vm, map, 2), cpuOf(vm)));
+}
+
+function pushElem(vm: Vm): void {
+  const map = vm.mapArg(1);
+  if (!map.push) {
+    vm.retInt(-ENOTSUPP);
+    return;
+  }
+  const value = vm.memory.read(vm.arg(2), map.valueSize);
+  vm.retInt(map.push(value, Number(BigInt.asUintN(32, vm.arg(3)))));
+}
+
+function popOrPeek(pop: boolean): HelperFn {
+  return (vm) => {
+    const map = vm.mapArg(1);
+    const fn = pop ? map.pop : map.peek;
+    if (!fn) {
+      vm.retInt(-ENOTSUPP);
+      return;
+    }
+    const dst = vm.memory.view(vm.arg(2), map.valueSize, true);
+    const tmp = new Uint8Array(map.valueSize);
+    if (!pop) tmp.set(dst); // bloom filter peek tests the given value
+    const r = fn.call(map, tmp);
+    if (r === 0) dst.set(tmp);
+    vm.retInt(r);
+  };
+}
+
+function xorshift(vm: Vm): number {
+  let x = vm.helperState.seed;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  vm.helperState.seed = x;
+  return x >>> 0;
+}
+
+function ktime(vm: Vm): bigint {
+  if (vm.env.ktimeNs) return vm.env.ktimeNs();
+  vm.helperState.clock += 1000n;
+  return vm.helperState.clock;
+}
+
+function readCStringArg(vm: Vm, addr: bigint): string | undefined {
+  return vm.memory.readCString(addr, MAX_STRING);
+}
+
+function tracePrintk(vm: Vm): void {
+  const size = vm.argLo(2);
+  const fmtBytes = vm.memory.read(vm.arg(1), size);
+  const nul = fmtBytes.indexOf(0);
+  if (size === 0 || nul < 0) {
+    vm.retInt(-EINVAL);
+    return;
+  }
+  const fmt = new TextDecoder().decode(fmtBytes.subarray(0, nul));
+  let line: string;
+  try {
+    line = formatPrintf(fmt, [vm.arg(3), vm.arg(4), vm.arg(5)], (a) => readCStringArg(vm, a));
+  } catch (e) {
+    if (e instanceof FormatStringError) {
+      vm.retInt(-EINVAL);
+      return;
+    }
+    throw e;
+  }
+  const text = line.endsWith('\n') ? line.slice(0, -1) : line;
+  vm.env.tracePrintk?.(text);
+  vm.retInt(new TextEncoder().encode(line).length);
+}
+
+function snprintf(vm: Vm): void {
+  const outAddr = vm.arg(1);
+  const outSize = vm.argLo(2);
+  const fmt = readCStringArg(vm, vm.arg(3));
+  const dataLen = vm.argLo(5);
+  if (fmt === undefined || dataLen % 8 !== 0 || dataLen / 8 > MAX_SNPRINTF_ARGS) {
+    vm.retInt(-EINVAL);
+    return;
+  }
+  const data = dataLen > 0 ? vm.memory.read(vm.arg(4), dataLen) : new Uint8Array(0);
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const args: bigint[] = [];
+  for (let i = 0; i < dataLen; i += 8) args.push(dv.getBigUint64(i, true));
+  let text: string;
+  try {
+    text = formatPrintf(fmt, args, (a) => readCStringArg(vm, a));
+  } catch (e) {
+    if (e instanceof FormatStringError) {
+      vm.retInt(-EINVAL);
+      return;
+    }
+    throw e;
+  }
+  const bytes = new TextEncoder().encode(text);
+  if (outSize > 0) {
+    const n = Math.min(bytes.length, outSize - 1);
+    const out = new Uint8Array(n + 1);
+    out.set(bytes.subarray(0, n));
+    vm.memory.write(outAddr, out);
+  }
+  vm.retInt(bytes.length + 1);
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function strto(signed: boolean): HelperFn {
+  return (vm) => {
+    const len = vm.argLo(2);
+    const flags = Number(BigInt.asUintN(32, vm.arg(3)));
+    const resAddr = vm.arg(4);
+    const buf = vm.memory.read(vm.arg(1), len);
+    let base = flags & 0x1f;
+    if ((flags & ~0x1f) !== 0 || (base !== 0 && base !== 8 && base !== 10 && base !== 16)) {
+      vm.retInt(-EINVAL);
+      return;
+    }
+    let i = 0;
+    while (i < len && isSpace(buf[i]!)) i++;
+    let neg = false;
+    if (i < len && buf[i] === 45) {
+      if (!signed) {
+        vm.retInt(-EINVAL);
+        return;
+      }
+      neg = true;
+      i++;
+    }
+    const hexPrefix = i + 1 < len && buf[i] === 48 && (buf[i + 1]! | 0x20) === 120;
+    if (base === 0) {
+      if (hexPrefix && i + 2 < len && digit(buf[i + 2]!) < 16) base = 16;
+      else if (i < len && buf[i] === 48) base = 8;
+      else base = 10;
+    }
+    if (base === 16 && hexPrefix && i + 2 < len && digit(buf[i + 2]!) < 16) i += 2;
+    const start = i;
+    let v = 0n;
+    const B = BigInt(base);
+    let overflow = false;
+    while (i < len) {
+      const dgt = digit(buf[i]!);
+      if (dgt >= base) break;
+      v = v * B + BigInt(dgt);
+      if (v > 0xffffffffffffffffn) overflow = true;
+      i++;
+    }
+    if (i === start) {
+      vm.retInt(-EINVAL);
+      return;
+    }
+    if (overflow) {
+      vm.retInt(-ERANGE);
+      return;
+    }
+    let res: bigint;
+    if (signed) {
+      if (neg ? v > 0x8000000000000000n : v > 0x7fffffffffffffffn) {
+        vm.retInt(-ERANGE);
+        return;
+      }
+      res = neg ? -v : v;
+    } else res = v;
+    const out = new Uint8Array(8);
+    new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, res), true);
+    vm.memory.write(resAddr, out);
+    vm.retInt(i);
+  };
+}
+
+function digit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  if (l >= 97 && l <= 102) return l - 87;
+  return 99;
+}
+
+/** probe_read_kernel: on failure the destination is zeroed and -EFAULT returned. */
+function probeRead(vm: Vm): void {
+  const dst = vm.arg(1);
+  const size = vm.argLo(2);
+  const data = vm.memory.tryRead(vm.arg(3), size);
+  if (data) {
+    vm.memory.write(dst, data);
+    vm.retInt(0);
+  } else {
+    vm.memory.write(dst, new Uint8Array(size));
+    vm.retInt(-EFAULT);
+  }
+}
+
+function probeReadStr(vm: Vm): void {
+  const dst = vm.arg(1);
+  const size = vm.argLo(2);
+  if (size === 0) {
+    vm.retInt(0);
+    return;
+  }
+  const r = vm.memory.resolve(vm.arg(3));
+  if (!r || (vm.memory.perms[r.id]! & Perm.R) === 0 || r.offset >= vm.memory.sizes[r.id]!) {
+    vm.memory.write(dst, new Uint8Array(size));
+    vm.retInt(-EFAULT);
+    return;
+  }
+  const buf = vm.memory.bufs[r.id]!;
+  const avail = buf.length - r.offset;
+  const out = new Uint8Array(size);
+  let n = 0;
+  while (n < size - 1 && n < avail && buf[r.offset + n] !== 0) {
+    out[n] = buf[r.offset + n]!;
+    n++;
+  }
+  if (n < size - 1 && n >= avail) {
+    vm.memory.write(dst, new Uint8Array(size));
+    vm.retInt(-EFAULT);
+    return;
+  }
+  vm.memory.write(dst, out.subarray(0, n + 1));
+  vm.retInt(n + 1);
+}
+
+/** Per-Vm table of reserved ring-buffer records, by region id. */
+const reservations = new WeakMap<Vm, Map<number, { map: EngineMap; token: number }>>();
+
+function ringbufMap(vm: Vm, n: number): EngineMap & { ringbuf: NonNullable<EngineMap['ringbuf']> } {
+  const m = vm.mapArg(n);
+  if (!m.ringbuf) throw new EngineFault('bad_call', `map ${m.id} is not a ring buffer`);
+  return m as EngineMap & { ringbuf: NonNullable<EngineMap['ringbuf']> };
+}
+
+function ringbufReserve(vm: Vm): void {
+  const m = ringbufMap(vm, 1);
+  const rec = m.ringbuf.reserve(Number(BigInt.asUintN(32, vm.arg(2))), Number(BigInt.asUintN(32, vm.arg(3))));
+  if (!rec) {
+    vm.ret(0n);
+    return;
+  }
+  const id = vm.memory.add('ringbuf', rec.data, Perm.RW);
+  let t = reservations.get(vm);
+  if (!t) {
+    t = new Map();
+    reservations.set(vm, t);
+  }
+  t.set(id, { map: m, token: rec.token });
+  vm.ret((BigInt((REGION_HI_BASE + id) >>> 0) << 32n) | 0n);
+}
+
+function ringbufCommit(submit: boolean): HelperFn {
+  return (vm) => {
+    const r = vm.memory.resolve(vm.arg(1));
+    const t = reservations.get(vm);
+    const rec = r && r.offset === 0 ? t?.get(r.id) : undefined;
+    if (!r || !rec) throw new EngineFault('bad_call', `r1 is not a reserved ring-buffer record`, vm.arg(1));
+    t!.delete(r.id);
+    // The record leaves the program: further accesses fault.
+    vm.memory.perms[r.id] = 0;
+    vm.memory.sizes[r.id] = 0;
+    const flags = Number(BigInt.asUintN(32, vm.arg(2)));
+    if (submit) rec.map.ringbuf!.submit(rec.token, flags);
+    else rec.map.ringbuf!.discard(rec.token, flags);
+    vm.ret(0n);
+  };
+}
+
+function ringbufOutput(vm: Vm): void {
+  const m = ringbufMap(vm, 1);
+  const data = vm.memory.read(vm.arg(2), Number(BigInt.asUintN(32, vm.arg(3))));
+  vm.retInt(m.ringbuf.output(data, Number(BigInt.asUintN(32, vm.arg(4)))));
+}
+
+function ringbufQuery(vm: Vm): void {
+  const m = ringbufMap(vm, 1);
+  vm.ret(m.ringbuf.query(Number(BigInt.asUintN(32, vm.arg(2)))));
+}
+
+function tailCall(vm: Vm): void {
+  const m = vm.mapArg(2);
+  const index = vm.argLo(3);
+  const target = index < m.maxEntries ? m.tailCallTarget?.(index) : undefined;
+  if (target && vm.requestTailCall(target)) {
+    vm.tailCtxLo = vm.R[2]!;
+    vm.tailCtxHi = vm.R[3]!;
+    vm.ret(0n);
+    return;
+  }
+  vm.retInt(-ENOENT);
+}
+
+function loop(vm: Vm): void {
+  const nr = vm.argLo(1);
+  const fh = vm.R[5]!;
+  const fl = vm.R[4]!;
+  const ctx = vm.arg(3);
+  if (vm.arg(4) !== 0n) {
+    vm.retInt(-EINVAL);
+    return;
+  }
+  if (nr > MAY_GOTO_BUDGET) {
+    vm.retInt(-E2BIG);
+    return;
+  }
+  if (fh !== FUNC_PTR_HI)
+    throw new EngineFault('bad_call', 'bpf_loop: r2 is not a function pointer', vm.arg(2));
+  let i = 0;
+  for (; i < nr; i++) {
+    if (vm.callback(fl, [BigInt(i), ctx]) !== 0n) {
+      i++;
+      break;
+    }
+  }
+  vm.retInt(i);
+}
+
+function sysBpf(vm: Vm): void {
+  const cmd = vm.argLo(1);
+  const size = vm.argLo(3);
+  if (!vm.env.sysBpf) {
+    vm.retInt(-EINVAL);
+    return;
+  }
+  const attr = vm.memory.read(vm.arg(2), size);
+  vm.retInt(vm.env.sysBpf(cmd, attr, vm.memory));
+}
+
+function sysClose(vm: Vm): void {
+  if (!vm.env.sysClose) {
+    vm.retInt(-EINVAL);
+    return;
+  }
+  vm.retInt(vm.env.sysClose(vm.argLo(1)));
+}
+
+function currentComm(vm: Vm): void {
+  const size = vm.argLo(2);
+  const p = vm.env.process;
+  const out = new Uint8Array(size);
+  if (!p) {
+    vm.memory.write(vm.arg(1), out);
+    vm.retInt(-EINVAL);
+    return;
+  }
+  const name = new TextEncoder().encode(p.comm).subarray(0, TASK_COMM_LEN - 1);
+  if (size > 0) out.set(name.subarray(0, size - 1));
+  vm.memory.write(vm.arg(1), out);
+  vm.retInt(0);
+}
+
+/** Builds the table of kernel helpers (a fresh map; callers may add or override entries). */
+export function kernelHelpers(): Map<number, HelperFn> {
+  const h = new Map<number, HelperFn>();
+  h.set(HelperId.map_lookup_elem, lookupElem);
+  h.set(HelperId.map_update_elem, updateElem);
+  h.set(HelperId.map_delete_elem, deleteElem);
+  h.set(HelperId.map_push_elem, pushElem);
+  h.set(HelperId.map_pop_elem, popOrPeek(true));
+  h.set(HelperId.map_peek_elem, popOrPeek(false));
+  h.set(HelperId.ktime_get_ns, (vm) => vm.ret(ktime(vm)));
+  h.set(HelperId.ktime_get_boot_ns, (vm) => vm.ret(vm.env.bootNs ? vm.env.bootNs() : ktime(vm)));
+  h.set(HelperId.get_prandom_u32, (vm) => {
+    const r = vm.env.random ? vm.env.random() : xorshift(vm);
+    vm.R[0] = r | 0;
+    vm.R[1] = 0;
+  });
+  h.set(HelperId.get_smp_processor_id, (vm) => vm.retLo(cpuOf(vm)));
+  h.set(HelperId.get_current_pid_tgid, (vm) => {
+    const p = vm.env.process;
+    if (!p) {
+      vm.retInt(-EINVAL);
+      return;
+    }
+    vm.ret((BigInt(p.tgid >>> 0) << 32n) | BigInt(p.pid >>> 0));
+  });
+  h.set(HelperId.get_current_uid_gid, (vm) => {
+    const p = vm.env.process;
+    if (!p) {
+      vm.retInt(-EINVAL);
+      return;
+    }
+    vm.ret((BigInt(p.gid >>> 0) << 32n) | BigInt(p.uid >>> 0));
+  });
+  h.set(HelperId.get_current_comm, currentComm);
+  h.set(HelperId.trace_printk, tracePrintk);
+  h.set(HelperId.snprintf, snprintf);
+  h.set(HelperId.strtol, strto(true));
+  h.set(HelperId.strtoul, strto(false));
+  h.set(HelperId.probe_read, probeRead);
+  h.set(HelperId.probe_read_kernel, probeRead);
+  h.set(HelperId.probe_read_kernel_str, probeReadStr);
+  h.set(HelperId.ringbuf_output, ringbufOutput);
+  h.set(HelperId.ringbuf_reserve, ringbufReserve);
+  h.set(HelperId.ringbuf_submit, ringbufCommit(true));
+  h.set(HelperId.ringbuf_discard, ringbufCommit(false));
+  h.set(HelperId.ringbuf_query, ringbufQuery);
+  h.set(HelperId.tail_call, tailCall);
+  h.set(HelperId.loop, loop);
+  h.set(HelperId.sys_bpf, sysBpf);
+  h.set(HelperId.sys_close, sysClose);
+  return h;
+}
+
+/** True when `value` is a map pointer as the engine encodes them (for diagnostics). */
+export function isMapPointer(value: bigint): boolean {
+  return Number(BigInt.asUintN(64, value) >> 32n) === MAP_PTR_HI >>> 0;
+}
+
+export { FormatStringError, formatPrintf } from './format.js';
