@@ -4,6 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { progHash } from '../../src/hash/index.js';
+import { assembleConformance, assembleLlvm, decode, encode } from '../../src/isa/index.js';
+import { toHex } from '../../src/util/hex.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'tsbpf-asm-cli-'));
@@ -84,6 +87,21 @@ describe('tsbpf asm / disasm', () => {
     assert.equal(raw.code, 0, raw.err);
     assert.equal(raw.out, 'r0 = 1\n.insn 0x07, 0, 0, 1, 1\n');
     assert.equal(tsbpf(['asm', join(dir, 'missing.s')]).code, 1);
+  });
+
+  it('demo prints both syntaxes and the program hash', () => {
+    const r = tsbpf(['demo', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out);
+    const bytes = new Uint8Array(Buffer.from(j.bytes, 'hex'));
+    assert.equal(j.progHash, toHex(progHash(bytes)));
+    assert.deepEqual(encode(assembleLlvm(j.llvm)), bytes);
+    assert.deepEqual(encode(assembleConformance(j.conformance)), bytes);
+    assert.ok(decode(bytes).some((i) => i.code === 0x18));
+    const text = tsbpf(['demo']);
+    assert.equal(text.code, 0, text.err);
+    assert.match(text.out, new RegExp(j.progHash));
+    assert.match(text.out, /lddw %r1, 0x1122334455667789/);
   });
 
   it('--help everywhere exits 0', () => {
