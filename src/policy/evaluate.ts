@@ -224,8 +224,11 @@ export function checkRule(rule: Rule, event: PolicyEvent): RuleCheck {
   return { rule, matched: true };
 }
 
-/** `comm=` as `audit_log_untrustedstring` prints it: quoted, or upper-case hex if unsafe. */
-function untrusted(s: string): string {
+/**
+ * A string as `audit_log_untrustedstring` prints it: in double quotes, or as upper-case hex of its
+ * UTF-8 bytes when it holds a quote, a space, a control or a non-ASCII character.
+ */
+export function auditString(s: string): string {
   const bytes = new TextEncoder().encode(s);
   let safe = true;
   for (const b of bytes) if (b === 0x22 || b < 0x21 || b > 0x7e) safe = false;
@@ -255,7 +258,7 @@ function auditRecord(
     `ipe_hook=${hook}`,
     `enforcing=${enforcing ? 1 : 0}`,
     `pid=${pid}`,
-    `comm=${comm === '?' ? '?' : untrusted(comm)}`,
+    `comm=${comm === '?' ? '?' : auditString(comm)}`,
     ...properties,
     `rule="${rule}"`,
   ].join(' ');

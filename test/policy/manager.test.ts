@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { PolicyError, PolicySet, PolicySyntaxError } from '../../src/policy/index.js';
 import { SIGNED_ONLY } from './examples.js';
@@ -129,5 +130,76 @@ describe('PolicySet', () => {
   it('parse options apply (bpf: false rejects BPF rules)', () => {
     const s = new PolicySet({ bpf: false });
     assert.throws(() => s.add(SIGNED_ONLY), PolicySyntaxError);
+  });
+});
+
+describe('PolicySet audit log', () => {
+  const sha256 = (d: Uint8Array) => new Uint8Array(createHash('sha256').update(d).digest());
+  const hex = (t: string) => createHash('sha256').update(t).digest('hex').toUpperCase();
+
+  it('records loads, activations, denials (allows only with success auditing) and enforcement changes', () => {
+    const s = new PolicySet({ sha256, auid: 0, ses: 3 });
+    const a = pol('a', '1.0.0');
+    s.add(a);
+    assert.throws(() => s.add('policy_name=b policy_version=1.0\nDEFAULT action=DENY'), PolicySyntaxError);
+    s.activate('a');
+    s.evaluate(UNSIGNED, { pid: 9, comm: 'l' });
+    s.evaluate({ op: 'EXECUTE' });
+    s.setSuccessAudit(true);
+    s.evaluate({ op: 'EXECUTE' });
+    s.setEnforcing(false);
+    const d = s.evaluate(UNSIGNED);
+    assert.equal(d.permitted, true);
+    const b = pol('a', '1.0.1', 'ALLOW');
+    s.update('a', b);
+    assert.deepEqual(
+      s.auditLog().map((e) => `${e.type} ${e.text}`),
+      [
+        `1422 policy_name="a" policy_version=1.0.0 policy_digest=sha256:${hex(a)} auid=0 ses=3 lsm=ipe res=1 errno=0`,
+        '1422 policy_name=? policy_version=? policy_digest=? auid=0 ses=3 lsm=ipe res=0 errno=-74',
+        `1421 old_active_pol_name=? old_active_pol_version=? old_policy_digest=? new_active_pol_name="a" new_active_pol_version=1.0.0 new_policy_digest=sha256:${hex(a)} auid=0 ses=3 lsm=ipe res=1`,
+        '1420 ipe_op=BPF_PROG_LOAD ipe_hook=BPF_PROG_LOAD enforcing=1 pid=9 comm="l" bpf_signature=UNSIGNED bpf_keyring=? bpf_kernel=FALSE rule="DEFAULT op=BPF_PROG_LOAD action=DENY"',
+        '1420 ipe_op=EXECUTE ipe_hook=BPRM_CHECK enforcing=1 pid=0 comm=? boot_verified=? dmverity_roothash=? dmverity_signature=? fsverity_digest=? fsverity_signature=? rule="DEFAULT action=ALLOW"',
+        '1404 enforcing=0 old_enforcing=1 auid=0 ses=3 enabled=1 old-enabled=1 lsm=ipe res=1',
+        '1420 ipe_op=BPF_PROG_LOAD ipe_hook=BPF_PROG_LOAD enforcing=0 pid=0 comm=? bpf_signature=UNSIGNED bpf_keyring=? bpf_kernel=FALSE rule="DEFAULT op=BPF_PROG_LOAD action=DENY"',
+        `1422 policy_name="a" policy_version=1.0.1 policy_digest=sha256:${hex(b)} auid=0 ses=3 lsm=ipe res=1 errno=0`,
+        `1421 old_active_pol_name="a" old_active_pol_version=1.0.0 old_policy_digest=sha256:${hex(a)} new_active_pol_name="a" new_active_pol_version=1.0.1 new_policy_digest=sha256:${hex(b)} auid=0 ses=3 lsm=ipe res=1`,
+      ],
+    );
+    assert.equal(s.auditLog()[3]!.access?.line, 3);
+  });
+
+  it('failed updates are recorded with their errno; no record while no policy is active', () => {
+    const s = new PolicySet();
+    s.evaluate(UNSIGNED);
+    assert.equal(s.auditLog().length, 0);
+    s.add(pol('a', '1.0.0'));
+    assert.throws(() => s.update('a', pol('a', '1.0.0')), code('ESTALE'));
+    assert.throws(() => s.add(pol('a', '2.0.0')), code('EEXIST'));
+    assert.throws(
+      () => s.add('policy_name=a policy_version=1.99999.0\nDEFAULT action=DENY'),
+      PolicySyntaxError,
+    );
+    assert.deepEqual(
+      s.auditLog().map((e) => e.text.replace(/.* res=/, 'res=')),
+      ['res=1 errno=0', 'res=0 errno=-116', 'res=0 errno=-17', 'res=0 errno=-34'],
+    );
+    assert.match(s.auditLog()[0]!.text, /policy_digest=\? /);
+  });
+
+  it('keeps at most auditLimit entries, dropping the oldest', () => {
+    const s = new PolicySet({ auditLimit: 3 });
+    s.install(pol('a', '1.0.0'));
+    for (let i = 0; i < 10; i++) s.evaluate(UNSIGNED, { pid: i });
+    const log = s.auditLog();
+    assert.equal(log.length, 3);
+    assert.deepEqual(
+      log.map((e) => e.access?.pid),
+      [7, 8, 9],
+    );
+    s.clearAuditLog();
+    assert.equal(s.auditLog().length, 0);
+    assert.equal(new PolicySet({ auditLimit: 0 }).auditLog().length, 0);
+    assert.throws(() => new PolicySet({ auditLimit: -1 }), RangeError);
   });
 });
