@@ -16,6 +16,7 @@
 import { LD_IMM64, Pseudo, SLOT_SIZE } from '../isa/opcodes.js';
 import { FormatError } from '../util/errors.js';
 import { attrBytes, cStringBytes, dataView, getName, getS32, getU32, getU64, put, putName } from './codec.js';
+import { AttachType } from './constants.js';
 import {
   BtfLoadLayout,
   GetIdLayout,
@@ -764,29 +765,64 @@ export function encodeLinkCreate(a: LinkCreateAttr, mem: AttrMemory): Uint8Array
   return b;
 }
 
+const CGROUP_ATTACH: ReadonlySet<number> = new Set(
+  Object.entries(AttachType)
+    .filter(([k]) => k.startsWith('CGROUP_'))
+    .map(([, v]) => v),
+);
+
 /**
- * Decodes a {@link LinkCreateAttr}. The target-specific union is returned in every reading that
- * is cheap to give (`targetBtfId`, `tracing`, `perfEvent`, `tcx`); the consumer picks by attach type.
- * `iterInfo` is read when `iter_info_len` is non-zero.
+ * Decodes a {@link LinkCreateAttr}. The target-specific union is read according to
+ * `attach_type`: `iter_info` (TRACE_ITER), `perf_event` (PERF_EVENT), `tracing` (fentry/fexit/
+ * fmod_ret/LSM/raw tp), `netfilter`, `tcx`, `netkit`, `cgroup`; otherwise `target_btf_id`.
  */
 export function decodeLinkCreate(bytes: Uint8Array, mem: AttrMemory): LinkCreateAttr {
   const L = LinkCreateLayout.fields;
   const dv = dataView(attrBytes(bytes, LinkCreateLayout.size, 'LINK_CREATE attr'));
-  const iterLen = getU32(dv, L.iter_info_len);
-  return {
+  const a: LinkCreateAttr = {
     progFd: getU32(dv, L.prog_fd),
     targetFd: getU32(dv, L.target_fd),
     attachType: getU32(dv, L.attach_type),
     flags: getU32(dv, L.flags),
-    targetBtfId: getU32(dv, L.target_btf_id),
-    iterInfo: iterLen === 0 ? undefined : optView(mem, getU64(dv, L.iter_info), iterLen),
-    perfEvent: { bpfCookie: getU64(dv, L['perf_event.bpf_cookie']) },
-    tracing: { targetBtfId: getU32(dv, L['tracing.target_btf_id']), cookie: getU64(dv, L['tracing.cookie']) },
-    tcx: {
-      relativeFd: getU32(dv, L['tcx.relative_fd']),
-      expectedRevision: getU64(dv, L['tcx.expected_revision']),
-    },
   };
+  const rel = (): RelativeAttach => ({
+    relativeFd: getU32(dv, L['tcx.relative_fd']),
+    expectedRevision: getU64(dv, L['tcx.expected_revision']),
+  });
+  const t = a.attachType;
+  if (t === AttachType.TRACE_ITER) {
+    const len = getU32(dv, L.iter_info_len);
+    a.iterInfo = len === 0 ? undefined : optView(mem, getU64(dv, L.iter_info), len);
+  } else if (t === AttachType.PERF_EVENT) {
+    a.perfEvent = { bpfCookie: getU64(dv, L['perf_event.bpf_cookie']) };
+  } else if (
+    t === AttachType.TRACE_FENTRY ||
+    t === AttachType.TRACE_FEXIT ||
+    t === AttachType.MODIFY_RETURN ||
+    t === AttachType.LSM_MAC ||
+    t === AttachType.TRACE_RAW_TP
+  ) {
+    a.tracing = {
+      targetBtfId: getU32(dv, L['tracing.target_btf_id']),
+      cookie: getU64(dv, L['tracing.cookie']),
+    };
+  } else if (t === AttachType.NETFILTER) {
+    a.netfilter = {
+      pf: getU32(dv, L['netfilter.pf']),
+      hooknum: getU32(dv, L['netfilter.hooknum']),
+      priority: getS32(dv, L['netfilter.priority']),
+      flags: getU32(dv, L['netfilter.flags']),
+    };
+  } else if (t === AttachType.TCX_INGRESS || t === AttachType.TCX_EGRESS) {
+    a.tcx = rel();
+  } else if (t === AttachType.NETKIT_PRIMARY || t === AttachType.NETKIT_PEER) {
+    a.netkit = rel();
+  } else if (CGROUP_ATTACH.has(t)) {
+    a.cgroup = rel();
+  } else {
+    a.targetBtfId = getU32(dv, L.target_btf_id);
+  }
+  return a;
 }
 
 /** Attr of `BPF_LINK_UPDATE`. */
