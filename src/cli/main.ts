@@ -8,11 +8,14 @@
 
 import { Command, CommanderError } from 'commander';
 import { registerAsm } from './commands/asm.js';
+import { registerBench } from './commands/bench.js';
 import { registerBtf } from './commands/btf.js';
+import { registerConformance } from './commands/conformance.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDisasm } from './commands/disasm.js';
 import { registerHash } from './commands/hash.js';
 import { registerPolicy } from './commands/policy.js';
+import { registerProgRun } from './commands/prog-run.js';
 import { UsageError } from './common.js';
 
 /** Builds the command tree. */
@@ -28,6 +31,9 @@ export function buildProgram(): Command {
   registerDisasm(program);
   registerHash(program);
   registerPolicy(program);
+  registerBench(program);
+  registerConformance(program);
+  registerProgRun(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

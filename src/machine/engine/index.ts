@@ -5,6 +5,8 @@
  * @module
  */
 
+export * from './conformance.js';
+export * from './ctx.js';
 export * from './env.js';
 export * from './interp.js';
 export * from './memory.js';

@@ -207,6 +207,12 @@ export class Vm {
     this.fns = fns;
   }
 
+  /** Drops every region but the stack frames (before building the next run's ctx and packet). */
+  reset(): void {
+    this.memory.reset();
+    this.packetRegion = 0;
+  }
+
   /** Current call depth (0 = main program), for helpers. */
   get callDepth(): number {
     return this.depth;

@@ -1,0 +1,71 @@
+/**
+ * The BPF conformance suite (../shared/conformance) on the machine's interpreter and, where the
+ * kernel's verifier accepts a test, on the kernel with the same r0.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runConformanceDir } from '../../src/cli/commands/conformance.js';
+import { parseConformanceData } from '../../src/isa/conformance-data.js';
+import { runConformanceTest } from '../../src/machine/engine/conformance.js';
+import { skip } from '../kernel/kernel.js';
+
+const SUITE = join(import.meta.dirname, '../../../shared/conformance');
+const TESTS = join(SUITE, 'tests');
+const NEGATIVE = join(SUITE, 'negative');
+
+function load(dir: string, name: string) {
+  return parseConformanceData(readFileSync(join(dir, name), 'utf8'), name);
+}
+
+describe('conformance suite on the machine', () => {
+  it('all 313 tests pass', () => {
+    const recs = runConformanceDir(TESTS, 'machine');
+    assert.equal(recs.length, 313);
+    const failed = recs.filter((r) => r.status !== 'pass');
+    assert.deepEqual(failed, []);
+  });
+
+  it('error.data (or %r0, %r10 reads an uninitialized r0) is rejected at load', () => {
+    const o = runConformanceTest(load(NEGATIVE, 'error.data'));
+    assert.equal(o.status, 'pass'); // the test expects an error, and gets one
+    assert.equal(o.actual, undefined);
+    assert.match(o.error ?? '', /r0 is read before it is written/);
+  });
+
+  it('incorrect_return_value_high_bits.data is reported as a result mismatch', () => {
+    const o = runConformanceTest(load(NEGATIVE, 'incorrect_return_value_high_bits.data'));
+    assert.equal(o.status, 'fail');
+    assert.equal(o.expected, 0x8977665544332211n);
+    assert.equal(o.actual, 0x8877665544332211n);
+  });
+
+  it('every negative test is either rejected (as its -- error expects) or fails', () => {
+    const recs = runConformanceDir(NEGATIVE, 'machine');
+    assert.equal(recs.length, readdirSync(NEGATIVE).filter((n) => n.endsWith('.data')).length);
+    for (const r of recs) {
+      // No negative test may run to a matching result: a 'pass' is always an expected rejection.
+      if (r.status === 'pass') assert.equal(r.actual, undefined, `${r.name} ran`);
+      else assert.ok(r.error, `${r.name}: no reason given`);
+    }
+  });
+});
+
+describe('conformance suite on the kernel (XDP test_run)', { skip }, () => {
+  it('every test the kernel accepts returns the same r0 (low 32 bits) as on the machine', () => {
+    const kernel = runConformanceDir(TESTS, 'kernel');
+    const machine = new Map(runConformanceDir(TESTS, 'machine').map((r) => [r.name, r]));
+    const accepted = kernel.filter((r) => r.status !== 'rejected');
+    assert.ok(accepted.length >= 300, `only ${accepted.length} tests accepted by the kernel`);
+    for (const r of accepted) {
+      assert.equal(r.status, 'pass', `${r.name}: ${r.error}`);
+      const m = machine.get(r.name)!;
+      assert.equal(BigInt(r.actual!), BigInt(m.actual!) & 0xffffffffn, r.name);
+    }
+    // What the kernel refuses: out-of-range shift immediates and callx.
+    for (const r of kernel.filter((x) => x.status === 'rejected')) {
+      assert.match(r.error ?? '', /<<=|>>=|s>>=|unknown opcode 8d/, r.name);
+    }
+  });
+});
