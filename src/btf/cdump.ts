@@ -28,6 +28,10 @@ export interface CDumpOptions {
 }
 
 const DECLARED = 1;
+/** Gaps at least this long (bits) are padded with one byte array instead of `long: N;` lines. */
+const PAD_ARRAY_BITS = 64 * 64;
+/** Most characters of C the dump builds before giving up (exponential anonymous nesting). */
+const MAX_OUTPUT = 1 << 27;
 const DEFINING = 2;
 const DEFINED = 4;
 
@@ -231,6 +235,18 @@ class CDumper {
     this.out.push(s);
   }
 
+  private budget = 0;
+
+  /** Counts characters built; reports BTF whose inlined anonymous types blow up the output. */
+  private spend(n: number, id: number): void {
+    this.budget += n;
+    if (this.budget > MAX_OUTPUT)
+      throw new FormatError(
+        this.where(id),
+        `C dump larger than ${MAX_OUTPUT} characters (anonymous types nested too much)`,
+      );
+  }
+
   /** The C declaration of a value of type `id` named `s` (`s` may be empty). */
   private decl(id: number, s: string, indent: number, pre: string, post: string, depth: number): string {
     if (depth > this.maxDepth) throw new FormatError(this.where(id), 'type chain too deep for a C dump');
@@ -384,6 +400,16 @@ class CDumper {
     if (t.size % align !== 0) packed = true;
     const lines: string[] = [];
     const pad = (from: number, to: number) => {
+      if (to - from >= PAD_ARRAY_BITS) {
+        // a long gap as one byte array (bpftool writes `long: 64;` lines: unbounded for huge gaps)
+        if (from % 8 !== 0) {
+          lines.push(`${tabs}\tlong: ${8 - (from % 8)};`);
+          from += 8 - (from % 8);
+        }
+        const n = Math.floor((to - from) / 8);
+        lines.push(`${tabs}\tunsigned char __pad_${from / 8}[${n}];`);
+        from += n * 8;
+      }
       while (from < to) {
         const k = from % 64 !== 0 ? Math.min(to - from, 64 - (from % 64)) : Math.min(to - from, 64);
         lines.push(`${tabs}\tlong: ${k};`);
@@ -420,6 +446,7 @@ class CDumper {
     if (anon) this.visitingAnon[id] = 0;
     const attr = packed ? ' __attribute__((packed))' : '';
     if (lines.length === 0) return `${head}{}${attr}`;
+    for (const l of lines) this.spend(l.length + 1, id);
     return `${head}{\n${lines.join('\n')}\n${tabs}}${attr}`;
   }
 

@@ -1,0 +1,81 @@
+/**
+ * BTF fuzzing at scale: `node --import tsx bench/btf/fuzz.ts [cases] [seed]` (default 100000).
+ * Mutates the committed BTF fixtures, a built BTF with every kind, and the .BTF.ext fixtures
+ * (see test/btf/fuzz-lib.ts), checks the property on each mutant, and prints the counts, the
+ * slowest case and the peak RSS. Exits 1 on the first violation, with the counterexample.
+ */
+
+import fc from 'fast-check';
+import { Btf } from '../../src/btf/index.js';
+import {
+  builtSample,
+  checkBtf,
+  checkExt,
+  type FuzzStats,
+  mutate,
+  mutationArb,
+} from '../../test/btf/fuzz-lib.js';
+import { data } from '../../test/btf/helpers.js';
+
+const total = Number(process.argv[2] ?? 100000);
+const seed = Number(process.argv[3] ?? Date.now() % 0x7fffffff);
+const btfInputs: Array<[string, Uint8Array, boolean]> = [
+  ['kinds.bpfel.btf', data('kinds.bpfel.btf'), true],
+  ['kinds.bpfeb.btf', data('kinds.bpfeb.btf'), false],
+  ['built (little)', builtSample('little'), true],
+  ['built (big)', builtSample('big'), false],
+];
+const extInputs: Array<[string, Uint8Array, Btf, boolean]> = ['bpfel', 'bpfeb'].map((t) => [
+  `kinds.${t}.btf.ext`,
+  data(`kinds.${t}.btf.ext`),
+  Btf.parse(data(`kinds.${t}.btf`)),
+  t === 'bpfel',
+]);
+const perInput = Math.ceil(total / (btfInputs.length + extInputs.length));
+let worst = 0;
+let worstCase = '';
+let peakRss = 0;
+const t0 = performance.now();
+const rows: string[] = [];
+let all = 0;
+for (const [name, bytes, le] of btfInputs) {
+  const stats: FuzzStats = { cases: 0, parsed: 0, rejected: 0 };
+  fc.assert(
+    fc.property(fc.array(mutationArb, { minLength: 1, maxLength: 4 }), (muts) => {
+      const t = performance.now();
+      checkBtf(mutate(bytes, muts, le), stats);
+      const d = performance.now() - t;
+      if (d > worst) {
+        worst = d;
+        worstCase = `${name} ${JSON.stringify(muts)}`;
+      }
+      if ((stats.cases & 1023) === 0) peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    }),
+    { numRuns: perInput, seed },
+  );
+  all += stats.cases;
+  rows.push(
+    `${name.padEnd(22)} ${String(stats.cases).padStart(7)} cases  ${stats.parsed} parsed, ${stats.rejected} FormatError`,
+  );
+}
+for (const [name, bytes, btf, le] of extInputs) {
+  const stats: FuzzStats = { cases: 0, parsed: 0, rejected: 0 };
+  fc.assert(
+    fc.property(fc.array(mutationArb, { minLength: 1, maxLength: 3 }), (muts) => {
+      checkExt(mutate(bytes, muts, le), btf, stats);
+    }),
+    { numRuns: perInput, seed },
+  );
+  all += stats.cases;
+  rows.push(
+    `${name.padEnd(22)} ${String(stats.cases).padStart(7)} cases  ${stats.parsed} parsed, ${stats.rejected} FormatError`,
+  );
+}
+peakRss = Math.max(peakRss, process.memoryUsage().rss);
+console.log(`btf fuzz: seed ${seed}`);
+for (const r of rows) console.log(r);
+console.log(
+  `total ${all} cases, all passed, in ${((performance.now() - t0) / 1000).toFixed(1)} s; ` +
+    `slowest case ${worst.toFixed(1)} ms; peak RSS ${(peakRss / 1048576).toFixed(0)} MB`,
+);
+console.log(`slowest: ${worstCase}`);
