@@ -18,7 +18,7 @@ if [ $# -eq 0 ]; then
 fi
 for name in "$@"; do
 	for target in bpfel bpfeb; do
-		"$CLANG" -target "$target" -O2 -g -Wall -Wno-unused-function \
+		"$CLANG" -target "$target" -O2 -g -Wall -Wno-unused-function -fdebug-prefix-map="$PWD"=. \
 			-I. -I/usr/include/bpf -I"/usr/include/$MULTIARCH" \
 			-c "$name.c" -o "$name.$target.o"
 		echo "built $name.$target.o"

@@ -14,6 +14,7 @@ import { registerConformance } from './commands/conformance.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDisasm } from './commands/disasm.js';
 import { registerHash } from './commands/hash.js';
+import { registerObj } from './commands/obj.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerProgRun } from './commands/prog-run.js';
 import { UsageError } from './common.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerBtf(program);
   registerDisasm(program);
   registerHash(program);
+  registerObj(program);
   registerPolicy(program);
   registerBench(program);
   registerConformance(program);
