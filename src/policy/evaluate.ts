@@ -41,6 +41,7 @@ import {
   BPF_SIGNATURES,
   type BpfKeyring,
   type BpfSignature,
+  bpfKeyringOf,
   OPERATIONS,
   type Operation,
   type Policy,
@@ -171,6 +172,33 @@ const FILE_KEYS = [
   'fsverity_signature',
 ] as const;
 const BPF_KEYS = ['bpf_signature', 'bpf_keyring', 'bpf_kernel'] as const;
+
+/** What the machine knows about a BPF program load, for {@link bpfProgLoadEvent}. */
+export interface BpfLoadFacts {
+  /** The signature verdict at this hook, in the machine's vocabulary. */
+  readonly verdict: BpfSignature;
+  /** `keyring_id` of the load attr, when a signature was given (see `bpfKeyringOf`). */
+  readonly keyringId?: number;
+  /** The load comes from the kernel (e.g. a light-skeleton loader's `bpf_sys_bpf` from a kernel context). */
+  readonly fromKernel: boolean;
+  /** The hook asking. Default `BPF_PROG_LOAD`. */
+  readonly hook?: IpeHook;
+}
+
+/**
+ * The event of a BPF program load. `bpf_keyring` is set only when the program carries a signature
+ * (the verdict is neither `UNSIGNED` nor `NONE`) and a keyring id is known.
+ */
+export function bpfProgLoadEvent(facts: BpfLoadFacts): PolicyEvent {
+  const signed = facts.verdict !== 'UNSIGNED' && facts.verdict !== 'NONE';
+  return {
+    op: 'BPF_PROG_LOAD',
+    hook: facts.hook ?? 'BPF_PROG_LOAD',
+    bpf_signature: facts.verdict,
+    bpf_kernel: facts.fromKernel,
+    ...(signed && facts.keyringId !== undefined ? { bpf_keyring: bpfKeyringOf(facts.keyringId) } : {}),
+  };
+}
 
 /** The hook an operation is decided at when the event names none. */
 export function defaultHook(op: Operation): IpeHook {

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   type Action,
   bpfKeyringOf,
+  bpfProgLoadEvent,
   type DecisionSource,
   evaluate,
   explainDecision,
@@ -474,5 +475,37 @@ describe('bpfKeyringOf', () => {
       'USER',
     ]);
     assert.throws(() => bpfKeyringOf(1.5), RangeError);
+  });
+});
+
+describe('bpfProgLoadEvent', () => {
+  it('builds BPF load events; a keyring only for signed programs', () => {
+    assert.deepEqual(bpfProgLoadEvent({ verdict: 'UNSIGNED', keyringId: 0, fromKernel: false }), {
+      op: 'BPF_PROG_LOAD',
+      hook: 'BPF_PROG_LOAD',
+      bpf_signature: 'UNSIGNED',
+      bpf_kernel: false,
+    });
+    assert.deepEqual(
+      bpfProgLoadEvent({
+        verdict: 'METADATA_VERIFIED',
+        keyringId: 0x2a,
+        fromKernel: false,
+        hook: 'BPF_PROG_LOAD_POST_INTEGRITY',
+      }),
+      {
+        op: 'BPF_PROG_LOAD',
+        hook: 'BPF_PROG_LOAD_POST_INTEGRITY',
+        bpf_signature: 'METADATA_VERIFIED',
+        bpf_kernel: false,
+        bpf_keyring: 'USER',
+      },
+    );
+    const d = evaluate(
+      parsePolicy(SIGNED_ONLY),
+      bpfProgLoadEvent({ verdict: 'OK', keyringId: 0, fromKernel: false }),
+    );
+    assert.equal(d.action, 'ALLOW');
+    assert.equal(d.line, 10);
   });
 });
