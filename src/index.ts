@@ -9,4 +9,5 @@
 
 export * from './hash/index.js';
 export * from './isa/index.js';
+export * from './policy/index.js';
 export * from './util/index.js';
