@@ -166,8 +166,10 @@ export function prepareProgram(insns: readonly Insn[], options: PrepareOptions =
   const succ: number[][] = new Array(n);
   const callTargets = new Set<number>([0]);
 
+  // Targets are relative to the slot after the instruction's first slot (for ld_imm64
+  // PSEUDO_FUNC too: the kernel resolves slot + imm + 1).
   const target = (k: number, rel: number, what: string): number => {
-    const s = slots[k]! + (insns[k]!.code === LD_IMM64 ? 2 : 1) + rel;
+    const s = slots[k]! + 1 + rel;
     if (s < 0 || s >= total) fail(insns, slots, k, `${what} target slot ${s} is outside the program`);
     const t = slotToInsn[s]!;
     if (t < 0) fail(insns, slots, k, `${what} target slot ${s} is the second half of an ld_imm64`);
