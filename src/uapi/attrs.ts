@@ -891,3 +891,15 @@ export function encodeMapFreeze(mapFd: number): Uint8Array {
   put(dataView(b), MapElemLayout.fields.map_fd, mapFd);
   return b;
 }
+
+/** Decodes the attr of `BPF_PROG_BIND_MAP`. */
+export function decodeProgBindMap(bytes: Uint8Array): { progFd: number; mapFd: number; flags: number } {
+  const L = ProgBindMapLayout.fields;
+  const dv = dataView(attrBytes(bytes, ProgBindMapLayout.size, 'PROG_BIND_MAP attr'));
+  return { progFd: getU32(dv, L.prog_fd), mapFd: getU32(dv, L.map_fd), flags: getU32(dv, L.flags) };
+}
+
+/** Decodes the attr of `BPF_MAP_FREEZE` (the map fd). */
+export function decodeMapFreeze(bytes: Uint8Array): number {
+  return getU32(dataView(attrBytes(bytes, 4, 'MAP_FREEZE attr')), MapElemLayout.fields.map_fd);
+}

@@ -145,6 +145,12 @@ describe('uapi codec', () => {
     const lu: A.LinkUpdateAttr = { linkFd: 1, newProgFd: 2, flags: 4, oldProgFd: 3 };
     assert.deepEqual(A.decodeLinkUpdate(A.encodeLinkUpdate(lu)), lu);
     assert.equal(A.decodeLinkDetach(A.encodeLinkDetach(9)), 9);
+    assert.equal(A.decodeMapFreeze(A.encodeMapFreeze(11)), 11);
+    assert.deepEqual(A.decodeProgBindMap(A.encodeProgBindMap({ progFd: 1, mapFd: 2, flags: 0 })), {
+      progFd: 1,
+      mapFd: 2,
+      flags: 0,
+    });
     const lc = A.decodeLinkCreate(
       A.encodeLinkCreate(
         { progFd: 3, targetFd: 1, attachType: 46, flags: 2, tcx: { relativeFd: 4, expectedRevision: 7n } },
