@@ -5,11 +5,41 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { registerObj } from '../../src/cli/commands/obj.js';
+import { UsageError } from '../../src/cli/common.js';
 import { fixture, fixturePath } from './fixtures.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli', 'main.ts');
-const tsbpf = (...args: string[]) =>
+const spawnTsbpf = (...args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+
+/**
+ * Runs `tsbpf obj ...` in this process (the exit-code tests spawn the real CLI): status 0 with
+ * the output, 2 for a usage error, 1 for any other error.
+ */
+function tsbpf(...args: string[]): { status: number; stdout: string; stderr: string } {
+  const program = new Command('tsbpf').exitOverride();
+  registerObj(program);
+  for (const c of program.commands) {
+    c.exitOverride();
+    for (const d of c.commands) d.exitOverride();
+  }
+  let stdout = '';
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    stdout += typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk);
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    program.parse(args, { from: 'user' });
+    return { status: 0, stdout, stderr: '' };
+  } catch (e) {
+    return { status: e instanceof UsageError ? 2 : 1, stdout, stderr: `tsbpf: ${(e as Error).message}\n` };
+  } finally {
+    process.stdout.write = write;
+  }
+}
 
 test('obj show lists programs, maps, externs, relocations and BTF', () => {
   const r = tsbpf('obj', 'show', fixturePath('mapinmap', 'bpfel'));
@@ -91,13 +121,13 @@ test('a malformed object exits 1 with one line naming the file and the place', (
     const p = join(dir, name);
     writeFileSync(p, bytes);
     for (const cmd of name === 'sym.o' ? ['show', 'disasm'] : ['show']) {
-      const r = tsbpf('obj', cmd, p);
+      const r = spawnTsbpf('obj', cmd, p);
       assert.equal(r.status, 1, `${name} ${cmd}: ${r.stderr}`);
       assert.match(r.stderr, re);
       assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
     }
   }
-  const missing = tsbpf('obj', 'show', join(dir, 'nope.o'));
+  const missing = spawnTsbpf('obj', 'show', join(dir, 'nope.o'));
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /no such file/);
 });
