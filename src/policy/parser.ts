@@ -137,7 +137,8 @@ function parseHeader(text: string, line: number): { name: string; version: Polic
   for (let idx = 0; idx < toks.length; idx++) {
     const t = toks[idx]!;
     if (idx >= 2) throw new PolicySyntaxError(line, `unexpected ${show(t)} after the policy header`);
-    const kind = /^policy_name=./.test(t) ? 0 : /^policy_version=./.test(t) ? 1 : -1;
+    const has = (prefix: string): boolean => t.startsWith(prefix) && t.length > prefix.length;
+    const kind = has('policy_name=') ? 0 : has('policy_version=') ? 1 : -1;
     if (kind !== idx) {
       throw new PolicySyntaxError(
         line,

@@ -31,11 +31,11 @@ export function headerText(policy: Pick<Policy, 'name' | 'version'>): string {
 /**
  * Prints the canonical text of a policy.
  *
- * @throws RangeError - a policy built in code that no text can express (a name with white space,
- * `#` or a line break, or a version number outside 0..65535)
+ * @throws RangeError - a policy built in code that no text can express (a name with a space, a tab,
+ * `#`, a NUL or a line break, or a version number outside 0..65535)
  */
 export function printPolicy(policy: Policy): string {
-  if (policy.name.length === 0 || /[\s#\0]/.test(policy.name)) {
+  if (policy.name.length === 0 || /[ \t\n\r#\0]/.test(policy.name)) {
     throw new RangeError(`policy name ${JSON.stringify(policy.name)} cannot be written in a policy`);
   }
   for (const n of [policy.version.major, policy.version.minor, policy.version.rev]) {

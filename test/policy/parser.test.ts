@@ -284,3 +284,16 @@ describe('printPolicy', () => {
     assert.throws(() => printPolicy({ ...p, version: { major: 70000, minor: 0, rev: 0 } }), RangeError);
   });
 });
+
+describe('parsePolicy: characters that are not delimiters', () => {
+  it('names and digests keep NBSP, vertical tab, U+2028 in the middle, and print back', () => {
+    for (const odd of ['\u00a0', '\v', '\f', '\u2028', 'é']) {
+      const text = `policy_name=a${odd}b policy_version=1.0.0\nDEFAULT action=DENY\nop=EXECUTE fsverity_digest=x${odd}y:00 action=ALLOW\n`;
+      const p = parsePolicy(text);
+      assert.equal(p.name, `a${odd}b`);
+      assert.equal(p.rules[0]!.properties[0]!.value, `x${odd}y:00`);
+      assert.deepEqual(stripLines(parsePolicy(printPolicy(p))), stripLines(p));
+    }
+    assert.equal(parsePolicy('policy_name=\u2028 policy_version=1.0.0\nDEFAULT action=DENY').name, '\u2028');
+  });
+});
