@@ -270,7 +270,7 @@ export class MachineContext implements Backend {
 
   #entry(cmd: number, fd: number): FdEntry {
     const e = this.proc.fds.get(fd);
-    if (e === undefined) fail(cmd, Errno.EBADF, `fd ${fd}`);
+    if (e === undefined) fail(cmd, isStdio(fd) ? Errno.EINVAL : Errno.EBADF, `fd ${fd}`);
     return e;
   }
 
@@ -329,8 +329,9 @@ export class MachineContext implements Backend {
       unprivilegedDisabled: this.core.unprivilegedBpfDisabled !== 0,
       memoryLimit: this.core.memoryLimit,
       innerMap: () => {
-        const e = this.proc.fds.get(attr.innerMapFd ?? 0);
-        if (e === undefined) return -Errno.EBADF;
+        const fd = attr.innerMapFd ?? 0;
+        const e = this.proc.fds.get(fd);
+        if (e === undefined) return isStdio(fd) ? -Errno.EINVAL : -Errno.EBADF;
         if (e.kind !== 'map') return -Errno.EINVAL;
         return e.obj as BpfMap;
       },
@@ -358,7 +359,7 @@ export class MachineContext implements Backend {
   #resolver(map: BpfMap): FdResolver {
     return (fd: number): Held | number => {
       const e = this.proc.fds.get(fd);
-      if (e === undefined) return -Errno.EBADF;
+      if (e === undefined) return isStdio(fd) ? -Errno.EINVAL : -Errno.EBADF;
       if (map.type === MapType.PROG_ARRAY) {
         if (e.kind !== 'prog') return -Errno.EINVAL;
         const p = e.obj as Prog;
@@ -368,6 +369,7 @@ export class MachineContext implements Backend {
       }
       if (e.kind !== 'map') return -Errno.EINVAL;
       const m = e.obj as BpfMap;
+      if (m.exclProgHash !== undefined) return -Errno.ENOTSUPP;
       if (map.inner === undefined || !innerMapCompatible(map.inner, m)) return -Errno.EINVAL;
       return m;
     };
@@ -507,6 +509,7 @@ export class MachineContext implements Backend {
     if (map.bucketBatch !== undefined) {
       if ((attr.flags ?? 0n) !== 0n) fail(cmd, Errno.EINVAL);
       if (attr.count === 0) return { count: 0, done: false };
+      if (attr.outBatch === undefined) fail(cmd, Errno.EFAULT, 'out_batch is missing');
       const r = map.bucketBatch(attr.inBatch, attr.count, del);
       attr.keys?.set(r.keys.subarray(0, Math.min(r.keys.length, attr.keys.length)));
       attr.values?.set(r.values.subarray(0, Math.min(r.values.length, attr.values.length)));
@@ -533,7 +536,10 @@ export class MachineContext implements Backend {
       } else if (v !== -Errno.ENOENT) fail(cmd, -v);
       prev = next;
     }
-    if (cp > 0 && prev !== undefined) attr.outBatch?.set(prev);
+    if (cp > 0 && prev !== undefined) {
+      if (attr.outBatch === undefined) fail(cmd, Errno.EFAULT, `out_batch is missing (after ${cp} elements)`);
+      attr.outBatch.set(prev);
+    }
     if (err === -Errno.ENOENT) return { count: cp, done: true };
     if (err < 0) fail(cmd, -err, `after ${cp} elements`);
     return { count: cp, done: false };
@@ -647,7 +653,7 @@ export class MachineContext implements Backend {
         strictExclusiveFdArray: core.profile.strictExclusiveFdArray,
         mapByFd: (fd) => {
           const e = p.fds.get(fd);
-          if (e === undefined) return -Errno.EBADF;
+          if (e === undefined) return isStdio(fd) ? -Errno.EINVAL : -Errno.EBADF;
           if (e.kind !== 'map') return -Errno.EINVAL;
           return e.obj as BpfMap;
         },
@@ -1047,6 +1053,11 @@ export class Machine extends MachineContext {
       },
     };
   }
+}
+
+/** fds 0-2 are the standard streams: open, but not bpf objects (EINVAL rather than EBADF). */
+function isStdio(fd: number): boolean {
+  return fd === 0 || fd === 1 || fd === 2;
 }
 
 function writeLog(buf: Uint8Array, log: string): void {

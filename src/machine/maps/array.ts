@@ -65,7 +65,8 @@ export class ArrayMap extends BpfMap {
     if (flags & BPF_NOEXIST) return -Errno.EEXIST;
     if (this.percpu) {
       for (let c = 0; c < this.numCpus; c++) {
-        this.storage.set(value.subarray(c * this.stride, c * this.stride + this.valueSize), this.at(i, c));
+        // The kernel copies whole 8-byte words per CPU, padding included (bpf_long_memcpy).
+        this.storage.set(value.subarray(c * this.stride, (c + 1) * this.stride), this.at(i, c));
       }
     } else {
       this.storage.set(value.subarray(0, this.valueSize), this.at(i, 0));

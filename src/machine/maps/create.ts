@@ -10,7 +10,7 @@ import { MapFlag, MapType } from '../../uapi/constants.js';
 import { ArrayMap } from './array.js';
 import { BloomMap, bloomBits } from './bloom.js';
 import { FdArrayMap } from './fdarray.js';
-import { HashMap, hashBytesFor } from './hash.js';
+import { HashMap, hashBytesFor, roundupPow2 } from './hash.js';
 import { type BpfMap, type MapDef, round8 } from './map.js';
 import { QueueStackMap } from './queue.js';
 import { RingbufMap } from './ringbuf.js';
@@ -226,7 +226,9 @@ export function createMap(r: CreateRequest): Created | number {
     r.mapType === MapType.PERCPU_HASH ||
     lru ||
     r.mapType === MapType.HASH_OF_MAPS;
-  if (isHash && maxEntries > 2 ** 31) return -Errno.E2BIG;
+  // The kernel refuses more than 2^31 entries and bucket arrays over U32_MAX bytes (16-byte buckets).
+  if (isHash && (maxEntries > 2 ** 31 || roundupPow2(maxEntries) > Math.floor(0xffffffff / 16)))
+    return -Errno.E2BIG;
   const def: MapDef = {
     type: r.mapType,
     keySize: r.keySize,
@@ -241,6 +243,8 @@ export function createMap(r: CreateRequest): Created | number {
     const got = r.innerMap();
     if (typeof got === 'number') return got;
     if (got.type === MapType.ARRAY_OF_MAPS || got.type === MapType.HASH_OF_MAPS) return -Errno.EINVAL;
+    // No map_meta_equal for prog_array; exclusive maps cannot be inner maps.
+    if (got.type === MapType.PROG_ARRAY || got.exclProgHash !== undefined) return -Errno.ENOTSUPP;
     inner = got;
   }
   if (bytesFor(def) > r.memoryLimit) return -Errno.ENOMEM;

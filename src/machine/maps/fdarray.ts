@@ -70,7 +70,8 @@ export class FdArrayMap extends BpfMap {
   }
 
   override batchSupport(): { lookup: boolean; update: boolean; delete: boolean; lookupAndDelete: boolean } {
-    return { lookup: false, update: false, delete: false, lookupAndDelete: false };
+    const aom = this.type === MapType.ARRAY_OF_MAPS;
+    return { lookup: aom, update: aom, delete: false, lookupAndDelete: false };
   }
 
   /** Empties every slot (prog_array: when the last user fd or pin goes, as in the kernel). */

@@ -196,8 +196,9 @@ export class HashMap extends BpfMap {
       held.acquire();
       e.held = held;
     }
+    if (old !== undefined) this.unlink(old);
     this.link(e);
-    if (old !== undefined) this.remove(old);
+    old?.held?.release();
     return 0;
   }
 
@@ -219,7 +220,7 @@ export class HashMap extends BpfMap {
     return this.put(key, flags, (e) => {
       if (this.percpu) {
         for (let c = 0; c < this.numCpus; c++) {
-          e.value.set(value.subarray(c * this.stride, c * this.stride + this.valueSize), c * this.stride);
+          e.value.set(value.subarray(c * this.stride, (c + 1) * this.stride), c * this.stride);
         }
       } else e.value.set(value.subarray(0, this.valueSize));
     });
@@ -260,7 +261,7 @@ export class HashMap extends BpfMap {
   }
 
   override batchSupport(): { lookup: boolean; update: boolean; delete: boolean; lookupAndDelete: boolean } {
-    return { lookup: true, update: true, delete: true, lookupAndDelete: !this.ofMaps };
+    return { lookup: true, update: true, delete: true, lookupAndDelete: true };
   }
 
   override bucketBatch(inBatch: Uint8Array | undefined, count: number, del: boolean): BatchResult {
