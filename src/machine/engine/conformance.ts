@@ -14,8 +14,7 @@ import { assembleConformance } from '../../isa/asm/conformance.js';
 import { decode } from '../../isa/codec.js';
 import type { ConformanceTest } from '../../isa/conformance-data.js';
 import type { Insn } from '../../isa/insn.js';
-import type { EngineEnv, HelperFn } from './env.js';
-import { Vm } from './interp.js';
+import { type HelperFn, Vm } from './interp.js';
 import { Perm } from './memory.js';
 import { prepareProgram } from './program.js';
 
@@ -73,10 +72,9 @@ export function runConformanceTest(
   } catch (e) {
     return failed(`load: ${(e as Error).message}`);
   }
-  const env: EngineEnv = { helpers: conformanceHelpers() };
-  const machine = vm ?? new Vm(env);
-  if (vm) vm.env = { ...vm.env, helpers: env.helpers };
-  machine.memory.reset();
+  const machine = vm ?? new Vm({}, { helpers: conformanceHelpers() });
+  if (vm) vm.helpers = conformanceHelpers();
+  machine.reset();
   const mem = test.mem ? test.mem.slice() : new Uint8Array(0);
   const args = test.mem ? [machine.memory.addRegion('mem', mem, Perm.RW), BigInt(mem.length)] : [0n, 0n];
   let actual: bigint;

@@ -13,20 +13,20 @@
  * - {@link MapResolver}: given at program preparation time to turn the `ld_imm64` pseudo loads
  *   (MAP_FD, MAP_VALUE, MAP_IDX, MAP_IDX_VALUE, BTF_ID) into maps and values.
  *
- * A typical load and test run:
+ * Helpers are a table given to the Vm (`kernelHelpers()` from src/machine/helpers, plus any
+ * extras). A typical load and test run:
  * ```ts
- * const image = prepareProgram(insns, { map: (kind, n) => fdTable.map(n).engineMap });
- * const vm = new Vm(env);
- * const pkt = vm.memory.addRegion('packet', data, Perm.RW);
- * const ctx = vm.memory.addRegion('ctx', xdpMd, Perm.R, xdpCtxLoad(pkt, data.length));
- * const { r0 } = vm.run(image, [ctx]);
+ * const image = prepareProgram(insns, { resolver: { map: (kind, n) => fdTable.map(n).engineMap } });
+ * const vm = new Vm(env, { helpers: kernelHelpers() });
+ * vm.reset();                                   // drop the previous run's regions
+ * const { args } = xdpContext(vm, packet);      // or skbContext / memContext, or addRegion(...)
+ * const { r0 } = vm.run(image, args);
  * ```
  *
  * @module
  */
 
-import type { Vm } from './interp.js';
-import type { ProgramImage } from './program.js';
+import type { Insn } from '../../isa/insn.js';
 
 /** The calling task, for `bpf_get_current_pid_tgid`, `_uid_gid` and `_comm`. */
 export interface EngineProcess {
@@ -140,11 +140,6 @@ export interface EngineEnv {
   sysBpf?(cmd: number, attr: Uint8Array, mem: ProgramMemory): number;
   /** `bpf_sys_close(fd)`: 0 or a negative errno. Absent: -EINVAL. */
   sysClose?(fd: number): number;
-  /**
-   * Extra or replacement helpers by id (the conformance suite's helper 5, test doubles).
-   * They take precedence over the built-in ones.
-   */
-  readonly helpers?: ReadonlyMap<number, HelperFn>;
 }
 
 /**
@@ -163,11 +158,33 @@ export interface ProgramMemory {
   readCString(addr: bigint, max: number): string | undefined;
 }
 
-/**
- * A helper implementation. It reads its arguments from `vm.arg(1..5)` (or `vm.argLo`) and sets
- * r0 with `vm.ret(value)` / `vm.retLo(u32)`. It may throw an `EngineFault` to stop the program.
- */
-export type HelperFn = (vm: Vm) => void;
+/** A program ready to run: predecoded, one entry per logical instruction. */
+export interface ProgramImage {
+  /** Number of logical instructions. */
+  readonly length: number;
+  /** Opcode of each instruction. */
+  readonly code: Uint8Array;
+  /** Destination register. */
+  readonly dst: Uint8Array;
+  /** Source register (for calls: the call kind). */
+  readonly src: Uint8Array;
+  /** Memory offset; for jumps and local calls the absolute target instruction index. */
+  readonly off: Int32Array;
+  /** Immediate (low half of `ld_imm64`). */
+  readonly imm: Int32Array;
+  /** High half of `ld_imm64` (constant kind). */
+  readonly imm2: Int32Array;
+  /** {@link LdKind} of each `ld_imm64`. */
+  readonly ldKind: Uint8Array;
+  /** Map of each MAP / MAP_VALUE `ld_imm64`, by instruction index. */
+  readonly ldMap: (EngineMap | undefined)[];
+  /** Slot index of each instruction (plus the total at `length`). */
+  readonly slot: Int32Array;
+  /** Maps the program references (for prog_array, ownership and info). */
+  readonly maps: readonly EngineMap[];
+  /** The instructions as given. */
+  readonly insns: readonly Insn[];
+}
 
 /** Which `ld_imm64` pseudo kind a {@link MapResolver} is asked about. */
 export type PseudoMapKind = 'fd' | 'idx';

@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { EngineEnv, EngineMap, HelperFn } from './env.js';
+import type { EngineEnv, EngineMap, ProgramImage } from './env.js';
 import {
   AddressSpace,
   EngineFault,
@@ -25,7 +25,7 @@ import {
   REGION_HI_BASE,
   type RegionKind,
 } from './memory.js';
-import { MAX_CALL_FRAMES, type ProgramImage } from './program.js';
+import { MAX_CALL_FRAMES } from './program.js';
 
 /** Bytes of stack per frame. */
 export const STACK_SIZE = 512;
@@ -33,6 +33,13 @@ export const STACK_SIZE = 512;
 export const MAX_TAIL_CALLS = 33;
 /** Iterations `may_goto` allows per frame before it takes its jump (the kernel's BPF_MAX_LOOPS). */
 export const MAY_GOTO_BUDGET = 8 * 1024 * 1024;
+
+/**
+ * A helper implementation. It reads its arguments with `vm.arg(1..5)` / `vm.argLo(n)` and sets
+ * r0 with `vm.ret(value)` / `vm.retLo(u32)` / `vm.retInt(errno)`. It may throw an
+ * {@link EngineFault} to stop the program.
+ */
+export type HelperFn = (vm: Vm) => void;
 
 /** Result of one run. */
 export interface RunResult {
@@ -139,7 +146,7 @@ export class Vm {
   readonly memory = new AddressSpace();
   private _env: EngineEnv;
   private _helpers: ReadonlyMap<number, HelperFn>;
-  /** Helper functions by id (environment helpers over the Vm's table), rebuilt when either changes. */
+  /** Helper functions by id, rebuilt when the table changes. */
   private fns: (HelperFn | undefined)[] = [];
   /** Maps seen by this Vm, indexed by the low half of map pointers. */
   private mapTable: EngineMap[] = [];
@@ -189,7 +196,7 @@ export class Vm {
     this.rebuildHelpers();
   }
 
-  /** Helper table by id (environment helpers take precedence). */
+  /** Helper table by id. */
   get helpers(): ReadonlyMap<number, HelperFn> {
     return this._helpers;
   }
@@ -202,7 +209,6 @@ export class Vm {
   private rebuildHelpers(): void {
     const fns: (HelperFn | undefined)[] = [];
     for (const [id, fn] of this._helpers) if (id >= 0 && id < 4096) fns[id] = fn;
-    for (const [id, fn] of this._env.helpers ?? []) if (id >= 0 && id < 4096) fns[id] = fn;
     for (let i = 0; i < fns.length; i++) if (fns[i] === undefined) fns[i] = undefined;
     this.fns = fns;
   }

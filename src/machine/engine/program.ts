@@ -9,7 +9,7 @@
 import { encodingError, type Insn } from '../../isa/insn.js';
 import { LD_IMM64, Pseudo } from '../../isa/opcodes.js';
 import { FormatError } from '../../util/errors.js';
-import type { EngineMap, MapResolver } from './env.js';
+import type { EngineMap, MapResolver, ProgramImage } from './env.js';
 
 /** What an `ld_imm64` loads, per instruction (in {@link ProgramImage.ldKind}). */
 export const LdKind = {
@@ -23,33 +23,7 @@ export const LdKind = {
   FUNC: 3,
 } as const;
 
-/** A program ready to run: predecoded, one entry per logical instruction. */
-export interface ProgramImage {
-  /** Number of logical instructions. */
-  readonly length: number;
-  /** Opcode of each instruction. */
-  readonly code: Uint8Array;
-  /** Destination register. */
-  readonly dst: Uint8Array;
-  /** Source register (for calls: the call kind). */
-  readonly src: Uint8Array;
-  /** Memory offset; for jumps and local calls the absolute target instruction index. */
-  readonly off: Int32Array;
-  /** Immediate (low half of `ld_imm64`). */
-  readonly imm: Int32Array;
-  /** High half of `ld_imm64` (constant kind). */
-  readonly imm2: Int32Array;
-  /** {@link LdKind} of each `ld_imm64`. */
-  readonly ldKind: Uint8Array;
-  /** Map of each MAP / MAP_VALUE `ld_imm64`, by instruction index. */
-  readonly ldMap: (EngineMap | undefined)[];
-  /** Slot index of each instruction (plus the total at `length`). */
-  readonly slot: Int32Array;
-  /** Maps the program references (for prog_array, ownership and info). */
-  readonly maps: readonly EngineMap[];
-  /** The instructions as given. */
-  readonly insns: readonly Insn[];
-}
+export type { ProgramImage } from './env.js';
 
 /** Options of {@link prepareProgram}. */
 export interface PrepareOptions {

@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { EngineMap, HelperFn } from '../engine/env.js';
-import { MAY_GOTO_BUDGET, type Vm } from '../engine/interp.js';
+import type { EngineMap } from '../engine/env.js';
+import { type HelperFn, MAY_GOTO_BUDGET, type Vm } from '../engine/interp.js';
 import { EngineFault, FUNC_PTR_HI, MAP_PTR_HI, Perm, REGION_HI_BASE } from '../engine/memory.js';
 import { FormatStringError, formatPrintf } from './format.js';
 
