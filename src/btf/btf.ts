@@ -228,27 +228,41 @@ export class Btf {
   private scanTypes(typeStart: number): void {
     const w = this.w;
     const end = this.wLen;
-    const section = this.section;
     const startId = this.startId;
     const strTotal = this.strings.totalLength;
     let offs = new Uint32Array(Math.floor(end / 3) + 1);
     let n = 0;
     let p = 0;
     let maxRef = 0;
-    const fail = (sub: string | undefined, reason: string, word: number): never => {
-      throw new FormatError(fmtWhere(section, startId + n, sub), reason, typeStart + word * 4);
-    };
-    const name = (off: number, sub: string | undefined, word: number) => {
-      if (off >= strTotal) fail(sub, `name offset ${off} is past the string table (${strTotal} bytes)`, word);
-    };
     while (p < end) {
-      if (end - p < 3) fail(undefined, `truncated type: ${(end - p) * 4} bytes left of 12`, p);
-      if (startId + n > BTF_MAX_TYPE) fail(undefined, `more than ${BTF_MAX_TYPE} types`, p);
+      if (end - p < 3)
+        throw this.scanErr(
+          startId + n,
+          typeStart,
+          undefined,
+          `truncated type: ${(end - p) * 4} bytes left of 12`,
+          p,
+        );
+      if (startId + n > BTF_MAX_TYPE)
+        throw this.scanErr(startId + n, typeStart, undefined, `more than ${BTF_MAX_TYPE} types`, p);
       const nameOff = w[p]!;
       const info = w[p + 1]!;
-      if (nameOff >= strTotal) name(nameOff, undefined, p);
+      if (nameOff >= strTotal)
+        throw this.scanErr(
+          startId + n,
+          typeStart,
+          undefined,
+          `name offset ${nameOff} is past the string table (${strTotal} bytes)`,
+          p,
+        );
       if ((info & BTF_INFO_UNUSED_MASK) !== 0)
-        fail(undefined, `info 0x${(info >>> 0).toString(16)} has unused bits set`, p + 1);
+        throw this.scanErr(
+          startId + n,
+          typeStart,
+          undefined,
+          `info 0x${(info >>> 0).toString(16)} has unused bits set`,
+          p + 1,
+        );
       const kind = (info >>> 24) & 0x1f;
       const vlen = info & 0xffff;
       const kflag = info >>> 31;
@@ -257,20 +271,45 @@ export class Btf {
       switch (kind) {
         case K.INT: {
           len = 4;
-          if (end - p < 4) fail(undefined, 'truncated INT', p);
-          if (vlen !== 0 || kflag !== 0) fail(undefined, 'INT with vlen or kind_flag set', p + 1);
+          if (end - p < 4) throw this.scanErr(startId + n, typeStart, undefined, 'truncated INT', p);
+          if (vlen !== 0 || kflag !== 0)
+            throw this.scanErr(startId + n, typeStart, undefined, 'INT with vlen or kind_flag set', p + 1);
           const v = w[p + 3]!;
           const enc = (v >>> 24) & 0x0f;
           const off = (v >>> 16) & 0xff;
           const bits = v & 0xff;
           if ((v & 0xf000ff00) !== 0)
-            fail(undefined, `INT data 0x${v.toString(16)} has unused bits set`, p + 3);
+            throw this.scanErr(
+              startId + n,
+              typeStart,
+              undefined,
+              `INT data 0x${v.toString(16)} has unused bits set`,
+              p + 3,
+            );
           if (third !== 1 && third !== 2 && third !== 4 && third !== 8 && third !== 16)
-            fail(undefined, `INT size ${third} is not 1, 2, 4, 8 or 16`, p + 2);
+            throw this.scanErr(
+              startId + n,
+              typeStart,
+              undefined,
+              `INT size ${third} is not 1, 2, 4, 8 or 16`,
+              p + 2,
+            );
           if (bits === 0 || bits > 128 || off + bits > third * 8)
-            fail(undefined, `INT bits ${bits} at offset ${off} do not fit in ${third} bytes`, p + 3);
+            throw this.scanErr(
+              startId + n,
+              typeStart,
+              undefined,
+              `INT bits ${bits} at offset ${off} do not fit in ${third} bytes`,
+              p + 3,
+            );
           if (enc !== 0 && enc !== BTF_INT.SIGNED && enc !== BTF_INT.CHAR && enc !== BTF_INT.BOOL)
-            fail(undefined, `INT encoding ${enc} is not one of SIGNED, CHAR, BOOL`, p + 3);
+            throw this.scanErr(
+              startId + n,
+              typeStart,
+              undefined,
+              `INT encoding ${enc} is not one of SIGNED, CHAR, BOOL`,
+              p + 3,
+            );
           break;
         }
         case K.TYPEDEF:
@@ -281,17 +320,32 @@ export class Btf {
         case K.CONST:
         case K.RESTRICT:
           if (nameOff === 0 && (kind === K.TYPEDEF || kind === K.FWD || kind === K.TYPE_TAG))
-            fail(undefined, `${kindName(kind)} without a name`, p);
-          if (vlen !== 0) fail(undefined, `${kindName(kind)} with vlen ${vlen}`, p + 1);
+            throw this.scanErr(startId + n, typeStart, undefined, `${kindName(kind)} without a name`, p);
+          if (vlen !== 0)
+            throw this.scanErr(
+              startId + n,
+              typeStart,
+              undefined,
+              `${kindName(kind)} with vlen ${vlen}`,
+              p + 1,
+            );
           if (kflag !== 0 && kind !== K.FWD && kind !== K.TYPE_TAG)
-            fail(undefined, `${kindName(kind)} with kind_flag set`, p + 1);
+            throw this.scanErr(
+              startId + n,
+              typeStart,
+              undefined,
+              `${kindName(kind)} with kind_flag set`,
+              p + 1,
+            );
           if (kind !== K.FWD && third > maxRef) maxRef = third;
           break;
         case K.ARRAY: {
           len = 6;
-          if (end - p < 6) fail(undefined, 'truncated ARRAY', p);
-          if (vlen !== 0 || kflag !== 0) fail(undefined, 'ARRAY with vlen or kind_flag set', p + 1);
-          if (third !== 0) fail(undefined, `ARRAY with size ${third}`, p + 2);
+          if (end - p < 6) throw this.scanErr(startId + n, typeStart, undefined, 'truncated ARRAY', p);
+          if (vlen !== 0 || kflag !== 0)
+            throw this.scanErr(startId + n, typeStart, undefined, 'ARRAY with vlen or kind_flag set', p + 1);
+          if (third !== 0)
+            throw this.scanErr(startId + n, typeStart, undefined, `ARRAY with size ${third}`, p + 2);
           const a = w[p + 3]!;
           const b = w[p + 4]!;
           if (a > maxRef) maxRef = a;
@@ -301,10 +355,24 @@ export class Btf {
         case K.STRUCT:
         case K.UNION: {
           len = 3 + 3 * vlen;
-          if (end - p < len) fail(undefined, `${vlen} members run past the type section`, p + 1);
+          if (end - p < len)
+            throw this.scanErr(
+              startId + n,
+              typeStart,
+              undefined,
+              `${vlen} members run past the type section`,
+              p + 1,
+            );
           for (let q = p + 3, i = 0; i < vlen; i++, q += 3) {
             const mo = w[q]!;
-            if (mo >= strTotal) name(mo, `members[${i}]`, q);
+            if (mo >= strTotal)
+              throw this.scanErr(
+                startId + n,
+                typeStart,
+                `members[${i}]`,
+                `name offset ${mo} is past the string table (${strTotal} bytes)`,
+                q,
+              );
             const t = w[q + 1]!;
             if (t > maxRef) maxRef = t;
           }
@@ -314,32 +382,75 @@ export class Btf {
         case K.ENUM64: {
           const per = kind === K.ENUM ? 2 : 3;
           len = 3 + per * vlen;
-          if (end - p < len) fail(undefined, `${vlen} values run past the type section`, p + 1);
+          if (end - p < len)
+            throw this.scanErr(
+              startId + n,
+              typeStart,
+              undefined,
+              `${vlen} values run past the type section`,
+              p + 1,
+            );
           if (third !== 1 && third !== 2 && third !== 4 && third !== 8)
-            fail(undefined, `${kindName(kind)} size ${third} is not 1, 2, 4 or 8`, p + 2);
+            throw this.scanErr(
+              startId + n,
+              typeStart,
+              undefined,
+              `${kindName(kind)} size ${third} is not 1, 2, 4 or 8`,
+              p + 2,
+            );
           for (let q = p + 3, i = 0; i < vlen; i++, q += per) {
             const mo = w[q]!;
             if (mo >= strTotal || mo === 0) {
-              if (mo === 0) fail(`values[${i}]`, 'enumerator without a name', q);
-              name(mo, `values[${i}]`, q);
+              if (mo === 0)
+                throw this.scanErr(startId + n, typeStart, `values[${i}]`, 'enumerator without a name', q);
+              throw this.scanErr(
+                startId + n,
+                typeStart,
+                `values[${i}]`,
+                `name offset ${mo} is past the string table (${strTotal} bytes)`,
+                q,
+              );
             }
           }
           break;
         }
         case K.FUNC:
-          if (nameOff === 0) fail(undefined, 'FUNC without a name', p);
-          if (vlen > 2) fail(undefined, `FUNC linkage ${vlen} is not static, global or extern`, p + 1);
-          if (kflag !== 0) fail(undefined, 'FUNC with kind_flag set', p + 1);
+          if (nameOff === 0) throw this.scanErr(startId + n, typeStart, undefined, 'FUNC without a name', p);
+          if (vlen > 2)
+            throw this.scanErr(
+              startId + n,
+              typeStart,
+              undefined,
+              `FUNC linkage ${vlen} is not static, global or extern`,
+              p + 1,
+            );
+          if (kflag !== 0)
+            throw this.scanErr(startId + n, typeStart, undefined, 'FUNC with kind_flag set', p + 1);
           if (third > maxRef) maxRef = third;
           break;
         case K.FUNC_PROTO: {
           len = 3 + 2 * vlen;
-          if (end - p < len) fail(undefined, `${vlen} params run past the type section`, p + 1);
-          if (kflag !== 0) fail(undefined, 'FUNC_PROTO with kind_flag set', p + 1);
+          if (end - p < len)
+            throw this.scanErr(
+              startId + n,
+              typeStart,
+              undefined,
+              `${vlen} params run past the type section`,
+              p + 1,
+            );
+          if (kflag !== 0)
+            throw this.scanErr(startId + n, typeStart, undefined, 'FUNC_PROTO with kind_flag set', p + 1);
           if (third > maxRef) maxRef = third;
           for (let q = p + 3, i = 0; i < vlen; i++, q += 2) {
             const mo = w[q]!;
-            if (mo >= strTotal) name(mo, `params[${i}]`, q);
+            if (mo >= strTotal)
+              throw this.scanErr(
+                startId + n,
+                typeStart,
+                `params[${i}]`,
+                `name offset ${mo} is past the string table (${strTotal} bytes)`,
+                q,
+              );
             const t = w[q + 1]!;
             if (t > maxRef) maxRef = t;
           }
@@ -347,19 +458,35 @@ export class Btf {
         }
         case K.VAR: {
           len = 4;
-          if (end - p < 4) fail(undefined, 'truncated VAR', p);
-          if (nameOff === 0) fail(undefined, 'VAR without a name', p);
-          if (vlen !== 0 || kflag !== 0) fail(undefined, 'VAR with vlen or kind_flag set', p + 1);
+          if (end - p < 4) throw this.scanErr(startId + n, typeStart, undefined, 'truncated VAR', p);
+          if (nameOff === 0) throw this.scanErr(startId + n, typeStart, undefined, 'VAR without a name', p);
+          if (vlen !== 0 || kflag !== 0)
+            throw this.scanErr(startId + n, typeStart, undefined, 'VAR with vlen or kind_flag set', p + 1);
           if (w[p + 3]! > 2)
-            fail(undefined, `VAR linkage ${w[p + 3]} is not static, global or extern`, p + 3);
+            throw this.scanErr(
+              startId + n,
+              typeStart,
+              undefined,
+              `VAR linkage ${w[p + 3]} is not static, global or extern`,
+              p + 3,
+            );
           if (third > maxRef) maxRef = third;
           break;
         }
         case K.DATASEC: {
           len = 3 + 3 * vlen;
-          if (end - p < len) fail(undefined, `${vlen} variables run past the type section`, p + 1);
-          if (nameOff === 0) fail(undefined, 'DATASEC without a name', p);
-          if (kflag !== 0) fail(undefined, 'DATASEC with kind_flag set', p + 1);
+          if (end - p < len)
+            throw this.scanErr(
+              startId + n,
+              typeStart,
+              undefined,
+              `${vlen} variables run past the type section`,
+              p + 1,
+            );
+          if (nameOff === 0)
+            throw this.scanErr(startId + n, typeStart, undefined, 'DATASEC without a name', p);
+          if (kflag !== 0)
+            throw this.scanErr(startId + n, typeStart, undefined, 'DATASEC with kind_flag set', p + 1);
           for (let q = p + 3, i = 0; i < vlen; i++, q += 3) {
             const t = w[q]!;
             if (t > maxRef) maxRef = t;
@@ -367,22 +494,37 @@ export class Btf {
           break;
         }
         case K.FLOAT:
-          if (vlen !== 0 || kflag !== 0) fail(undefined, 'FLOAT with vlen or kind_flag set', p + 1);
+          if (vlen !== 0 || kflag !== 0)
+            throw this.scanErr(startId + n, typeStart, undefined, 'FLOAT with vlen or kind_flag set', p + 1);
           if (third !== 2 && third !== 4 && third !== 8 && third !== 12 && third !== 16)
-            fail(undefined, `FLOAT size ${third} is not 2, 4, 8, 12 or 16`, p + 2);
+            throw this.scanErr(
+              startId + n,
+              typeStart,
+              undefined,
+              `FLOAT size ${third} is not 2, 4, 8, 12 or 16`,
+              p + 2,
+            );
           break;
         case K.DECL_TAG: {
           len = 4;
-          if (end - p < 4) fail(undefined, 'truncated DECL_TAG', p);
-          if (nameOff === 0) fail(undefined, 'DECL_TAG without a name', p);
-          if (vlen !== 0) fail(undefined, `DECL_TAG with vlen ${vlen}`, p + 1);
+          if (end - p < 4) throw this.scanErr(startId + n, typeStart, undefined, 'truncated DECL_TAG', p);
+          if (nameOff === 0)
+            throw this.scanErr(startId + n, typeStart, undefined, 'DECL_TAG without a name', p);
+          if (vlen !== 0)
+            throw this.scanErr(startId + n, typeStart, undefined, `DECL_TAG with vlen ${vlen}`, p + 1);
           if ((w[p + 3]! | 0) < -1)
-            fail(undefined, `DECL_TAG component_idx ${w[p + 3]! | 0} is below -1`, p + 3);
+            throw this.scanErr(
+              startId + n,
+              typeStart,
+              undefined,
+              `DECL_TAG component_idx ${w[p + 3]! | 0} is below -1`,
+              p + 3,
+            );
           if (third > maxRef) maxRef = third;
           break;
         }
         default:
-          fail(undefined, `unknown kind ${kind}`, p + 1);
+          throw this.scanErr(startId + n, typeStart, undefined, `unknown kind ${kind}`, p + 1);
       }
       if (n + 1 >= offs.length) {
         const no = new Uint32Array(offs.length * 2);
@@ -397,6 +539,17 @@ export class Btf {
     this.n = n;
     const total = startId + n;
     if (maxRef >= total) this.failBadRef(total, typeStart);
+  }
+
+  /** The FormatError for type `id` during the scan (cold path, kept out of the loop). */
+  private scanErr(
+    id: number,
+    typeStart: number,
+    sub: string | undefined,
+    reason: string,
+    word: number,
+  ): FormatError {
+    return new FormatError(fmtWhere(this.section, id, sub), reason, typeStart + word * 4);
   }
 
   /** Finds and reports the first reference to a type id that does not exist. */
@@ -879,6 +1032,99 @@ export class Btf {
       loc = { type: f.type, bitOffset: loc.bitOffset + f.bitOffset, bitfieldSize: f.bitfieldSize };
     }
     return loc;
+  }
+
+  /**
+   * Checks the type graph beyond structure, as the kernel's BTF_LOAD does in part: reference
+   * loops (through typedefs, modifiers and pointers), types containing themselves by value,
+   * FUNCs that do not point at a FUNC_PROTO, DATASEC entries that are not VARs, arrays of
+   * sizeless types, struct members past the end of their struct, DECL_TAG component indexes out of
+   * range. {@link parse} checks only structure (so it stays fast); call this for untrusted BTF.
+   *
+   * @throws FormatError naming the type (and member) at fault.
+   */
+  validate(): void {
+    const total = this.typeCount;
+    const section = this.section;
+    const err = (id: number, sub: string | undefined, reason: string) =>
+      new FormatError(fmtWhere(section, id, sub), reason);
+    // 0 unvisited, 1 on the current chain, 2 done: loops through typedefs, modifiers and pointers
+    const chain = new Uint8Array(total);
+    const isRef = (k: number) =>
+      k === K.PTR ||
+      k === K.TYPEDEF ||
+      k === K.CONST ||
+      k === K.VOLATILE ||
+      k === K.RESTRICT ||
+      k === K.TYPE_TAG;
+    for (let id = this.startId; id < total; id++) {
+      if (chain[id] === 2 || !isRef(this.kindOf(id))) continue;
+      const path: number[] = [];
+      let cur = id;
+      while (cur !== 0 && isRef(this.kindOf(cur)) && chain[cur] !== 2) {
+        if (chain[cur] === 1) throw err(id, undefined, `reference loop through type ${cur}`);
+        chain[cur] = 1;
+        path.push(cur);
+        cur = this.sizeOrType(cur);
+      }
+      for (const c of path) chain[c] = 2;
+    }
+    for (let id = this.startId; id < total; id++) {
+      const t = this.type(id);
+      switch (t.kind) {
+        case 'FUNC':
+          if (t.type === 0 || this.kindOf(t.type) !== K.FUNC_PROTO)
+            throw err(id, undefined, `FUNC type ${t.type} is not a FUNC_PROTO`);
+          break;
+        case 'DATASEC':
+          t.vars.forEach((v, i) => {
+            const k = v.type === 0 ? 0 : this.kindOf(v.type);
+            if (k !== K.VAR && k !== K.FUNC) throw err(id, `vars[${i}]`, `type ${v.type} is not a VAR`);
+          });
+          break;
+        case 'ARRAY':
+          this.sizeOf(t.type);
+          break;
+        case 'STRUCT':
+        case 'UNION':
+          this.alignOf(id);
+          t.members.forEach((m, i) => {
+            const bits = m.bitfieldSize > 0 ? m.bitfieldSize : this.sizeOf(m.type) * 8;
+            if (m.bitOffset + bits > t.size * 8)
+              throw err(
+                id,
+                `members[${i}]`,
+                `member ends at bit ${m.bitOffset + bits}, past the ${t.size}-byte ${t.kind}`,
+              );
+          });
+          break;
+        case 'VAR':
+          this.sizeOf(t.type);
+          break;
+        case 'DECL_TAG': {
+          if (t.type === 0) throw err(id, undefined, 'DECL_TAG on void');
+          const k = this.kindOf(t.type);
+          if (t.componentIdx >= 0) {
+            const target = this.type(t.type);
+            const n =
+              target.kind === 'STRUCT' || target.kind === 'UNION'
+                ? target.members.length
+                : target.kind === 'FUNC'
+                  ? ((this.type(target.type) as { params?: readonly unknown[] }).params?.length ?? 0)
+                  : -1;
+            if (t.componentIdx >= n)
+              throw err(
+                id,
+                undefined,
+                `component_idx ${t.componentIdx} is out of range for ${kindName(k)} [${t.type}]`,
+              );
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
