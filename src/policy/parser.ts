@@ -308,7 +308,10 @@ export function parsePolicy(text: string, options: ParseOptions = {}): Policy {
     if (header === undefined) header = { ...parseHeader(t, line), line };
     else parseRuleLine(t, line, b, bpf);
   }
-  const end = Math.max(1, lines.length);
+  // Whole-policy errors point at the last line that is not blank.
+  let end = lines.length;
+  while (end > 1 && lines[end - 1]!.trim() === '') end--;
+  end = Math.max(1, end);
   if (header === undefined) {
     throw new PolicySyntaxError(end, 'no policy header (policy_name=NAME policy_version=X.Y.Z)');
   }

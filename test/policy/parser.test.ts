@@ -165,7 +165,7 @@ describe('parsePolicy: layout, ordering and defaults', () => {
 /** [what, text, line, errno]. */
 const MALFORMED: [string, string, number, string][] = [
   ['empty text', '', 1, 'EBADMSG'],
-  ['only comments', '# a\n#b\n\n', 4, 'EBADMSG'],
+  ['only comments', '# a\n#b\n\n', 2, 'EBADMSG'],
   ['no header: a DEFAULT first', 'DEFAULT action=ALLOW\n', 1, 'EBADMSG'],
   ['header fields swapped', 'policy_version=1.0.0 policy_name=a\nDEFAULT action=DENY', 1, 'EBADMSG'],
   ['header without version', 'policy_name=a\nDEFAULT action=DENY', 1, 'EBADMSG'],
@@ -190,7 +190,7 @@ const MALFORMED: [string, string, number, string][] = [
   ['hex version', 'policy_name=a policy_version=0x1.0.0\nDEFAULT action=DENY', 1, 'EINVAL'],
   ['empty version component', 'policy_name=a policy_version=1..0\nDEFAULT action=DENY', 1, 'EINVAL'],
   ['empty version', 'policy_name=a policy_version=\nDEFAULT action=DENY', 1, 'EBADMSG'],
-  ['no default at all', `${H}op=EXECUTE action=ALLOW\n`, 3, 'EBADMSG'],
+  ['no default at all', `${H}op=EXECUTE action=ALLOW\n\n`, 2, 'EBADMSG'],
   ['two global defaults', `${HD}\nDEFAULT action=DENY\n`, 4, 'EBADMSG'],
   [
     'two defaults for one op',
