@@ -57,12 +57,16 @@ export function resolveFixups(
 ): void {
   for (const f of fixups) {
     const target = labels.get(f.label);
-    if (target === undefined) throw new FormatError(f.where, `undefined label '${f.label}'`);
+    if (target === undefined)
+      throw new FormatError(f.sc.whereAt(f.line, f.col), `undefined label '${f.label}'`);
     const rel = target - (f.slot + 1);
     const insn = insns[f.index]!;
     if (f.field === 'off') {
       if (rel < -0x8000 || rel > 0x7fff) {
-        throw new FormatError(f.where, `jump to '${f.label}' is ${rel} slots away, out of the 16-bit range`);
+        throw new FormatError(
+          f.sc.whereAt(f.line, f.col),
+          `jump to '${f.label}' is ${rel} slots away, out of the 16-bit range`,
+        );
       }
       insn.off = rel;
     } else insn.imm = rel;

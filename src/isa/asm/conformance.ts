@@ -235,6 +235,7 @@ export function assembleConformance(text: string, options: AssembleOptions = {})
   const fixups: Fixup[] = [];
   const labels = new Map<string, number>();
   const ps: PseudoOperand = { src: 0, imm: 0, imm2: 0 };
+  const i64 = { imm: 0, imm2: 0 };
   let slot = 0;
   let firstExit = -1;
   while (sc.nextLine()) {
@@ -387,12 +388,19 @@ export function assembleConformance(text: string, options: AssembleOptions = {})
           insn.imm = ps.imm;
           insn.imm2 = ps.imm2;
           if (ps.label !== undefined)
-            fixups.push({ index: k, slot, field: 'imm', label: ps.label, where: sc.where() });
+            fixups.push({
+              index: k,
+              slot,
+              field: 'imm',
+              label: ps.label,
+              sc,
+              line: sc.line,
+              col: sc.pos - sc.lineStart,
+            });
         } else {
-          const o = { imm: 0, imm2: 0 };
-          sc.imm64(o, 'a 64-bit immediate or a pseudo operand (map[fd:N], ...)');
-          insn.imm = o.imm;
-          insn.imm2 = o.imm2;
+          sc.imm64(i64, 'a 64-bit immediate or a pseudo operand (map[fd:N], ...)');
+          insn.imm = i64.imm;
+          insn.imm2 = i64.imm2;
         }
         break;
       case K.Lock: {
@@ -452,6 +460,12 @@ function memText(r: number, off: number): string {
   return off === 0 ? `[%r${r}+0]` : off < 0 ? `[%r${r}${off}]` : `[%r${r}+${off}]`;
 }
 
+function noSyntax(insn: Insn): never {
+  throw new RangeError(
+    `no conformance syntax for opcode 0x${insn.code.toString(16)} (src ${insn.src}, off ${insn.off}, imm ${insn.imm})`,
+  );
+}
+
 /**
  * Prints one instruction in the conformance syntax. `target` gives the label text for a jump or
  * call target when labels are in use. Throws a `RangeError` for an instruction with no
@@ -461,11 +475,7 @@ export function formatConformance(insn: Insn, target?: string): string {
   const { code, dst, src, off, imm } = insn;
   const cls = code & 7;
   const x = (code & Source.X) !== 0;
-  const bad = (): never => {
-    throw new RangeError(
-      `no conformance syntax for opcode 0x${code.toString(16)} (src ${src}, off ${off}, imm ${imm})`,
-    );
-  };
+
   switch (cls) {
     case Class.ALU:
     case Class.ALU64: {
@@ -482,7 +492,7 @@ export function formatConformance(insn: Insn, target?: string): string {
         return `movsx${off}${cls === Class.ALU ? 32 : 64} %r${dst}, %r${src}`;
       }
       let n = ALU_BY_OP[op >> 4];
-      if (n === undefined) return bad();
+      if (n === undefined) return noSyntax(insn);
       if (off === 1 && (op === AluOp.DIV || op === AluOp.MOD)) n = `s${n}`;
       return `${n}${sfx} %r${dst}, ${x ? `%r${src}` : `${imm}`}`;
     }
@@ -502,7 +512,7 @@ export function formatConformance(insn: Insn, target?: string): string {
       }
       if (op === JmpOp.JCOND) return `may_goto ${target ?? signed(off)}`;
       const n = JCC_BY_OP[op >> 4];
-      if (n === undefined) return bad();
+      if (n === undefined) return noSyntax(insn);
       return `${n}${cls === Class.JMP32 ? '32' : ''} %r${dst}, ${x ? `%r${src}` : `${imm}`}, ${target ?? signed(off)}`;
     }
     case Class.LD: {
@@ -514,7 +524,7 @@ export function formatConformance(insn: Insn, target?: string): string {
       }
       if (mode === Mode.ABS) return `ldabs${sz} ${imm}`;
       if (mode === Mode.IND) return `ldind${sz} %r${src}, ${imm}`;
-      return bad();
+      return noSyntax(insn);
     }
     case Class.LDX: {
       const sz = SIZE_SUFFIX[(code >> 3) & 3]!;
@@ -528,7 +538,7 @@ export function formatConformance(insn: Insn, target?: string): string {
         if (imm === AtomicOp.LOAD_ACQ) return `ldacq${sz} %r${dst}, ${memText(src, off)}`;
         if (imm === AtomicOp.STORE_REL) return `strel${sz} ${memText(dst, off)}, %r${src}`;
         const n = LOCK_BY_IMM.get(imm);
-        if (n === undefined) return bad();
+        if (n === undefined) return noSyntax(insn);
         return `lock ${n}${sz === 'w' ? '32' : ''} ${memText(dst, off)}, %r${src}`;
       }
       return `stx${sz} ${memText(dst, off)}, %r${src}`;

@@ -9,4 +9,12 @@ export * from './api.js';
 export * from './common.js';
 export * from './conformance.js';
 export * from './llvm.js';
-export { formatImm64, formatKfunc, formatPseudo, formatRaw, type PseudoOperand, Scanner, signed } from './scanner.js';
+export {
+  formatImm64,
+  formatKfunc,
+  formatPseudo,
+  formatRaw,
+  type PseudoOperand,
+  Scanner,
+  signed,
+} from './scanner.js';

@@ -544,7 +544,15 @@ function statement(
     insn.imm = ps.imm;
     insn.imm2 = ps.imm2;
     if (ps.label !== undefined)
-      fixups.push({ index: k, slot, field: 'imm', label: ps.label, where: sc.where(start) });
+      fixups.push({
+        index: k,
+        slot,
+        field: 'imm',
+        label: ps.label,
+        sc,
+        line: sc.line,
+        col: start - sc.lineStart,
+      });
     return;
   }
   const q = here(sc);
@@ -638,6 +646,12 @@ function memText(r: number, off: number): string {
   return off < 0 ? `(r${r} - ${-off})` : `(r${r} + ${off})`;
 }
 
+function noSyntax(insn: Insn): never {
+  throw new RangeError(
+    `no LLVM syntax for opcode 0x${insn.code.toString(16)} (src ${insn.src}, off ${insn.off}, imm ${insn.imm})`,
+  );
+}
+
 /**
  * Prints one instruction in the LLVM syntax. `target` gives the label for a jump or call target
  * when labels are in use. Throws a `RangeError` for an instruction with no representation.
@@ -646,11 +660,7 @@ export function formatLlvm(insn: Insn, target?: string): string {
   const { code, dst, src, off, imm } = insn;
   const cls = code & 7;
   const x = (code & Source.X) !== 0;
-  const bad = (): never => {
-    throw new RangeError(
-      `no LLVM syntax for opcode 0x${code.toString(16)} (src ${src}, off ${off}, imm ${imm})`,
-    );
-  };
+
   switch (cls) {
     case Class.ALU:
     case Class.ALU64: {
@@ -667,7 +677,7 @@ export function formatLlvm(insn: Insn, target?: string): string {
         return `${R}${dst} = (s${off})${R}${src}`;
       }
       let t = ALU_TEXT[op >> 4];
-      if (t === undefined) return bad();
+      if (t === undefined) return noSyntax(insn);
       if (off === 1) t = `s${t}`;
       return `${R}${dst} ${t} ${x ? `${R}${src}` : `${imm}`}`;
     }
@@ -686,7 +696,7 @@ export function formatLlvm(insn: Insn, target?: string): string {
       }
       if (op === JmpOp.JCOND) return `may_goto ${target ?? signed(off)}`;
       const t = JMP_TEXT[op >> 4];
-      if (t === undefined) return bad();
+      if (t === undefined) return noSyntax(insn);
       const R = cls === Class.JMP32 ? 'w' : 'r';
       return `if ${R}${dst} ${t} ${x ? `${R}${src}` : `${imm}`} goto ${target ?? signed(off)}`;
     }
@@ -700,7 +710,7 @@ export function formatLlvm(insn: Insn, target?: string): string {
       if (mode === Mode.ABS) return `r0 = *(u${bits} *)skb[${imm}]`;
       if (mode === Mode.IND)
         return `r0 = *(u${bits} *)skb[r${src}${imm === 0 ? '' : imm < 0 ? ` - ${-imm}` : ` + ${imm}`}]`;
-      return bad();
+      return noSyntax(insn);
     }
     case Class.LDX: {
       const bits = SIZE_BITS[(code >> 3) & 3]!;
@@ -723,7 +733,7 @@ export function formatLlvm(insn: Insn, target?: string): string {
           return bits === 64 ? `r${src} = xchg_64(${m}, r${src})` : `w${src} = xchg32_32(${m}, w${src})`;
         if (imm === AtomicOp.CMPXCHG)
           return bits === 64 ? `r0 = cmpxchg_64(${m}, r0, r${src})` : `w0 = cmpxchg32_32(${m}, w0, w${src})`;
-        return bad();
+        return noSyntax(insn);
       }
       return `*(u${bits} *)${memText(dst, off)} = r${src}`;
     }

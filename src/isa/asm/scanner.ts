@@ -48,8 +48,12 @@ export interface Fixup {
   field: 'off' | 'imm';
   /** The label. */
   label: string;
-  /** Where the label was used, for errors. */
-  where: string;
+  /** The scanner, for the error position (built only on error). */
+  sc: Scanner;
+  /** Line (of the scanner) where the label was used. */
+  line: number;
+  /** 0-based column where the label was used. */
+  col: number;
 }
 
 /** The ld_imm64 pseudo operand kinds of both syntaxes (see the module docs of each syntax). */
@@ -117,6 +121,11 @@ export class Scanner {
     this.pos = this.lineStart;
     this.line++;
     return true;
+  }
+
+  /** `file:line:col` of line `line` (a value of {@link line}) and 0-based column `col`. */
+  whereAt(line: number, col: number): string {
+    return `${this.file}:${line + this.lineBase}:${col + 1}`;
   }
 
   /** `file:line:col` of a position on the current line. */
@@ -383,7 +392,7 @@ export class Scanner {
     }
     const label = this.ident();
     if (label === undefined) this.expected('a jump target (+N, -N or a label)');
-    fixups.push({ index, slot, field, label, where: this.where(s) });
+    fixups.push({ index, slot, field, label, sc: this, line: this.line, col: s - this.lineStart });
     return 0;
   }
 
@@ -474,20 +483,19 @@ export class Scanner {
 
 /** Formats a pseudo ld_imm64 operand (src 1..6) in the form {@link Scanner.pseudo} reads. */
 export function formatPseudo(src: number, imm: number, imm2: number, funcTarget?: string): string {
-  const sgn = (v: number) => (v < 0 ? `${v}` : `+${v}`);
   switch (src) {
     case 1:
       return `map[fd:${imm}]`;
     case 2:
-      return `map_value[fd:${imm}]${sgn(imm2)}`;
+      return `map_value[fd:${imm}]${signed(imm2)}`;
     case 3:
       return imm2 === 0 ? `btf_id[${imm}]` : `btf_id[${imm}, fd:${imm2}]`;
     case 4:
-      return `func[${funcTarget ?? sgn(imm)}]`;
+      return `func[${funcTarget ?? signed(imm)}]`;
     case 5:
       return `map[idx:${imm}]`;
     default:
-      return `map_value[idx:${imm}]${sgn(imm2)}`;
+      return `map_value[idx:${imm}]${signed(imm2)}`;
   }
 }
 
