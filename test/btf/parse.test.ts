@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BTF_KIND, Btf, BtfExt, formatRaw } from '../../src/btf/index.js';
 import { FormatError } from '../../src/util/errors.js';
+import { builtSample } from './fuzz-lib.js';
 import { DATA, data, hasTool, run, same, vmlinux } from './helpers.js';
 
 const bpftool = hasTool('bpftool');
@@ -144,5 +145,43 @@ describe('btf split', () => {
       () => Btf.parse(split.serialize(), { base }),
       (e: unknown) => e instanceof FormatError && e.where === `.BTF/types[${base.typeCount}]`,
     );
+  });
+});
+
+describe('btf builder', () => {
+  it('builds every kind in both byte orders; bpftool reads them as we do', () => {
+    const le = builtSample('little');
+    const be = builtSample('big');
+    const a = Btf.parse(le);
+    const b = Btf.parse(be);
+    assert.equal(formatRaw(a), formatRaw(b));
+    assert.ok(same(a.serialize(), le));
+    b.endian = 'little';
+    assert.ok(same(b.serialize(), le));
+    const kinds = new Set<string>();
+    for (let id = 1; id < a.typeCount; id++) kinds.add(a.type(id).kind);
+    assert.equal(kinds.size, 19);
+    if (bpftool) {
+      const dir = mkdtempSync(join(tmpdir(), 'btf-built-'));
+      for (const [name, bytes] of [
+        ['le.btf', le],
+        ['be.btf', be],
+      ] as const) {
+        writeFileSync(join(dir, name), bytes);
+        assert.equal(formatRaw(a), run('bpftool', ['btf', 'dump', 'file', join(dir, name), 'format', 'raw']));
+      }
+    }
+  });
+  it('appends to a parsed BTF without disturbing what was there', () => {
+    const bytes = data('kinds.bpfel.btf');
+    const btf = Btf.parse(bytes);
+    const before = btf.typeCount;
+    const id = btf.addTypedef('node_t', btf.findId('node', BTF_KIND.STRUCT)!);
+    assert.equal(id, before);
+    assert.equal(btf.addString('node'), btf.type(btf.findId('node', BTF_KIND.STRUCT)!).nameOff);
+    const out = btf.serialize();
+    const again = Btf.parse(out);
+    assert.equal(again.sizeOf(id), 144);
+    for (let i = 1; i < before; i++) assert.deepEqual(again.type(i), Btf.parse(bytes).type(i));
   });
 });
