@@ -236,3 +236,89 @@ describe('llvm syntax', () => {
     throwsAt(() => assembleLlvm('goto +1 +2'), '<input>:1:9', /expected end of line/);
   });
 });
+
+describe('assemblers on malformed input (fast-check)', () => {
+  const TOKENS = [
+    ' ',
+    ',',
+    '[',
+    ']',
+    '(',
+    ')',
+    '*',
+    '+',
+    '-',
+    '=',
+    '+=',
+    's>>=',
+    ':',
+    '#',
+    '\n',
+    '%r1',
+    'r1',
+    'w2',
+    'r11',
+    '%r99',
+    '0x',
+    '0xffffffffffffffffff',
+    '99999999999999999999',
+    '-2147483649',
+    '32768',
+    'mov',
+    'lddw',
+    'lock',
+    'fetch',
+    'call',
+    'local',
+    'kfunc[',
+    'map[fd:',
+    'map_value[idx:',
+    'func[',
+    'btf_id[',
+    'if',
+    'goto',
+    'exit',
+    'ja',
+    'L1',
+    'll',
+    '*(u64 *)',
+    '*(s8 *)',
+    'skb[',
+    '.insn',
+    'atomic_fetch_add(',
+    'xchg_64(',
+    'load_acquire(',
+    '(s8)',
+    'be16',
+  ];
+  const arbText = fc.oneof(
+    fc.array(fc.constantFrom(...TOKENS), { maxLength: 40 }).map((t) => t.join('')),
+    fc.string({ maxLength: 80 }),
+    fc
+      .tuple(arbProgram({ maxLength: 8 }), fc.boolean(), fc.nat(), fc.string({ maxLength: 3 }))
+      .map(([p, llvm, at, ins]) => {
+        const t = llvm ? disassembleLlvm(p) : disassembleConformance(p);
+        const k = at % (t.length + 1);
+        return t.slice(0, k) + ins + t.slice(k + 1);
+      }),
+  );
+  for (const [name, asm] of [
+    ['conformance', assembleConformance],
+    ['llvm', assembleLlvm],
+  ] as const) {
+    it(`${name}: any text assembles or fails with a FormatError naming file:line:column`, () => {
+      fc.assert(
+        fc.property(arbText, (text) => {
+          try {
+            const p = asm(text, { file: 'f.s' });
+            encode(p);
+          } catch (e) {
+            assert.ok(e instanceof FormatError, `${String(e)} for ${JSON.stringify(text)}`);
+            assert.match(e.where, /^f\.s:\d+:\d+$/);
+          }
+        }),
+        { numRuns: 2000 },
+      );
+    });
+  }
+});
