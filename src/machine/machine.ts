@@ -48,6 +48,7 @@ import type { BtfInfo, LinkInfo, MapInfo, ProgInfo } from '../uapi/info.js';
 import { Bpffs } from './bpffs.js';
 import type { EngineEnv } from './engine/env.js';
 import { Vm } from './engine/interp.js';
+import { EngineFault } from './engine/memory.js';
 import { kernelHelpers } from './helpers/index.js';
 import { createMap, innerMapCompatible } from './maps/create.js';
 import { FdArrayMap } from './maps/fdarray.js';
@@ -731,7 +732,14 @@ export class MachineContext implements Backend {
     core.vm ??= new Vm({}, { helpers: kernelHelpers() });
     const vm = core.vm;
     vm.env = env;
-    const r = testRun({ vm, now: () => core.clock() }, prog, attr);
+    let r: ReturnType<typeof testRun>;
+    try {
+      r = testRun({ vm, now: () => core.clock() }, prog, attr);
+    } catch (e) {
+      // A run-time fault: the verifier would have refused the program. Report it, never crash.
+      if (e instanceof EngineFault) fail(C, Errno.EFAULT, `program fault: ${e.message}`);
+      throw e;
+    }
     if ('errno' in r) fail(C, r.errno);
     return r;
   }

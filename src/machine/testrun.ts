@@ -19,7 +19,7 @@ import { Errno } from '../sys/errors.js';
 import type { TestRunAttr, TestRunResult } from '../uapi/attrs.js';
 import { ProgType } from '../uapi/constants.js';
 import type { Vm } from './engine/interp.js';
-import { Perm, ptr, REGION_HI_BASE } from './engine/memory.js';
+import { EngineFault, Perm, ptr, REGION_HI_BASE } from './engine/memory.js';
 import type { Prog } from './prog.js';
 
 /** Size of `struct __sk_buff` on Linux 6.18. */
@@ -96,6 +96,12 @@ function zeroExcept(b: Uint8Array, allowed: readonly [number, number][]): boolea
   return true;
 }
 
+/** `eth_type_trans`'s packet type for a frame received on the loopback device (address 0). */
+function packetType(frame: Uint8Array): number {
+  if (frame[0]! & 1) return frame.subarray(0, 6).every((b) => b === 0xff) ? 1 : 2;
+  return frame.subarray(0, 6).every((b) => b === 0) ? 0 : 3;
+}
+
 function runRepeated(
   env: RunEnv,
   prog: Prog,
@@ -133,7 +139,16 @@ export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResu
       if (ctxIn !== undefined && ctxIn.length > 0xffff) return { errno: Errno.EINVAL };
       const ctx = ctxIn === undefined ? new Uint8Array(0) : ctxIn.slice();
       const args = ctx.length > 0 ? [vm.memory.addRegion('ctx', ctx, Perm.RW)] : [0n];
-      const r = vm.run(prog.image, args);
+      let r: { r0: bigint };
+      try {
+        r = vm.run(prog.image, args);
+      } catch (e) {
+        // The verifier would have sized the ctx (max_ctx_offset): a ctx shorter than the
+        // program's accesses is EINVAL there.
+        if (e instanceof EngineFault && (e.kind === 'out_of_bounds' || e.kind === 'null'))
+          return { errno: Errno.EINVAL };
+        throw e;
+      }
       prog.runCnt += 1n;
       if (ctxIn !== undefined) ctxIn.set(ctx);
       return { retval: Number(r.r0 & 0xffffffffn), dataSizeOut: 0, ctxSizeOut: 0, duration: 0 };
@@ -156,11 +171,15 @@ export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResu
       const skb = new Uint8Array(SK_BUFF_SIZE);
       if (ctxIn !== undefined) skb.set(ctxIn.subarray(0, Math.min(ctxIn.length, SK_BUFF_SIZE)));
       const dv = new DataView(skb.buffer);
+      if (ctxIn !== undefined) {
+        const wire = dv.getUint32(SkBuff.wire_len, true);
+        if (wire !== 0 && wire < data.length) return { errno: Errno.EINVAL };
+        if (wire === 0) dv.setUint32(SkBuff.wire_len, data.length, true);
+      }
       dv.setUint32(SkBuff.len, view.length, true);
+      dv.setUint32(SkBuff.pkt_type, packetType(data), true);
       dv.setUint16(SkBuff.protocol, (data[12]! << 8) | data[13]!, false);
       if (dv.getUint32(SkBuff.ifindex, true) === 0) dv.setUint32(SkBuff.ifindex, 1, true);
-      if (dv.getUint32(SkBuff.wire_len, true) === 0) dv.setUint32(SkBuff.wire_len, data.length, true);
-      if (dv.getUint32(SkBuff.gso_segs, true) === 0) dv.setUint32(SkBuff.gso_segs, 1, true);
       const pktId = vm.memory.add('packet', view, Perm.RW);
       const pktPtr = (off: number): bigint => ptr(REGION_HI_BASE + pktId, off);
       const ctxPtr = vm.memory.addRegion('ctx', skb, Perm.RW, {
@@ -170,7 +189,7 @@ export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResu
           if (offset === SkBuff.data_end) return l2 ? pktPtr(view.length) : undefined;
           return undefined;
         },
-        store(offset, size) {
+        store(offset, size, value) {
           // Programs may write mark, priority, tc_index, cb[], tc_classid, tstamp, queue_mapping.
           const ok =
             (offset >= SkBuff.cb && offset + size <= SkBuff.cb + 20) ||
@@ -180,7 +199,9 @@ export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResu
             offset === SkBuff.tc_classid ||
             offset === SkBuff.queue_mapping ||
             offset === SkBuff.tstamp;
-          return ok;
+          if (!ok || offset + size > SK_BUFF_SIZE) return false;
+          for (let i = 0; i < size; i++) skb[offset + i] = Number((value >> BigInt(8 * i)) & 0xffn);
+          return true;
         },
       });
       const { r0, duration } = runRepeated(env, prog, [ctxPtr], attr.repeat ?? 0);
@@ -216,8 +237,10 @@ export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResu
         if (cv.getUint32(16, true) !== 0) return { errno: Errno.EINVAL };
         meta = d;
       }
-      const size = Math.min(data.length, XDP_MAX_DATA + meta);
-      const pkt = data.slice(0, size);
+      // The program sees at most XDP_MAX_DATA bytes after the metadata; the rest of the frame
+      // (the kernel's fragments) comes back unchanged.
+      const frame = data.slice();
+      const pkt = frame.subarray(0, Math.min(data.length, XDP_MAX_DATA + meta));
       const pktId = vm.memory.add('packet', pkt, Perm.RW);
       const pktPtr = (off: number): bigint => ptr(REGION_HI_BASE + pktId, off);
       const md = new Uint8Array(XDP_MD_SIZE);
@@ -232,14 +255,16 @@ export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResu
         },
       });
       const { r0, duration } = runRepeated(env, prog, [ctxPtr], attr.repeat ?? 0);
-      const out = pkt;
+      const out = frame;
       const result: TestRunResult = { retval: r0, dataSizeOut: out.length, ctxSizeOut: 0, duration };
       let full = copyOut(attr.dataOut, out);
       if (attr.ctxOut !== undefined) {
         const o = new Uint8Array(XDP_MD_SIZE);
         const ov = new DataView(o.buffer);
-        ov.setUint32(0, meta, true);
-        ov.setUint32(4, pkt.length, true);
+        if (ctxIn !== undefined) {
+          ov.setUint32(0, meta, true);
+          ov.setUint32(4, pkt.length, true);
+        }
         result.ctxSizeOut = XDP_MD_SIZE;
         full = copyOut(attr.ctxOut, o) && full;
       }
