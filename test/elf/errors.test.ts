@@ -139,7 +139,7 @@ test('huge .bss is refused, not allocated', () => {
 });
 
 test('legacy map definitions that are too small', () => {
-  const m = fixture('maps', 'bpfel');
+  const m = fixture('legacy', 'bpfel');
   const me = parseElf(m);
   const maps = me.section('maps')!;
   const sym = me.symbols().find((y) => y.shndx === maps.index && y.name === 'legacy_hash')!;

@@ -34,7 +34,7 @@ for (const name of fixtureNames()) {
   });
 }
 
-test('maps.c: BTF-defined maps with types, sizes, flags, numa, pinning, map_extra; ringbuf; legacy maps', () => {
+test('maps.c: BTF-defined maps with types, sizes, flags, numa, pinning, map_extra; ringbuf', () => {
   const s = el('maps');
   const flows = findMap(s, 'flows')!;
   assert.equal(flows.origin, 'btf');
@@ -60,20 +60,30 @@ test('maps.c: BTF-defined maps with types, sizes, flags, numa, pinning, map_extr
     [MapType.RINGBUF, 0, 0, 4096],
   );
   assert.equal(findMap(s, 'counters')!.type, MapType.PERCPU_ARRAY);
-  const lh = findMap(s, 'legacy_hash')!;
-  assert.deepEqual(
-    [lh.origin, lh.type, lh.keySize, lh.valueSize, lh.maxEntries],
-    ['legacy', MapType.HASH, 4, 8, 64],
-  );
-  assert.equal(findMap(s, 'legacy_array')!.maxEntries, 2);
   assert.equal(s.license, 'Dual BSD/GPL');
   const prog = findProgram(s, 'count_flows')!;
   const mapRefs = prog.relocations
     .filter((r) => r.kind === 'map')
     .map((r) => (r.kind === 'map' ? r.map : ''));
-  assert.deepEqual(mapRefs, ['flows', 'flows', 'counters', 'seen', 'sized', 'legacy_array', 'legacy_hash']);
+  assert.deepEqual(mapRefs, ['flows', 'flows', 'counters', 'seen', 'sized']);
   for (const r of prog.relocations) assert.equal(prog.insns[r.insn]!.code, 0x18);
   assert.equal(findProgram(s, 'log_packet')!.type, ProgType.SOCKET_FILTER);
+});
+
+test('legacy.c: struct bpf_map_def definitions in the maps section', () => {
+  const s = el('legacy');
+  const lh = findMap(s, 'legacy_hash')!;
+  assert.deepEqual(
+    [lh.origin, lh.section, lh.type, lh.keySize, lh.valueSize, lh.maxEntries, lh.flags],
+    ['legacy', 'maps', MapType.HASH, 4, 8, 64, 0],
+  );
+  const la = findMap(s, 'legacy_array')!;
+  assert.deepEqual([la.type, la.keySize, la.valueSize, la.maxEntries], [MapType.ARRAY, 4, 4, 2]);
+  const p = findProgram(s, 'legacy_user')!;
+  assert.deepEqual(
+    p.relocations.map((r) => (r.kind === 'map' ? r.map : r.kind)),
+    ['legacy_array', 'legacy_hash'],
+  );
 });
 
 test('globals.c: every global data section is an array map with its bytes, variables and DATASEC', () => {

@@ -138,5 +138,47 @@ for (const name of names) {
       const n = [...out.matchAll(/^\[(\d+)\] /gm)].length;
       assert.equal(spec.btf.typeCount - 1, n);
     });
+
+    test(`${name}.${target}: programs, maps and global variables agree with libbpf (bpftool gen skeleton)`, (t) => {
+      if (!have('bpftool')) return t.skip('bpftool is not installed');
+      if (target === 'bpfeb') return t.skip('libbpf opens only objects of the host byte order');
+      const spec = parseObject(bytes);
+      const r = spawnSync('bpftool', ['gen', 'skeleton', file, 'name', 'x'], {
+        encoding: 'utf8',
+        maxBuffer: 256 << 20,
+      });
+      assert.equal(r.error, undefined, 'bpftool gen skeleton could not run');
+      if (spec.maps.some((m) => m.origin === 'legacy')) {
+        // libbpf 1.x refuses legacy `maps` definitions; the object model reads them.
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /legacy map definitions/);
+        return;
+      }
+      assert.equal(r.status, 0, r.stderr);
+      const progs = [...r.stdout.matchAll(/^\t\tstruct bpf_program \*(\w+);/gm)].map((m) => m[1]);
+      assert.deepEqual(
+        progs,
+        spec.programs.map((p) => p.name),
+      );
+      const maps = [...r.stdout.matchAll(/^\t\tstruct bpf_map \*(\w+);/gm)].map((m) => m[1]).sort();
+      const ours = spec.maps.map((m) => (m.origin === 'data' ? m.name.slice(1).replace(/\./g, '_') : m.name));
+      if (spec.externs.some((e) => e.kind === 'kconfig')) ours.push('kconfig');
+      assert.deepEqual(maps, ours.sort());
+      // Each global-data struct lists the section's global variables (padding aside).
+      for (const m of spec.maps) {
+        if (m.origin !== 'data') continue;
+        const ident = m.name.slice(1).replace(/\./g, '_');
+        const body = new RegExp(`struct x__${ident} \\{([^}]*)\\} \\*${ident};`).exec(r.stdout);
+        assert.ok(body, `skeleton struct for ${m.name}`);
+        const fields = [...body[1]!.matchAll(/(\w+)(\[\d+\])?;/g)]
+          .map((f) => f[1])
+          .filter((f) => !f!.startsWith('__pad'));
+        assert.deepEqual(
+          fields,
+          m.variables.filter((v) => v.global).map((v) => v.name),
+          m.name,
+        );
+      }
+    });
   }
 }
