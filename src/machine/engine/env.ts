@@ -162,6 +162,11 @@ export interface ProgramMemory {
 export interface ProgramImage {
   /** Number of logical instructions. */
   readonly length: number;
+  /**
+   * Packed form for the interpreter: 4 int32 per instruction: `code | dst << 8 | src << 12`,
+   * `off` (jump target for jumps and local calls), `imm`, `imm2`.
+   */
+  readonly ops: Int32Array;
   /** Opcode of each instruction. */
   readonly code: Uint8Array;
   /** Destination register. */

@@ -470,11 +470,7 @@ export class Vm {
     const perms = mem.perms;
     const views = mem.views;
     let image = entryImage;
-    let code = image.code;
-    let dst = image.dst;
-    let src = image.src;
-    let off = image.off;
-    let imm = image.imm;
+    let ins = image.ops;
     let pc = entryPc;
     const base = this.depth + 1;
     let depth = base;
@@ -501,47 +497,49 @@ export class Vm {
     let h = 0;
     let t = 0;
     for (;;) {
-      const c = code[pc]!;
+      const p = pc << 2;
+      const w = ins[p]!;
+      const c = w & 0xff;
       switch (c) {
         // ---------------- ALU64 ----------------
         case 0x07: // add imm
-          d = dst[pc]! << 1;
-          b = imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          b = ins[p + 2]!;
           a = (R[d]! >>> 0) + (b >>> 0);
           R[d] = a | 0;
           R[d + 1] = (R[d + 1]! + (b >> 31) + (a > 0xffffffff ? 1 : 0)) | 0;
           break;
         case 0x0f: // add reg
-          d = dst[pc]! << 1;
-          s = src[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
           a = (R[d]! >>> 0) + (R[s]! >>> 0);
           R[d + 1] = (R[d + 1]! + R[s + 1]! + (a > 0xffffffff ? 1 : 0)) | 0;
           R[d] = a | 0;
           break;
         case 0x17: // sub imm
-          d = dst[pc]! << 1;
-          b = imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          b = ins[p + 2]!;
           a = (R[d]! >>> 0) - (b >>> 0);
           R[d] = a | 0;
           R[d + 1] = (R[d + 1]! - (b >> 31) - (a < 0 ? 1 : 0)) | 0;
           break;
         case 0x1f: // sub reg
-          d = dst[pc]! << 1;
-          s = src[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
           a = (R[d]! >>> 0) - (R[s]! >>> 0);
           R[d + 1] = (R[d + 1]! - R[s + 1]! - (a < 0 ? 1 : 0)) | 0;
           R[d] = a | 0;
           break;
         case 0x27: // mul imm
-          d = dst[pc]! << 1;
-          b = imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          b = ins[p + 2]!;
           a = R[d]!;
           R[d + 1] = (mulhu(a >>> 0, b >>> 0) + Math.imul(a, b >> 31) + Math.imul(R[d + 1]!, b)) | 0;
           R[d] = Math.imul(a, b);
           break;
         case 0x2f: // mul reg
-          d = dst[pc]! << 1;
-          s = src[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
           a = R[d]!;
           b = R[s]!;
           R[d + 1] = (mulhu(a >>> 0, b >>> 0) + Math.imul(a, R[s + 1]!) + Math.imul(R[d + 1]!, b)) | 0;
@@ -549,50 +547,50 @@ export class Vm {
           break;
         case 0x37: // div / sdiv imm
         case 0x97: // mod / smod imm
-          d = dst[pc]! << 1;
-          b = imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          b = ins[p + 2]!;
           if (b === 0) {
             if (c === 0x37) R[d] = R[d + 1] = 0;
-          } else divmod64(R, d, b >> 31, b, (c === 0x37 ? 0 : 1) + (off[pc] === 1 ? 2 : 0));
+          } else divmod64(R, d, b >> 31, b, (c === 0x37 ? 0 : 1) + (ins[p + 1] === 1 ? 2 : 0));
           break;
         case 0x3f: // div / sdiv reg
         case 0x9f: // mod / smod reg
-          d = dst[pc]! << 1;
-          s = src[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
           b = R[s]!;
           h = R[s + 1]!;
           if (b === 0 && h === 0) {
             if (c === 0x3f) R[d] = R[d + 1] = 0;
-          } else divmod64(R, d, h, b, (c === 0x3f ? 0 : 1) + (off[pc] === 1 ? 2 : 0));
+          } else divmod64(R, d, h, b, (c === 0x3f ? 0 : 1) + (ins[p + 1] === 1 ? 2 : 0));
           break;
         case 0x47: // or imm
-          d = dst[pc]! << 1;
-          b = imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          b = ins[p + 2]!;
           R[d] |= b;
           R[d + 1] |= b >> 31;
           break;
         case 0x4f:
-          d = dst[pc]! << 1;
-          s = src[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
           R[d] |= R[s]!;
           R[d + 1] |= R[s + 1]!;
           break;
         case 0x57: // and imm
-          d = dst[pc]! << 1;
-          b = imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          b = ins[p + 2]!;
           R[d] &= b;
           R[d + 1] &= b >> 31;
           break;
         case 0x5f:
-          d = dst[pc]! << 1;
-          s = src[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
           R[d] &= R[s]!;
           R[d + 1] &= R[s + 1]!;
           break;
         case 0x67: // lsh imm
         case 0x6f:
-          d = dst[pc]! << 1;
-          b = (c === 0x67 ? imm[pc]! : R[src[pc]! << 1]!) & 63;
+          d = (w >>> 7) & 0x1e;
+          b = (c === 0x67 ? ins[p + 2]! : R[(w >>> 11) & 0x1e]!) & 63;
           if (b !== 0) {
             if (b < 32) {
               R[d + 1] = (R[d + 1]! << b) | (R[d]! >>> (32 - b));
@@ -605,8 +603,8 @@ export class Vm {
           break;
         case 0x77: // rsh
         case 0x7f:
-          d = dst[pc]! << 1;
-          b = (c === 0x77 ? imm[pc]! : R[src[pc]! << 1]!) & 63;
+          d = (w >>> 7) & 0x1e;
+          b = (c === 0x77 ? ins[p + 2]! : R[(w >>> 11) & 0x1e]!) & 63;
           if (b !== 0) {
             if (b < 32) {
               R[d] = (R[d]! >>> b) | (R[d + 1]! << (32 - b));
@@ -619,8 +617,8 @@ export class Vm {
           break;
         case 0xc7: // arsh
         case 0xcf:
-          d = dst[pc]! << 1;
-          b = (c === 0xc7 ? imm[pc]! : R[src[pc]! << 1]!) & 63;
+          d = (w >>> 7) & 0x1e;
+          b = (c === 0xc7 ? ins[p + 2]! : R[(w >>> 11) & 0x1e]!) & 63;
           if (b !== 0) {
             if (b < 32) {
               R[d] = (R[d]! >>> b) | (R[d + 1]! << (32 - b));
@@ -632,33 +630,33 @@ export class Vm {
           }
           break;
         case 0x87: // neg
-          d = dst[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
           a = R[d]!;
           R[d] = -a | 0;
           R[d + 1] = (~R[d + 1]! + (a === 0 ? 1 : 0)) | 0;
           break;
         case 0xa7: // xor imm
-          d = dst[pc]! << 1;
-          b = imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          b = ins[p + 2]!;
           R[d] ^= b;
           R[d + 1] ^= b >> 31;
           break;
         case 0xaf:
-          d = dst[pc]! << 1;
-          s = src[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
           R[d] ^= R[s]!;
           R[d + 1] ^= R[s + 1]!;
           break;
         case 0xb7: // mov imm
-          d = dst[pc]! << 1;
-          b = imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          b = ins[p + 2]!;
           R[d] = b;
           R[d + 1] = b >> 31;
           break;
         case 0xbf: // mov reg / movsx / addr_space_cast
-          d = dst[pc]! << 1;
-          s = src[pc]! << 1;
-          switch (off[pc]) {
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
+          switch (ins[p + 1]) {
             case 0:
               R[d] = R[s]!;
               R[d + 1] = R[s + 1]!;
@@ -686,8 +684,8 @@ export class Vm {
           }
           break;
         case 0xd7: // bswap
-          d = dst[pc]! << 1;
-          b = imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          b = ins[p + 2]!;
           if (b === 16) {
             a = R[d]!;
             R[d] = ((a & 0xff) << 8) | ((a >>> 8) & 0xff);
@@ -703,45 +701,45 @@ export class Vm {
           break;
         // ---------------- ALU (32-bit) ----------------
         case 0x04:
-          d = dst[pc]! << 1;
-          R[d] = R[d]! + imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          R[d] = R[d]! + ins[p + 2]!;
           R[d + 1] = 0;
           break;
         case 0x0c:
-          d = dst[pc]! << 1;
-          R[d] = R[d]! + R[src[pc]! << 1]!;
+          d = (w >>> 7) & 0x1e;
+          R[d] = R[d]! + R[(w >>> 11) & 0x1e]!;
           R[d + 1] = 0;
           break;
         case 0x14:
-          d = dst[pc]! << 1;
-          R[d] = R[d]! - imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          R[d] = R[d]! - ins[p + 2]!;
           R[d + 1] = 0;
           break;
         case 0x1c:
-          d = dst[pc]! << 1;
-          R[d] = R[d]! - R[src[pc]! << 1]!;
+          d = (w >>> 7) & 0x1e;
+          R[d] = R[d]! - R[(w >>> 11) & 0x1e]!;
           R[d + 1] = 0;
           break;
         case 0x24:
-          d = dst[pc]! << 1;
-          R[d] = Math.imul(R[d]!, imm[pc]!);
+          d = (w >>> 7) & 0x1e;
+          R[d] = Math.imul(R[d]!, ins[p + 2]!);
           R[d + 1] = 0;
           break;
         case 0x2c:
-          d = dst[pc]! << 1;
-          R[d] = Math.imul(R[d]!, R[src[pc]! << 1]!);
+          d = (w >>> 7) & 0x1e;
+          R[d] = Math.imul(R[d]!, R[(w >>> 11) & 0x1e]!);
           R[d + 1] = 0;
           break;
         case 0x34: // div32 / sdiv32
         case 0x3c:
         case 0x94: // mod32 / smod32
         case 0x9c:
-          d = dst[pc]! << 1;
-          b = c === 0x34 || c === 0x94 ? imm[pc]! : R[src[pc]! << 1]!;
+          d = (w >>> 7) & 0x1e;
+          b = c === 0x34 || c === 0x94 ? ins[p + 2]! : R[(w >>> 11) & 0x1e]!;
           a = R[d]!;
           if (b === 0) {
             if (c === 0x34 || c === 0x3c) R[d] = 0;
-          } else if (off[pc] === 1) {
+          } else if (ins[p + 1] === 1) {
             R[d] = c === 0x34 || c === 0x3c ? (a / b) | 0 : (a % b) | 0;
           } else {
             const ua = a >>> 0;
@@ -751,91 +749,91 @@ export class Vm {
           R[d + 1] = 0;
           break;
         case 0x44:
-          d = dst[pc]! << 1;
-          R[d] |= imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          R[d] |= ins[p + 2]!;
           R[d + 1] = 0;
           break;
         case 0x4c:
-          d = dst[pc]! << 1;
-          R[d] |= R[src[pc]! << 1]!;
+          d = (w >>> 7) & 0x1e;
+          R[d] |= R[(w >>> 11) & 0x1e]!;
           R[d + 1] = 0;
           break;
         case 0x54:
-          d = dst[pc]! << 1;
-          R[d] &= imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          R[d] &= ins[p + 2]!;
           R[d + 1] = 0;
           break;
         case 0x5c:
-          d = dst[pc]! << 1;
-          R[d] &= R[src[pc]! << 1]!;
+          d = (w >>> 7) & 0x1e;
+          R[d] &= R[(w >>> 11) & 0x1e]!;
           R[d + 1] = 0;
           break;
         case 0x64:
-          d = dst[pc]! << 1;
-          R[d] = R[d]! << (imm[pc]! & 31);
+          d = (w >>> 7) & 0x1e;
+          R[d] = R[d]! << (ins[p + 2]! & 31);
           R[d + 1] = 0;
           break;
         case 0x6c:
-          d = dst[pc]! << 1;
-          R[d] = R[d]! << (R[src[pc]! << 1]! & 31);
+          d = (w >>> 7) & 0x1e;
+          R[d] = R[d]! << (R[(w >>> 11) & 0x1e]! & 31);
           R[d + 1] = 0;
           break;
         case 0x74:
-          d = dst[pc]! << 1;
-          R[d] = R[d]! >>> (imm[pc]! & 31);
+          d = (w >>> 7) & 0x1e;
+          R[d] = R[d]! >>> (ins[p + 2]! & 31);
           R[d + 1] = 0;
           break;
         case 0x7c:
-          d = dst[pc]! << 1;
-          R[d] = R[d]! >>> (R[src[pc]! << 1]! & 31);
+          d = (w >>> 7) & 0x1e;
+          R[d] = R[d]! >>> (R[(w >>> 11) & 0x1e]! & 31);
           R[d + 1] = 0;
           break;
         case 0xc4:
-          d = dst[pc]! << 1;
-          R[d] = R[d]! >> (imm[pc]! & 31);
+          d = (w >>> 7) & 0x1e;
+          R[d] = R[d]! >> (ins[p + 2]! & 31);
           R[d + 1] = 0;
           break;
         case 0xcc:
-          d = dst[pc]! << 1;
-          R[d] = R[d]! >> (R[src[pc]! << 1]! & 31);
+          d = (w >>> 7) & 0x1e;
+          R[d] = R[d]! >> (R[(w >>> 11) & 0x1e]! & 31);
           R[d + 1] = 0;
           break;
         case 0x84:
-          d = dst[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
           R[d] = -R[d]! | 0;
           R[d + 1] = 0;
           break;
         case 0xa4:
-          d = dst[pc]! << 1;
-          R[d] ^= imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          R[d] ^= ins[p + 2]!;
           R[d + 1] = 0;
           break;
         case 0xac:
-          d = dst[pc]! << 1;
-          R[d] ^= R[src[pc]! << 1]!;
+          d = (w >>> 7) & 0x1e;
+          R[d] ^= R[(w >>> 11) & 0x1e]!;
           R[d + 1] = 0;
           break;
         case 0xb4:
-          d = dst[pc]! << 1;
-          R[d] = imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          R[d] = ins[p + 2]!;
           R[d + 1] = 0;
           break;
         case 0xbc:
-          d = dst[pc]! << 1;
-          s = src[pc]! << 1;
-          b = off[pc]!;
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
+          b = ins[p + 1]!;
           R[d] = b === 8 ? (R[s]! << 24) >> 24 : b === 16 ? (R[s]! << 16) >> 16 : R[s]!;
           R[d + 1] = 0;
           break;
         case 0xd4: // le
-          d = dst[pc]! << 1;
-          b = imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          b = ins[p + 2]!;
           if (b === 16) R[d] &= 0xffff;
           if (b !== 64) R[d + 1] = 0;
           break;
         case 0xdc: // be
-          d = dst[pc]! << 1;
-          b = imm[pc]!;
+          d = (w >>> 7) & 0x1e;
+          b = ins[p + 2]!;
           if (b === 16) {
             a = R[d]!;
             R[d] = ((a & 0xff) << 8) | ((a >>> 8) & 0xff);
@@ -852,13 +850,13 @@ export class Vm {
         // ---------------- JMP ----------------
         case 0x05: // ja
         case 0x06: // gotol
-          t = off[pc]!;
+          t = ins[p + 1]!;
           if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
           pc = t;
           continue;
         case 0xe5: // may_goto
           if (this.mayGoto[depth]! <= 0) {
-            pc = off[pc]!;
+            pc = ins[p + 1]!;
             continue;
           }
           this.mayGoto[depth]!--;
@@ -867,17 +865,17 @@ export class Vm {
         case 0x1d:
         case 0x55:
         case 0x5d:
-          d = dst[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
           if (c & 8) {
-            s = src[pc]! << 1;
+            s = (w >>> 11) & 0x1e;
             a = R[s]!;
             h = R[s + 1]!;
           } else {
-            a = imm[pc]!;
+            a = ins[p + 2]!;
             h = a >> 31;
           }
           if ((R[d] === a && R[d + 1] === h) === c < 0x50) {
-            t = off[pc]!;
+            t = ins[p + 1]!;
             if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
             pc = t;
             continue;
@@ -891,13 +889,13 @@ export class Vm {
         case 0xad:
         case 0xb5: // jle
         case 0xbd: {
-          d = dst[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
           if (c & 8) {
-            s = src[pc]! << 1;
+            s = (w >>> 11) & 0x1e;
             a = R[s]!;
             h = R[s + 1]!;
           } else {
-            a = imm[pc]!;
+            a = ins[p + 2]!;
             h = a >> 31;
           }
           const dh = R[d + 1]! >>> 0;
@@ -906,7 +904,7 @@ export class Vm {
           const cmp = dh !== uh ? (dh > uh ? 1 : -1) : R[d]! >>> 0 > a >>> 0 ? 1 : R[d] === a ? 0 : -1;
           const op = c & 0xf0;
           if (op === 0x20 ? cmp > 0 : op === 0x30 ? cmp >= 0 : op === 0xa0 ? cmp < 0 : cmp <= 0) {
-            t = off[pc]!;
+            t = ins[p + 1]!;
             if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
             pc = t;
             continue;
@@ -921,20 +919,20 @@ export class Vm {
         case 0xcd:
         case 0xd5: // jsle
         case 0xdd: {
-          d = dst[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
           if (c & 8) {
-            s = src[pc]! << 1;
+            s = (w >>> 11) & 0x1e;
             a = R[s]!;
             h = R[s + 1]!;
           } else {
-            a = imm[pc]!;
+            a = ins[p + 2]!;
             h = a >> 31;
           }
           const dh = R[d + 1]!;
           const cmp = dh !== h ? (dh > h ? 1 : -1) : R[d]! >>> 0 > a >>> 0 ? 1 : R[d] === a ? 0 : -1;
           const op = c & 0xf0;
           if (op === 0x60 ? cmp > 0 : op === 0x70 ? cmp >= 0 : op === 0xc0 ? cmp < 0 : cmp <= 0) {
-            t = off[pc]!;
+            t = ins[p + 1]!;
             if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
             pc = t;
             continue;
@@ -943,17 +941,17 @@ export class Vm {
         }
         case 0x45: // jset
         case 0x4d:
-          d = dst[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
           if (c & 8) {
-            s = src[pc]! << 1;
+            s = (w >>> 11) & 0x1e;
             a = R[s]!;
             h = R[s + 1]!;
           } else {
-            a = imm[pc]!;
+            a = ins[p + 2]!;
             h = a >> 31;
           }
           if ((R[d]! & a) !== 0 || (R[d + 1]! & h) !== 0) {
-            t = off[pc]!;
+            t = ins[p + 1]!;
             if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
             pc = t;
             continue;
@@ -964,9 +962,9 @@ export class Vm {
         case 0x1e:
         case 0x56:
         case 0x5e:
-          a = c & 8 ? R[src[pc]! << 1]! : imm[pc]!;
-          if ((R[dst[pc]! << 1] === a) === c < 0x50) {
-            t = off[pc]!;
+          a = c & 8 ? R[(w >>> 11) & 0x1e]! : ins[p + 2]!;
+          if ((R[(w >>> 7) & 0x1e] === a) === c < 0x50) {
+            t = ins[p + 1]!;
             if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
             pc = t;
             continue;
@@ -980,11 +978,11 @@ export class Vm {
         case 0xae:
         case 0xb6:
         case 0xbe: {
-          a = (c & 8 ? R[src[pc]! << 1]! : imm[pc]!) >>> 0;
-          b = R[dst[pc]! << 1]! >>> 0;
+          a = (c & 8 ? R[(w >>> 11) & 0x1e]! : ins[p + 2]!) >>> 0;
+          b = R[(w >>> 7) & 0x1e]! >>> 0;
           const op = c & 0xf0;
           if (op === 0x20 ? b > a : op === 0x30 ? b >= a : op === 0xa0 ? b < a : b <= a) {
-            t = off[pc]!;
+            t = ins[p + 1]!;
             if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
             pc = t;
             continue;
@@ -999,11 +997,11 @@ export class Vm {
         case 0xce:
         case 0xd6:
         case 0xde: {
-          a = c & 8 ? R[src[pc]! << 1]! : imm[pc]!;
-          b = R[dst[pc]! << 1]!;
+          a = c & 8 ? R[(w >>> 11) & 0x1e]! : ins[p + 2]!;
+          b = R[(w >>> 7) & 0x1e]!;
           const op = c & 0xf0;
           if (op === 0x60 ? b > a : op === 0x70 ? b >= a : op === 0xc0 ? b < a : b <= a) {
-            t = off[pc]!;
+            t = ins[p + 1]!;
             if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
             pc = t;
             continue;
@@ -1012,9 +1010,9 @@ export class Vm {
         }
         case 0x46:
         case 0x4e:
-          a = c & 8 ? R[src[pc]! << 1]! : imm[pc]!;
-          if ((R[dst[pc]! << 1]! & a) !== 0) {
-            t = off[pc]!;
+          a = c & 8 ? R[(w >>> 11) & 0x1e]! : ins[p + 2]!;
+          if ((R[(w >>> 7) & 0x1e]! & a) !== 0) {
+            t = ins[p + 1]!;
             if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
             pc = t;
             continue;
@@ -1028,13 +1026,13 @@ export class Vm {
           if (c === 0x8d) {
             // callx: a code pointer (PSEUDO_FUNC) calls a function; a small integer names a helper
             // (the convention of the conformance suite's runner).
-            d = dst[pc]! << 1;
+            d = (w >>> 7) & 0x1e;
             if (R[d + 1] === FUNCHI) target = R[d]!;
             else if (R[d + 1] === 0 && R[d]! >= 0) helper = R[d]!;
             else
               throw new EngineFault(
                 'bad_call',
-                `callx through r${dst[pc]} which holds no function`,
+                `callx through r${(w >>> 8) & 15} which holds no function`,
                 ptr(R[d + 1]!, R[d]!),
                 pc,
                 image.slot[pc]!,
@@ -1047,12 +1045,12 @@ export class Vm {
                 pc,
                 image.slot[pc]!,
               );
-          } else if (src[pc] === 1) target = off[pc]!;
-          else if (src[pc] === 0) helper = imm[pc]!;
+          } else if (((w >>> 12) & 15) === 1) target = ins[p + 1]!;
+          else if (((w >>> 12) & 15) === 0) helper = ins[p + 2]!;
           else
             throw new EngineFault(
               'unsupported',
-              `kfunc calls (BTF id ${imm[pc]}) are not supported`,
+              `kfunc calls (BTF id ${ins[p + 2]}) are not supported`,
               undefined,
               pc,
               image.slot[pc]!,
@@ -1093,18 +1091,13 @@ export class Vm {
             throw e;
           }
           budget = this.budget;
-          // r1-r5 are clobbered by a call: the kernel leaves them unreadable; zero them here.
-          R.fill(0, 2, 12);
+          // r1-r5 are clobbered by a call (the load-time check refuses reads of them).
           if (this.pendingTail) {
             image = this.pendingTail;
             this.pendingTail = undefined;
             this.image = image;
             this.frameImage[depth] = image;
-            code = image.code;
-            dst = image.dst;
-            src = image.src;
-            off = image.off;
-            imm = image.imm;
+            ins = image.ops;
             // r1 = ctx (the first argument of bpf_tail_call), the stack frame is reused.
             R[2] = this.tailCtxLo;
             R[3] = this.tailCtxHi;
@@ -1130,22 +1123,18 @@ export class Vm {
           if (this.frameImage[depth] !== image) {
             image = this.frameImage[depth]!;
             this.image = image;
-            code = image.code;
-            dst = image.dst;
-            src = image.src;
-            off = image.off;
-            imm = image.imm;
+            ins = image.ops;
           }
           continue;
         // ---------------- loads ----------------
         case 0x18: {
-          d = dst[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
           const k = image.ldKind[pc]!;
           if (k === 0) {
-            R[d] = imm[pc]!;
+            R[d] = ins[p + 2]!;
             R[d + 1] = image.imm2[pc]!;
           } else if (k === 3) {
-            R[d] = imm[pc]!;
+            R[d] = ins[p + 2]!;
             R[d + 1] = FUNCHI;
           } else {
             const m = image.ldMap[pc]!;
@@ -1161,9 +1150,9 @@ export class Vm {
           break;
         }
         case 0x79: // ldxdw
-          s = src[pc]! << 1;
-          d = dst[pc]! << 1;
-          a = (R[s]! >>> 0) + off[pc]!;
+          s = (w >>> 11) & 0x1e;
+          d = (w >>> 7) & 0x1e;
+          a = (R[s]! >>> 0) + ins[p + 1]!;
           h = (R[s + 1]! - RB) | 0;
           if (h > 0 && h <= MAXR && a >= 0 && a + 8 <= sizes[h]! && (perms[h]! & 5) === 1) {
             const dv = views[h]!;
@@ -1172,9 +1161,9 @@ export class Vm {
           } else this.loadSlow(c, R[s + 1]!, a, 8, d, pc, image);
           break;
         case 0x61: // ldxw
-          s = src[pc]! << 1;
-          d = dst[pc]! << 1;
-          a = (R[s]! >>> 0) + off[pc]!;
+          s = (w >>> 11) & 0x1e;
+          d = (w >>> 7) & 0x1e;
+          a = (R[s]! >>> 0) + ins[p + 1]!;
           h = (R[s + 1]! - RB) | 0;
           if (h > 0 && h <= MAXR && a >= 0 && a + 4 <= sizes[h]! && (perms[h]! & 5) === 1) {
             const dv = views[h]!;
@@ -1183,9 +1172,9 @@ export class Vm {
           } else this.loadSlow(c, R[s + 1]!, a, 4, d, pc, image);
           break;
         case 0x69: // ldxh
-          s = src[pc]! << 1;
-          d = dst[pc]! << 1;
-          a = (R[s]! >>> 0) + off[pc]!;
+          s = (w >>> 11) & 0x1e;
+          d = (w >>> 7) & 0x1e;
+          a = (R[s]! >>> 0) + ins[p + 1]!;
           h = (R[s + 1]! - RB) | 0;
           if (h > 0 && h <= MAXR && a >= 0 && a + 2 <= sizes[h]! && (perms[h]! & 5) === 1) {
             const dv = views[h]!;
@@ -1194,9 +1183,9 @@ export class Vm {
           } else this.loadSlow(c, R[s + 1]!, a, 2, d, pc, image);
           break;
         case 0x71: // ldxb
-          s = src[pc]! << 1;
-          d = dst[pc]! << 1;
-          a = (R[s]! >>> 0) + off[pc]!;
+          s = (w >>> 11) & 0x1e;
+          d = (w >>> 7) & 0x1e;
+          a = (R[s]! >>> 0) + ins[p + 1]!;
           h = (R[s + 1]! - RB) | 0;
           if (h > 0 && h <= MAXR && a >= 0 && a + 1 <= sizes[h]! && (perms[h]! & 5) === 1) {
             const dv = views[h]!;
@@ -1205,9 +1194,9 @@ export class Vm {
           } else this.loadSlow(c, R[s + 1]!, a, 1, d, pc, image);
           break;
         case 0x81: // ldxsw
-          s = src[pc]! << 1;
-          d = dst[pc]! << 1;
-          a = (R[s]! >>> 0) + off[pc]!;
+          s = (w >>> 11) & 0x1e;
+          d = (w >>> 7) & 0x1e;
+          a = (R[s]! >>> 0) + ins[p + 1]!;
           h = (R[s + 1]! - RB) | 0;
           if (h > 0 && h <= MAXR && a >= 0 && a + 4 <= sizes[h]! && (perms[h]! & 5) === 1) {
             const dv = views[h]!;
@@ -1216,9 +1205,9 @@ export class Vm {
           } else this.loadSlow(c, R[s + 1]!, a, 4, d, pc, image);
           break;
         case 0x89: // ldxsh
-          s = src[pc]! << 1;
-          d = dst[pc]! << 1;
-          a = (R[s]! >>> 0) + off[pc]!;
+          s = (w >>> 11) & 0x1e;
+          d = (w >>> 7) & 0x1e;
+          a = (R[s]! >>> 0) + ins[p + 1]!;
           h = (R[s + 1]! - RB) | 0;
           if (h > 0 && h <= MAXR && a >= 0 && a + 2 <= sizes[h]! && (perms[h]! & 5) === 1) {
             const dv = views[h]!;
@@ -1227,9 +1216,9 @@ export class Vm {
           } else this.loadSlow(c, R[s + 1]!, a, 2, d, pc, image);
           break;
         case 0x91: // ldxsb
-          s = src[pc]! << 1;
-          d = dst[pc]! << 1;
-          a = (R[s]! >>> 0) + off[pc]!;
+          s = (w >>> 11) & 0x1e;
+          d = (w >>> 7) & 0x1e;
+          a = (R[s]! >>> 0) + ins[p + 1]!;
           h = (R[s + 1]! - RB) | 0;
           if (h > 0 && h <= MAXR && a >= 0 && a + 1 <= sizes[h]! && (perms[h]! & 5) === 1) {
             const dv = views[h]!;
@@ -1238,10 +1227,10 @@ export class Vm {
           } else this.loadSlow(c, R[s + 1]!, a, 1, d, pc, image);
           break;
         case 0x7b: // stxdw
-          d = dst[pc]! << 1;
-          s = src[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
           b = R[s]!;
-          a = (R[d]! >>> 0) + off[pc]!;
+          a = (R[d]! >>> 0) + ins[p + 1]!;
           h = (R[d + 1]! - RB) | 0;
           if (h > 0 && h <= MAXR && a >= 0 && a + 8 <= sizes[h]! && (perms[h]! & 6) === 2) {
             const dv = views[h]!;
@@ -1259,10 +1248,10 @@ export class Vm {
             );
           break;
         case 0x63: // stxw
-          d = dst[pc]! << 1;
-          s = src[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
           b = R[s]!;
-          a = (R[d]! >>> 0) + off[pc]!;
+          a = (R[d]! >>> 0) + ins[p + 1]!;
           h = (R[d + 1]! - RB) | 0;
           if (h > 0 && h <= MAXR && a >= 0 && a + 4 <= sizes[h]! && (perms[h]! & 6) === 2) {
             const dv = views[h]!;
@@ -1279,10 +1268,10 @@ export class Vm {
             );
           break;
         case 0x6b: // stxh
-          d = dst[pc]! << 1;
-          s = src[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
           b = R[s]!;
-          a = (R[d]! >>> 0) + off[pc]!;
+          a = (R[d]! >>> 0) + ins[p + 1]!;
           h = (R[d + 1]! - RB) | 0;
           if (h > 0 && h <= MAXR && a >= 0 && a + 2 <= sizes[h]! && (perms[h]! & 6) === 2) {
             const dv = views[h]!;
@@ -1299,10 +1288,10 @@ export class Vm {
             );
           break;
         case 0x73: // stxb
-          d = dst[pc]! << 1;
-          s = src[pc]! << 1;
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
           b = R[s]!;
-          a = (R[d]! >>> 0) + off[pc]!;
+          a = (R[d]! >>> 0) + ins[p + 1]!;
           h = (R[d + 1]! - RB) | 0;
           if (h > 0 && h <= MAXR && a >= 0 && a + 1 <= sizes[h]! && (perms[h]! & 6) === 2) {
             const dv = views[h]!;
@@ -1319,9 +1308,9 @@ export class Vm {
             );
           break;
         case 0x7a: // stdw
-          d = dst[pc]! << 1;
-          b = imm[pc]!;
-          a = (R[d]! >>> 0) + off[pc]!;
+          d = (w >>> 7) & 0x1e;
+          b = ins[p + 2]!;
+          a = (R[d]! >>> 0) + ins[p + 1]!;
           h = (R[d + 1]! - RB) | 0;
           if (h > 0 && h <= MAXR && a >= 0 && a + 8 <= sizes[h]! && (perms[h]! & 6) === 2) {
             const dv = views[h]!;
@@ -1339,9 +1328,9 @@ export class Vm {
             );
           break;
         case 0x62: // stw
-          d = dst[pc]! << 1;
-          b = imm[pc]!;
-          a = (R[d]! >>> 0) + off[pc]!;
+          d = (w >>> 7) & 0x1e;
+          b = ins[p + 2]!;
+          a = (R[d]! >>> 0) + ins[p + 1]!;
           h = (R[d + 1]! - RB) | 0;
           if (h > 0 && h <= MAXR && a >= 0 && a + 4 <= sizes[h]! && (perms[h]! & 6) === 2) {
             const dv = views[h]!;
@@ -1358,9 +1347,9 @@ export class Vm {
             );
           break;
         case 0x6a: // sth
-          d = dst[pc]! << 1;
-          b = imm[pc]!;
-          a = (R[d]! >>> 0) + off[pc]!;
+          d = (w >>> 7) & 0x1e;
+          b = ins[p + 2]!;
+          a = (R[d]! >>> 0) + ins[p + 1]!;
           h = (R[d + 1]! - RB) | 0;
           if (h > 0 && h <= MAXR && a >= 0 && a + 2 <= sizes[h]! && (perms[h]! & 6) === 2) {
             const dv = views[h]!;
@@ -1377,9 +1366,9 @@ export class Vm {
             );
           break;
         case 0x72: // stb
-          d = dst[pc]! << 1;
-          b = imm[pc]!;
-          a = (R[d]! >>> 0) + off[pc]!;
+          d = (w >>> 7) & 0x1e;
+          b = ins[p + 2]!;
+          a = (R[d]! >>> 0) + ins[p + 1]!;
           h = (R[d + 1]! - RB) | 0;
           if (h > 0 && h <= MAXR && a >= 0 && a + 1 <= sizes[h]! && (perms[h]! & 6) === 2) {
             const dv = views[h]!;
@@ -1408,7 +1397,7 @@ export class Vm {
         case 0x48:
         case 0x50: {
           b = (c & 0x18) === 0 ? 4 : (c & 0x18) === 8 ? 2 : 1;
-          a = imm[pc]! + (c >= 0x40 ? R[src[pc]! << 1]! : 0);
+          a = ins[p + 2]! + (c >= 0x40 ? R[(w >>> 11) & 0x1e]! : 0);
           const id = this.packetRegion;
           if (id === 0)
             throw new EngineFault(

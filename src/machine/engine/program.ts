@@ -245,8 +245,15 @@ export function prepareProgram(insns: readonly Insn[], options: PrepareOptions =
     for (const t of succ[k]!)
       if (t >= n) fail(insns, slots, k, 'control flow falls off the end of the program');
   }
+  const ops = new Int32Array(n * 4);
+  for (let k = 0; k < n; k++) {
+    ops[k * 4] = code[k]! | (dst[k]! << 8) | (src[k]! << 12);
+    ops[k * 4 + 1] = off[k]!;
+    ops[k * 4 + 2] = imm[k]!;
+    ops[k * 4 + 3] = imm2[k]!;
+  }
   if (options.checkUninit ?? true) checkUninit(insns, slots, succ, callTargets, options.entryArgs ?? 1);
-  return { length: n, code, dst, src, off, imm, imm2, ldKind, ldMap, slot: slots, maps, insns };
+  return { length: n, ops, code, dst, src, off, imm, imm2, ldKind, ldMap, slot: slots, maps, insns };
 }
 
 const REG_NAMES = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9', 'r10'];
