@@ -4,6 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { Command, CommanderError } from 'commander';
+import { registerPolicy } from '../../src/cli/commands/policy.js';
+import { UsageError } from '../../src/cli/common.js';
 import { HORNET_EXAMPLE_AS_POSTED, SIGNED_ONLY } from './examples.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsbpf-policy-'));
@@ -15,11 +18,44 @@ function file(name: string, text: string): string {
   return p;
 }
 
-function tsbpf(...args: string[]): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-    encoding: 'utf8',
-  });
+/** The CLI entry point for the exit-code tests (TSBPF_CLI overrides it, e.g. a built dist/cli/main.js). */
+const CLI = process.env.TSBPF_CLI ?? 'src/cli/main.ts';
+
+/** Spawns the real CLI: for exit codes and stderr. */
+function spawnTsbpf(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8' });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/**
+ * Runs `tsbpf policy ...` in this process, mapping outcomes as main() does: 0 (or the exitCode the
+ * command set), 2 for usage errors (ours or commander's), 1 for any other error.
+ */
+function tsbpf(...args: string[]): { code: number; out: string; err: string } {
+  const program = new Command('tsbpf').exitOverride();
+  registerPolicy(program);
+  for (const c of program.commands) {
+    c.exitOverride();
+    for (const d of c.commands) d.exitOverride().configureOutput({ writeErr: () => {} });
+  }
+  let out = '';
+  const write = process.stdout.write;
+  const saved = process.exitCode;
+  process.exitCode = undefined;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out += typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk);
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    program.parse(args, { from: 'user' });
+    return { code: typeof process.exitCode === 'number' ? process.exitCode : 0, out, err: '' };
+  } catch (e) {
+    const usage = e instanceof UsageError || e instanceof CommanderError;
+    return { code: usage ? 2 : 1, out, err: `tsbpf: ${(e as Error).message}\n` };
+  } finally {
+    process.stdout.write = write;
+    process.exitCode = saved;
+  }
 }
 
 const signed = file('signed.pol', SIGNED_ONLY);
@@ -27,12 +63,12 @@ const UNSIGNED = JSON.stringify({ op: 'BPF_PROG_LOAD', bpf_signature: 'UNSIGNED'
 
 describe('tsbpf policy check', () => {
   it('a clean policy: exit 0, a summary', () => {
-    const r = tsbpf('policy', 'check', signed);
+    const r = spawnTsbpf('policy', 'check', signed);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /ok: policy signed_only 1\.0\.0, 4 rules, 0 warnings/);
   });
   it('a syntax error: exit 1, "line N: ..." on stderr', () => {
-    const r = tsbpf('policy', 'check', file('hornet.pol', HORNET_EXAMPLE_AS_POSTED));
+    const r = spawnTsbpf('policy', 'check', file('hornet.pol', HORNET_EXAMPLE_AS_POSTED));
     assert.equal(r.code, 1);
     assert.equal(r.err, "tsbpf: line 4: unknown property 'is_kernel=TRUE'\n");
     assert.equal(r.out, '');
@@ -46,6 +82,7 @@ describe('tsbpf policy check', () => {
     assert.equal(r.code, 0);
     assert.match(r.out, /^line 4: warning: unreachable: line 3 .*\[unreachable\]$/m);
     assert.equal(tsbpf('policy', 'check', '--strict', f).code, 1);
+    assert.equal(spawnTsbpf('policy', 'check', '--strict', f).code, 1);
     const j = JSON.parse(tsbpf('policy', 'check', '--json', f).out);
     assert.equal(j.name, 'w');
     assert.equal(j.warnings[0].line, 4);
@@ -110,7 +147,13 @@ describe('tsbpf policy explain', () => {
   });
   it('bad events are usage errors (exit 2); a bad policy is exit 1; --event is required', () => {
     assert.equal(tsbpf('policy', 'explain', signed, '--event', '{').code, 2);
-    const r = tsbpf('policy', 'explain', signed, '--event', '{"op":"BPF_PROG_LOAD","bpf_signature":"MAYBE"}');
+    const r = spawnTsbpf(
+      'policy',
+      'explain',
+      signed,
+      '--event',
+      '{"op":"BPF_PROG_LOAD","bpf_signature":"MAYBE"}',
+    );
     assert.equal(r.code, 2);
     assert.match(r.err, /event\.bpf_signature: must be one of/);
     assert.equal(tsbpf('policy', 'explain', file('bad.pol', 'x'), '--event', UNSIGNED).code, 1);
