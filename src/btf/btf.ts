@@ -234,6 +234,31 @@ export class Btf {
     let n = 0;
     let p = 0;
     let maxRef = 0;
+    // locals, not imported bindings, in the hot loop
+    const unusedMask = BTF_INFO_UNUSED_MASK;
+    const maxType = BTF_MAX_TYPE;
+    const encSigned = BTF_INT.SIGNED;
+    const encChar = BTF_INT.CHAR;
+    const encBool = BTF_INT.BOOL;
+    const kInt = K.INT;
+    const kPtr = K.PTR;
+    const kArray = K.ARRAY;
+    const kStruct = K.STRUCT;
+    const kUnion = K.UNION;
+    const kEnum = K.ENUM;
+    const kFwd = K.FWD;
+    const kTypedef = K.TYPEDEF;
+    const kVolatile = K.VOLATILE;
+    const kConst = K.CONST;
+    const kRestrict = K.RESTRICT;
+    const kFunc = K.FUNC;
+    const kFuncProto = K.FUNC_PROTO;
+    const kVar = K.VAR;
+    const kDatasec = K.DATASEC;
+    const kFloat = K.FLOAT;
+    const kDeclTag = K.DECL_TAG;
+    const kTypeTag = K.TYPE_TAG;
+    const kEnum64 = K.ENUM64;
     while (p < end) {
       if (end - p < 3)
         throw this.scanErr(
@@ -243,8 +268,8 @@ export class Btf {
           `truncated type: ${(end - p) * 4} bytes left of 12`,
           p,
         );
-      if (startId + n > BTF_MAX_TYPE)
-        throw this.scanErr(startId + n, typeStart, undefined, `more than ${BTF_MAX_TYPE} types`, p);
+      if (startId + n > maxType)
+        throw this.scanErr(startId + n, typeStart, undefined, `more than ${maxType} types`, p);
       const nameOff = w[p]!;
       const info = w[p + 1]!;
       if (nameOff >= strTotal)
@@ -255,7 +280,7 @@ export class Btf {
           `name offset ${nameOff} is past the string table (${strTotal} bytes)`,
           p,
         );
-      if ((info & BTF_INFO_UNUSED_MASK) !== 0)
+      if ((info & unusedMask) !== 0)
         throw this.scanErr(
           startId + n,
           typeStart,
@@ -269,7 +294,7 @@ export class Btf {
       const third = w[p + 2]!;
       let len = 3;
       switch (kind) {
-        case K.INT: {
+        case kInt: {
           len = 4;
           if (end - p < 4) throw this.scanErr(startId + n, typeStart, undefined, 'truncated INT', p);
           if (vlen !== 0 || kflag !== 0)
@@ -302,7 +327,7 @@ export class Btf {
               `INT bits ${bits} at offset ${off} do not fit in ${third} bytes`,
               p + 3,
             );
-          if (enc !== 0 && enc !== BTF_INT.SIGNED && enc !== BTF_INT.CHAR && enc !== BTF_INT.BOOL)
+          if (enc !== 0 && enc !== encSigned && enc !== encChar && enc !== encBool)
             throw this.scanErr(
               startId + n,
               typeStart,
@@ -312,14 +337,14 @@ export class Btf {
             );
           break;
         }
-        case K.TYPEDEF:
-        case K.FWD:
-        case K.TYPE_TAG:
-        case K.PTR:
-        case K.VOLATILE:
-        case K.CONST:
-        case K.RESTRICT:
-          if (nameOff === 0 && (kind === K.TYPEDEF || kind === K.FWD || kind === K.TYPE_TAG))
+        case kTypedef:
+        case kFwd:
+        case kTypeTag:
+        case kPtr:
+        case kVolatile:
+        case kConst:
+        case kRestrict:
+          if (nameOff === 0 && (kind === kTypedef || kind === kFwd || kind === kTypeTag))
             throw this.scanErr(startId + n, typeStart, undefined, `${kindName(kind)} without a name`, p);
           if (vlen !== 0)
             throw this.scanErr(
@@ -329,7 +354,7 @@ export class Btf {
               `${kindName(kind)} with vlen ${vlen}`,
               p + 1,
             );
-          if (kflag !== 0 && kind !== K.FWD && kind !== K.TYPE_TAG)
+          if (kflag !== 0 && kind !== kFwd && kind !== kTypeTag)
             throw this.scanErr(
               startId + n,
               typeStart,
@@ -337,9 +362,9 @@ export class Btf {
               `${kindName(kind)} with kind_flag set`,
               p + 1,
             );
-          if (kind !== K.FWD && third > maxRef) maxRef = third;
+          if (kind !== kFwd && third > maxRef) maxRef = third;
           break;
-        case K.ARRAY: {
+        case kArray: {
           len = 6;
           if (end - p < 6) throw this.scanErr(startId + n, typeStart, undefined, 'truncated ARRAY', p);
           if (vlen !== 0 || kflag !== 0)
@@ -352,8 +377,8 @@ export class Btf {
           if (b > maxRef) maxRef = b;
           break;
         }
-        case K.STRUCT:
-        case K.UNION: {
+        case kStruct:
+        case kUnion: {
           len = 3 + 3 * vlen;
           if (end - p < len)
             throw this.scanErr(
@@ -378,9 +403,9 @@ export class Btf {
           }
           break;
         }
-        case K.ENUM:
-        case K.ENUM64: {
-          const per = kind === K.ENUM ? 2 : 3;
+        case kEnum:
+        case kEnum64: {
+          const per = kind === kEnum ? 2 : 3;
           len = 3 + per * vlen;
           if (end - p < len)
             throw this.scanErr(
@@ -414,7 +439,7 @@ export class Btf {
           }
           break;
         }
-        case K.FUNC:
+        case kFunc:
           if (nameOff === 0) throw this.scanErr(startId + n, typeStart, undefined, 'FUNC without a name', p);
           if (vlen > 2)
             throw this.scanErr(
@@ -428,7 +453,7 @@ export class Btf {
             throw this.scanErr(startId + n, typeStart, undefined, 'FUNC with kind_flag set', p + 1);
           if (third > maxRef) maxRef = third;
           break;
-        case K.FUNC_PROTO: {
+        case kFuncProto: {
           len = 3 + 2 * vlen;
           if (end - p < len)
             throw this.scanErr(
@@ -456,7 +481,7 @@ export class Btf {
           }
           break;
         }
-        case K.VAR: {
+        case kVar: {
           len = 4;
           if (end - p < 4) throw this.scanErr(startId + n, typeStart, undefined, 'truncated VAR', p);
           if (nameOff === 0) throw this.scanErr(startId + n, typeStart, undefined, 'VAR without a name', p);
@@ -473,7 +498,7 @@ export class Btf {
           if (third > maxRef) maxRef = third;
           break;
         }
-        case K.DATASEC: {
+        case kDatasec: {
           len = 3 + 3 * vlen;
           if (end - p < len)
             throw this.scanErr(
@@ -493,7 +518,7 @@ export class Btf {
           }
           break;
         }
-        case K.FLOAT:
+        case kFloat:
           if (vlen !== 0 || kflag !== 0)
             throw this.scanErr(startId + n, typeStart, undefined, 'FLOAT with vlen or kind_flag set', p + 1);
           if (third !== 2 && third !== 4 && third !== 8 && third !== 12 && third !== 16)
@@ -505,7 +530,7 @@ export class Btf {
               p + 2,
             );
           break;
-        case K.DECL_TAG: {
+        case kDeclTag: {
           len = 4;
           if (end - p < 4) throw this.scanErr(startId + n, typeStart, undefined, 'truncated DECL_TAG', p);
           if (nameOff === 0)
