@@ -130,6 +130,7 @@ export class KernelBackend implements Backend {
   // Hot path: one element attr, reused.
   readonly #elem = new Uint8Array(32);
   readonly #elem32 = new Uint32Array(this.#elem.buffer);
+  readonly #elemAddr: number;
   #lastKey: Uint8Array | undefined;
   #lastKeyAddr = 0;
   #lastValue: Uint8Array | undefined;
@@ -143,7 +144,7 @@ export class KernelBackend implements Backend {
     this.#closer = (n: number) => {
       f.close(n);
     };
-    addressOf(f, this.#elem);
+    this.#elemAddr = addressOf(f, this.#elem);
   }
 
   /** Raw bpf(2): returns the result or throws {@link BpfError}; retries EINTR (and EAGAIN if asked). */
@@ -223,8 +224,9 @@ export class KernelBackend implements Backend {
 
   #elemCall(cmd: number, absentOk: boolean): boolean {
     const f = this.#f;
+    const sys = f.syscall4;
     for (let attempt = 0; ; attempt++) {
-      if (f.bpf(cmd, this.#elem, 32) === 0) return true;
+      if (sys(f.nrBpf, cmd, this.#elemAddr, 32) === 0) return true;
       const e = f.errno();
       if (e === Errno.ENOENT && absentOk) return false;
       if (e === Errno.EINTR && attempt < RETRIES) continue;

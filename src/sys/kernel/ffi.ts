@@ -20,6 +20,15 @@ const SYSCALLS: Record<string, { bpf: number; addKey: number; keyctl: number }> 
 export interface Ffi {
   /** `syscall(SYS_bpf, cmd, attr, size)`; `attr` is passed by pointer. */
   bpf(cmd: number, attr: Uint8Array, size: number): number;
+  /**
+   * `syscall(SYS_bpf, cmd, attrAddress, size)` with the attr's address as a number: all-integer
+   * arguments, the cheapest call koffi makes (the element-operation hot path).
+   */
+  bpfAt(cmd: number, attrAddress: number, size: number): number;
+  /** The raw koffi function behind {@link Ffi.bpfAt}: `syscall(nr, a, b, c)` with integers. */
+  readonly syscall4: (nr: number, a: number, b: number, c: number) => number;
+  /** `SYS_bpf` of this architecture. */
+  readonly nrBpf: number;
   /** `syscall(SYS_add_key, type, description, payload, plen, keyring)`. */
   addKey(
     type: string,
@@ -81,6 +90,7 @@ function load(): Ffi {
   const koffi: any = require('koffi');
   const libc = koffi.load('libc.so.6');
   const bpf = libc.func('long syscall(long nr, int cmd, void *attr, unsigned int size)');
+  const bpfAt = libc.func('long syscall(long nr, long cmd, long attr, long size)');
   const addKey = libc.func(
     'long syscall(long nr, str type, str desc, void *payload, size_t plen, int keyring)',
   );
@@ -95,6 +105,9 @@ function load(): Ffi {
   const bpfNr = nr.bpf;
   return {
     bpf: (cmd, attr, size) => bpf(bpfNr, cmd, attr, size),
+    bpfAt: (cmd, attrAddress, size) => bpfAt(bpfNr, cmd, attrAddress, size),
+    syscall4: bpfAt,
+    nrBpf: bpfNr,
     addKey: (type, description, payload, plen, keyring) =>
       addKey(nr.addKey, type, description, payload, plen, keyring),
     keyctl: (op, a2, a3, a4, a5) => keyctl(nr.keyctl, op, a2, a3, a4, a5),
