@@ -68,7 +68,6 @@ function ts(type: number): Times {
 }
 
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const min = (xs: number[]) => Math.min(...xs);
 
 console.log(
   `bpf(2) map element ops: ${rounds} rounds of ${n} calls, C and tsbpf alternating, ns/op (median over rounds), node ${process.version}`,
