@@ -24,4 +24,5 @@ export * from './maps/queue.js';
 export * from './maps/ringbuf.js';
 export * from './process.js';
 export * from './prog.js';
+export * from './sysbpf.js';
 export * from './testrun.js';

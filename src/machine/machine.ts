@@ -72,6 +72,7 @@ import {
   Prog,
   statsLine,
 } from './prog.js';
+import { sysBpf } from './sysbpf.js';
 import { testRun } from './testrun.js';
 
 /** What the machine reproduces of a kernel build. */
@@ -711,6 +712,8 @@ export class MachineContext implements Backend {
     const C = Cmd.PROG_TEST_RUN;
     const prog = this.#progOf(C, attr.progFd);
     const core = this.core;
+    core.vm ??= new Vm({}, { helpers: kernelHelpers() });
+    const vm = core.vm;
     const env: EngineEnv = {
       cpu: attr.cpu ?? 0,
       ktimeNs: () => core.clock(),
@@ -720,6 +723,7 @@ export class MachineContext implements Backend {
       tracePrintk: (line) => {
         core.trace.push(line);
       },
+      sysBpf: (cmd, bytes) => sysBpf(this, cmd, bytes, vm.memory),
       sysClose: (fd) => {
         try {
           this.close(fd);
@@ -729,8 +733,6 @@ export class MachineContext implements Backend {
         }
       },
     };
-    core.vm ??= new Vm({}, { helpers: kernelHelpers() });
-    const vm = core.vm;
     vm.env = env;
     let r: ReturnType<typeof testRun>;
     try {

@@ -401,6 +401,62 @@ for (const bc of backends()) {
       assert.equal(r.retval, 13);
     });
 
+    test('bpf_sys_bpf from a syscall program: MAP_CREATE gives the caller an fd; lookups are refused', () => {
+      // attr at r10 - 96: map_type 2 (array), key 4, value 8, max_entries 3; call sys_bpf(cmd, attr, 92)
+      const attrWords = [2, 4, 8, 3];
+      const prog = (cmd: number): Insn[] => {
+        const insns: Insn[] = [];
+        for (let i = 0; i < 24; i++)
+          insns.push(I(0x62, 10, 0, -96 + i * 4, i < attrWords.length ? attrWords[i]! : 0));
+        insns.push(I(0xb7, 1, 0, 0, cmd), I(0xbf, 2, 10), I(0x07, 2, 0, 0, -96), I(0xb7, 3, 0, 0, 92));
+        insns.push(I(0x85, 0, 0, 0, 166), EXIT);
+        return insns;
+      };
+      const load = (cmd: number) =>
+        b().progLoad({
+          progType: ProgType.SYSCALL,
+          insns: encode(prog(cmd)),
+          license: 'GPL',
+          progFlags: ProgFlag.SLEEPABLE,
+        });
+      using create = load(0);
+      const fd = b().progTestRun({ progFd: create.fd, ctxIn: new Uint8Array(8) }).retval | 0;
+      assert.ok(fd > 2, `fd ${fd}`);
+      const info = b().objGetInfoByFd(fd, { kind: 'map' });
+      assert.deepEqual([info.type, info.keySize, info.valueSize, info.maxEntries], [MapType.ARRAY, 4, 8, 3]);
+      b().close(fd);
+      using lookup = load(1);
+      assert.equal(b().progTestRun({ progFd: lookup.fd, ctxIn: new Uint8Array(8) }).retval | 0, -22);
+    });
+
+    test('tail calls through a prog_array; an empty slot falls through', () => {
+      using pa = b().mapCreate({ mapType: MapType.PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: 2 });
+      using target = b().progLoad(sf(encode([I(0xb7, 0, 0, 0, 42), EXIT])));
+      b().mapUpdateElem(pa.fd, new Uint8Array(4), new Uint8Array(new Uint32Array([target.fd]).buffer));
+      const caller = (slot: number) => [
+        ld64(2, 1, pa.fd),
+        I(0xb7, 3, 0, 0, slot),
+        I(0x85, 0, 0, 0, 12),
+        I(0xb7, 0, 0, 0, 7),
+        EXIT,
+      ];
+      using a = b().progLoad(sf(encode(caller(0))));
+      using c = b().progLoad(sf(encode(caller(1))));
+      assert.equal(b().progTestRun({ progFd: a.fd, dataIn: PKT }).retval, 42);
+      assert.equal(b().progTestRun({ progFd: c.fd, dataIn: PKT }).retval, 7);
+      using x = b().progLoad({ progType: ProgType.XDP, insns: encode([MOV0, EXIT]), license: 'GPL' });
+      assert.equal(
+        runOutcome(() =>
+          b().mapUpdateElem(
+            pa.fd,
+            new Uint8Array([1, 0, 0, 0]),
+            new Uint8Array(new Uint32Array([x.fd]).buffer),
+          ),
+        ),
+        'EINVAL',
+      );
+    });
+
     test('program info: id, type, tag, map ids, gpl', () => {
       using m = b().mapCreate({ mapType: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
       using p = b().progLoad({ ...sf(encode([ld64(1, 1, m.fd), MOV0, EXIT])), progName: 'info_t' });
