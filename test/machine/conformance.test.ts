@@ -3,6 +3,7 @@
  * kernel's verifier accepts a test, on the kernel with the same r0.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -25,6 +26,32 @@ describe('conformance suite on the machine', () => {
     assert.equal(recs.length, 313);
     const failed = recs.filter((r) => r.status !== 'pass');
     assert.deepEqual(failed, []);
+  });
+
+  it('tsbpf conformance prints failures, one JSON record per test with --json, and the summary line', () => {
+    const cli = (...args: string[]) => {
+      try {
+        return {
+          out: execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+            encoding: 'utf8',
+          }),
+          code: 0,
+        };
+      } catch (e) {
+        const err = e as { stdout: string; status: number };
+        return { out: err.stdout, code: err.status };
+      }
+    };
+    const ok = cli('conformance', TESTS, '--json');
+    const lines = ok.out.trim().split('\n');
+    assert.equal(lines.at(-1), '313 passed, 0 failed');
+    assert.equal(ok.code, 0);
+    const first = JSON.parse(lines[0]!);
+    assert.deepEqual(first, { name: 'add.data', status: 'pass', expected: '0x3', actual: '0x3' });
+    const neg = cli('conformance', NEGATIVE);
+    assert.equal(neg.code, 1);
+    assert.match(neg.out, /FAIL incorrect_return_value_high_bits\.data: r0 differs from -- result/);
+    assert.match(neg.out.trim().split('\n').at(-1)!, /^\d+ passed, \d+ failed$/);
   });
 
   it('error.data (or %r0, %r10 reads an uninitialized r0) is rejected at load', () => {

@@ -196,6 +196,20 @@ exit`),
     assert.equal(r.r0, 22n + 11n + 6n);
   });
 
+  it('kfunc calls go to the Vm kfunc table by BTF id, and fault when absent', () => {
+    const insns: Insn[] = [
+      { code: 0xb7, dst: 1, src: 0, off: 0, imm: 20 },
+      { code: 0x85, dst: 0, src: 2, off: 0, imm: 1234 },
+      { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 },
+    ];
+    const image = prepareProgram(insns);
+    const vm = new Vm({}, { kfuncs: new Map([[1234, (v: Vm) => v.ret(v.arg(1) + 1n)]]) });
+    assert.equal(vm.run(image).r0, 21n);
+    const f = fault(() => new Vm().run(image));
+    assert.equal(f.kind, 'unsupported');
+    assert.match(f.message, /kfunc with BTF id 1234/);
+  });
+
   it('recursion stops at 8 frames', () => {
     const f = fault(() => run(asm('f:\ncall local f\nmov %r0, 0\nexit')));
     assert.equal(f.kind, 'call_depth');

@@ -53,11 +53,16 @@ export interface RunResult {
 export interface VmOptions {
   /**
    * Maximum number of backward jumps and calls per run before the run faults with `budget`
-   * (protection against programs that were not verified). Default 1e9.
+   * (protection against programs that were not verified). Default 1e8 (about a second).
    */
   budget?: number;
   /** Helper table (by id). Default: none; src/machine/helpers provides the kernel's. */
   helpers?: ReadonlyMap<number, HelperFn>;
+  /**
+   * kfuncs by BTF id (`call` with src_reg 2), called like helpers (r1-r5 in, r0 out). Default:
+   * none (a kfunc call faults with `unsupported`).
+   */
+  kfuncs?: ReadonlyMap<number, HelperFn>;
 }
 
 const TWO32 = 4294967296;
@@ -146,6 +151,8 @@ export class Vm {
   readonly memory = new AddressSpace();
   private _env: EngineEnv;
   private _helpers: ReadonlyMap<number, HelperFn>;
+  /** kfuncs by BTF id. */
+  kfuncs: ReadonlyMap<number, HelperFn>;
   /** Helper functions by id, rebuilt when the table changes. */
   private fns: (HelperFn | undefined)[] = [];
   /** Maps seen by this Vm, indexed by the low half of map pointers. */
@@ -177,7 +184,8 @@ export class Vm {
     this._env = env;
     this._helpers = options.helpers ?? new Map();
     this.rebuildHelpers();
-    this.budget0 = options.budget ?? 1e9;
+    this.budget0 = options.budget ?? 1e8;
+    this.kfuncs = options.kfuncs ?? new Map();
     for (let i = 0; i < MAX_CALL_FRAMES; i++) {
       const s = new Uint8Array(STACK_SIZE);
       this.stacks.push(s);
@@ -1047,14 +1055,18 @@ export class Vm {
               );
           } else if (((w >>> 12) & 15) === 1) target = ins[p + 1]!;
           else if (((w >>> 12) & 15) === 0) helper = ins[p + 2]!;
-          else
-            throw new EngineFault(
-              'unsupported',
-              `kfunc calls (BTF id ${ins[p + 2]}) are not supported`,
-              undefined,
-              pc,
-              image.slot[pc]!,
-            );
+          let fn: HelperFn | undefined;
+          if (c === 0x85 && ((w >>> 12) & 15) === 2) {
+            fn = this.kfuncs.get(ins[p + 2]!);
+            if (!fn)
+              throw new EngineFault(
+                'unsupported',
+                `kfunc with BTF id ${ins[p + 2]} is not available`,
+                undefined,
+                pc,
+                image.slot[pc]!,
+              );
+          }
           if (target >= 0) {
             if (--budget < 0) this.outOfBudget(pc, image);
             if (depth + 1 >= FRAMES)
@@ -1078,7 +1090,7 @@ export class Vm {
             pc = target;
             continue;
           }
-          const fn = helper < this.fns.length ? this.fns[helper] : undefined;
+          if (!fn) fn = helper >= 0 && helper < this.fns.length ? this.fns[helper] : undefined;
           if (!fn)
             throw new EngineFault('bad_call', `unknown helper ${helper}`, undefined, pc, image.slot[pc]!);
           this.pc = pc;
