@@ -2,8 +2,9 @@
 // program tag (progTag) is bpf_prog_info.tag. Random and hand-written programs, with every
 // pseudo load kind: MAP_FD, MAP_VALUE, MAP_IDX, MAP_IDX_VALUE, BTF_ID, FUNC.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { Btf } from '../../src/btf/index.js';
+import { BTF_KIND, Btf, parseBtf } from '../../src/btf/index.js';
 import { progHash, progTag } from '../../src/hash/index.js';
 import * as B from '../../src/isa/builder.js';
 import { encode } from '../../src/isa/codec.js';
@@ -18,6 +19,19 @@ import { Rng, randomBody } from './progs.js';
 const { R0, R1, R2, R3, R4, R7 } = B;
 const MISMATCH = "program's hash doesn't match map's excl_prog_hash";
 const hex = (u: Uint8Array) => Buffer.from(u).toString('hex');
+
+let varId: number | undefined;
+/** BTF id of a kernel variable (the per-CPU `runqueues`) in this kernel's vmlinux BTF. */
+function kernelVarId(): number {
+  if (varId === undefined) {
+    const path = '/sys/kernel/btf/vmlinux';
+    assert.ok(existsSync(path), `${path} is missing`);
+    const id = parseBtf(new Uint8Array(readFileSync(path))).findId('runqueues', BTF_KIND.VAR);
+    assert.ok(id !== undefined, 'no VAR runqueues in vmlinux BTF');
+    varId = id;
+  }
+  return varId;
+}
 
 type Ref = 'MAP_FD' | 'MAP_VALUE' | 'MAP_IDX' | 'MAP_IDX_VALUE';
 
@@ -113,7 +127,7 @@ const HAND: Case[] = [
   },
   {
     name: 'BTF_ID (kernel variable) after MAP_FD',
-    build: (fd) => [B.ldMapFd(R7, fd), B.ldBtfId(R2, 10665), B.mov64Imm(R0, 0), B.exit()],
+    build: (fd) => [B.ldMapFd(R7, fd), B.ldBtfId(R2, kernelVarId()), B.mov64Imm(R0, 0), B.exit()],
     afterHash: 'ENOENT',
   },
   {
