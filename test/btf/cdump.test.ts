@@ -3,9 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { BTF_KIND, Btf, type BtfComposite, dumpC } from '../../src/btf/index.js';
 import { FormatError } from '../../src/util/errors.js';
-import { data, hasTool, vmlinux } from './helpers.js';
+import { data, hasTool, run, vmlinux } from './helpers.js';
 
 const clang = hasTool('clang');
+const bpftool = hasTool('bpftool');
 const vm = vmlinux();
 
 /** Compiles C for the BPF target; returns clang's stderr (empty when clean) or throws on errors. */
@@ -178,6 +179,20 @@ describe('btf C dump', () => {
       const c = dumpC(btf);
       const warnings = compile(`${c}\n${layoutAsserts(btf)}\nint main(void) { return 0; }\n`);
       assert.equal(warnings.trim(), '');
+    },
+  );
+  it(
+    'defines the same named types as bpftool for vmlinux',
+    { skip: !bpftool ? 'bpftool not installed' : !vm ? '/sys/kernel/btf/vmlinux not readable' : false },
+    () => {
+      const defined = (c: string) =>
+        [...c.matchAll(/^(?:struct|union|enum) [A-Za-z0-9_]+ \{$/gm)].map((m) => m[0]).sort();
+      const typedefs = (c: string) => [...c.matchAll(/^typedef /gm)].length;
+      const ours = dumpC(Btf.parse(vm!));
+      const theirs = run('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux', 'format', 'c']);
+      assert.ok(defined(ours).length > 10000);
+      assert.deepEqual(defined(ours), defined(theirs));
+      assert.equal(typedefs(ours), typedefs(theirs));
     },
   );
 });
