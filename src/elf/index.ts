@@ -5,6 +5,7 @@
  */
 
 export * from './btfinfo.js';
+export * from './link.js';
 export * from './maptypes.js';
 export * from './object.js';
 export * from './reader.js';
