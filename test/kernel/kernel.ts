@@ -4,7 +4,7 @@
  * unusable bpf(2) fails the run.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { type KernelBackend, kernelBackend } from '../../src/sys/kernel/index.js';
 import { MapType } from '../../src/uapi/constants.js';
 
@@ -40,7 +40,7 @@ export function openFds(): number {
 /** A mounted bpffs directory (mounts /sys/fs/bpf if needed). */
 export function bpffs(): string {
   const dir = '/sys/fs/bpf';
-  const mounts = execFileSync('cat', ['/proc/mounts'], { encoding: 'utf8' });
+  const mounts = readFileSync('/proc/mounts', 'utf8');
   if (!mounts.split('\n').some((l) => l.split(' ')[1] === dir && l.split(' ')[2] === 'bpf')) {
     if (!existsSync(dir)) throw new Error(`${dir} does not exist`);
     execFileSync('mount', ['-t', 'bpf', 'bpf', dir]);
