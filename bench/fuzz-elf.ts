@@ -40,6 +40,7 @@ let specs = 0;
 let formatErrors = 0;
 let failures = 0;
 let slowest = 0;
+let slowestCase = '';
 const distinct = new Map<string, string>();
 const reasons = new Map<string, number>();
 const t0 = performance.now();
@@ -65,7 +66,11 @@ fc.assert(
         const key = `${err.name}: ${err.message?.split('\n')[0]} @ ${err.stack?.split('\n')[1]?.trim()}`;
         if (!distinct.has(key)) distinct.set(key, `${input.name} ${show(muts)}\n${err.stack}`);
       }
-      slowest = Math.max(slowest, performance.now() - s);
+      const dt = performance.now() - s;
+      if (dt > slowest) {
+        slowest = dt;
+        slowestCase = `${input.name} ${show(muts)}`;
+      }
     },
   ),
   { numRuns: cases, seed },
@@ -75,7 +80,7 @@ console.log(
   `fuzz-elf: ${cases} cases over ${inputs.length} fixture objects, seed ${seed}, ${(ms / 1000).toFixed(1)} s`,
 );
 console.log(`  ObjectSpec: ${specs}  FormatError: ${formatErrors}  other exceptions: ${failures}`);
-console.log(`  slowest single parse: ${slowest.toFixed(1)} ms`);
+console.log(`  slowest single parse: ${slowest.toFixed(1)} ms (${slowestCase})`);
 const top = [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12);
 console.log(`  most frequent error places: ${top.map(([k, n]) => `${k} ${n}`).join(', ')}`);
 for (const [k, v] of distinct) console.log(`\nFAIL ${k}\n${v}`);
