@@ -268,47 +268,48 @@ function digit(c: number): number {
   return 99;
 }
 
-/** probe_read_kernel: on failure the destination is zeroed and -EFAULT returned. */
+/**
+ * probe_read_kernel: copies `size` bytes from any readable address; on failure the destination is
+ * zeroed and -EFAULT returned. The destination itself must be writable (checked first).
+ */
 function probeRead(vm: Vm): void {
-  const dst = vm.arg(1);
   const size = vm.argLo(2);
+  const dst = vm.memory.view(vm.arg(1), size, true);
   const data = vm.memory.tryRead(vm.arg(3), size);
   if (data) {
-    vm.memory.write(dst, data);
+    dst.set(data);
     vm.retInt(0);
   } else {
-    vm.memory.write(dst, new Uint8Array(size));
+    dst.fill(0);
     vm.retInt(-EFAULT);
   }
 }
 
+/** probe_read_kernel_str: copies up to a NUL (included); returns the length with the NUL. */
 function probeReadStr(vm: Vm): void {
-  const dst = vm.arg(1);
   const size = vm.argLo(2);
+  const dst = vm.memory.view(vm.arg(1), size, true);
   if (size === 0) {
     vm.retInt(0);
     return;
   }
   const r = vm.memory.resolve(vm.arg(3));
   if (!r || (vm.memory.perms[r.id]! & Perm.R) === 0 || r.offset >= vm.memory.sizes[r.id]!) {
-    vm.memory.write(dst, new Uint8Array(size));
+    dst.fill(0);
     vm.retInt(-EFAULT);
     return;
   }
   const buf = vm.memory.bufs[r.id]!;
   const avail = buf.length - r.offset;
-  const out = new Uint8Array(size);
   let n = 0;
-  while (n < size - 1 && n < avail && buf[r.offset + n] !== 0) {
-    out[n] = buf[r.offset + n]!;
-    n++;
-  }
+  while (n < size - 1 && n < avail && buf[r.offset + n] !== 0) n++;
   if (n < size - 1 && n >= avail) {
-    vm.memory.write(dst, new Uint8Array(size));
+    dst.fill(0);
     vm.retInt(-EFAULT);
     return;
   }
-  vm.memory.write(dst, out.subarray(0, n + 1));
+  dst.set(buf.subarray(r.offset, r.offset + n));
+  dst[n] = 0;
   vm.retInt(n + 1);
 }
 
@@ -425,16 +426,15 @@ function sysClose(vm: Vm): void {
 
 function currentComm(vm: Vm): void {
   const size = vm.argLo(2);
+  const out = vm.memory.view(vm.arg(1), size, true);
+  out.fill(0);
   const p = vm.env.process;
-  const out = new Uint8Array(size);
   if (!p) {
-    vm.memory.write(vm.arg(1), out);
     vm.retInt(-EINVAL);
     return;
   }
   const name = new TextEncoder().encode(p.comm).subarray(0, TASK_COMM_LEN - 1);
   if (size > 0) out.set(name.subarray(0, size - 1));
-  vm.memory.write(vm.arg(1), out);
   vm.retInt(0);
 }
 
