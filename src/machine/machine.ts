@@ -50,6 +50,7 @@ import type { EngineEnv } from './engine/env.js';
 import { Vm } from './engine/interp.js';
 import { EngineFault } from './engine/memory.js';
 import { kernelHelpers } from './helpers/index.js';
+import { ArrayMap } from './maps/array.js';
 import { createMap, innerMapCompatible } from './maps/create.js';
 import { FdArrayMap } from './maps/fdarray.js';
 import { type BpfMap, type FdResolver, type Held, round8 } from './maps/map.js';
@@ -596,7 +597,7 @@ export class MachineContext implements Backend {
     const C = Cmd.MAP_FREEZE;
     const { map, write } = this.#mapEntry(C, mapFd);
     if (!write) fail(C, Errno.EPERM);
-    if (map.frozen) fail(C, Errno.EBUSY);
+    if (map.frozen || (map instanceof ArrayMap && map.writableMappings > 0)) fail(C, Errno.EBUSY);
     map.frozen = true;
   }
 
@@ -1047,6 +1048,38 @@ export class Machine extends MachineContext {
   ringbuf(fd: number): RingbufMap | undefined {
     const m = this.mapOf(fd);
     return m instanceof RingbufMap ? m : undefined;
+  }
+
+  /**
+   * `mmap(2)` of an array map created with BPF_F_MMAPABLE: the live values (element stride
+   * round_up(value_size, 8)). A writable mapping needs a writable fd and an unfrozen map (EPERM),
+   * and makes `BPF_MAP_FREEZE` fail with EBUSY until {@link Machine.munmap}. Other maps: ENODEV
+   * (no mmap) or EINVAL (an array without BPF_F_MMAPABLE), as in the kernel.
+   */
+  mmap(fd: number, writable = false): Uint8Array {
+    const e = this.proc.fds.get(fd);
+    if (e === undefined) throw new BpfError('mmap', Errno.EBADF);
+    if (e.kind !== 'map') throw new BpfError('mmap', Errno.ENODEV);
+    const map = e.obj as BpfMap;
+    if (!(map instanceof ArrayMap) || map.percpu) {
+      throw new BpfError(
+        'mmap',
+        map instanceof RingbufMap ? Errno.EINVAL : Errno.ENODEV,
+        'ring buffers: use ringbuf()',
+      );
+    }
+    if (!(map.flags & MapFlag.MMAPABLE)) throw new BpfError('mmap', Errno.EINVAL);
+    if (writable) {
+      if (!e.write || map.frozen) throw new BpfError('mmap', Errno.EPERM);
+      map.writableMappings++;
+    }
+    return map.storage;
+  }
+
+  /** Ends a writable mapping made by {@link Machine.mmap}. */
+  munmap(fd: number): void {
+    const map = this.mapOf(fd);
+    if (map instanceof ArrayMap && map.writableMappings > 0) map.writableMappings--;
   }
 
   /** The machine's sysctl knobs. */

@@ -333,3 +333,30 @@ test('demoMapCounter: the map changes run after run', () => {
     ],
   );
 });
+
+test('mmap of BPF_F_MMAPABLE arrays: live values; freeze is EBUSY while mapped writable', () => {
+  const m = new Machine();
+  using a = m.mapCreate({ mapType: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 3, mapFlags: 1024 });
+  using plain = m.mapCreate(ARRAY);
+  assert.equal(
+    code(() => m.mmap(plain.fd)),
+    'EINVAL',
+  );
+  const mem = m.mmap(a.fd, true);
+  assert.equal(mem.length, 24);
+  mem[8] = 5;
+  const v = new Uint8Array(4);
+  m.mapLookupElem(a.fd, new Uint8Array([1, 0, 0, 0]), v);
+  assert.equal(v[0], 5);
+  assert.equal(
+    code(() => m.mapFreeze(a.fd)),
+    'EBUSY',
+  );
+  m.munmap(a.fd);
+  m.mapFreeze(a.fd);
+  assert.equal(
+    code(() => m.mmap(a.fd, true)),
+    'EPERM',
+  );
+  assert.equal(m.mmap(a.fd)[8], 5);
+});

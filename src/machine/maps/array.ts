@@ -24,6 +24,8 @@ export class ArrayMap extends BpfMap {
   /** The storage: max_entries elements (times numCpus for per-CPU arrays). */
   readonly storage: Uint8Array;
   private readonly cpus: number;
+  /** Writable mmap()s outstanding (BPF_MAP_FREEZE is EBUSY while there are any). */
+  writableMappings = 0;
 
   /** @param def - validated attributes */
   constructor(def: MapDef) {
