@@ -235,11 +235,17 @@ export class ElfFile {
   /** All symbols of `.symtab` (index 0 is the null symbol); empty when there is no symbol table. */
   symbols(): readonly ElfSymbol[] {
     if (this.symCache !== undefined) return this.symCache;
-    const st = this.symtab();
-    if (st === undefined) {
-      this.symCache = [];
-      return this.symCache;
+    try {
+      this.symCache = this.readSymbols();
+    } catch (e) {
+      throw printableError(e);
     }
+    return this.symCache;
+  }
+
+  private readSymbols(): readonly ElfSymbol[] {
+    const st = this.symtab();
+    if (st === undefined) return [];
     const where = st.name || '.symtab';
     if (st.entsize !== ElfConst.SYM_SIZE) {
       throw new FormatError(
@@ -301,7 +307,6 @@ export class ElfFile {
         shndx,
       });
     }
-    this.symCache = out;
     return out;
   }
 
@@ -315,6 +320,14 @@ export class ElfFile {
    * the symbol table and that `r_offset` lies inside the target section (`sh_info`).
    */
   relocations(section: ElfSection): ElfRelocation[] {
+    try {
+      return this.readRelocations(section);
+    } catch (e) {
+      throw printableError(e);
+    }
+  }
+
+  private readRelocations(section: ElfSection): ElfRelocation[] {
     const rela = section.type === SectionType.RELA;
     if (!rela && section.type !== SectionType.REL) {
       throw new FormatError(

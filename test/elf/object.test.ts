@@ -266,3 +266,12 @@ test('sections.c: unknown section names give UNSPEC; the table covers every fixt
   assert.equal(findProgram(s, 'frep')!.type, ProgType.EXT);
   assert.equal(findProgram(s, 'sopss')!.sleepable, true);
 });
+
+test('a view at an odd offset of a larger buffer parses to the same spec', () => {
+  for (const name of ['core', 'globals', 'subprogs']) {
+    const b = fixture(name, 'bpfeb');
+    const big = new Uint8Array(b.length + 7);
+    big.set(b, 3);
+    assert.deepEqual(comparable(parseObject(big.subarray(3, 3 + b.length))), comparable(specs.get(name)!.eb));
+  }
+});
