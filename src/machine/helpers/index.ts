@@ -198,35 +198,37 @@ function isSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
 
+/**
+ * bpf_strtol / bpf_strtoul. Checked against the kernel: the result slot is always written (0 on
+ * any error); a '-' sign is accepted by both and refused by strtoul only after the digits parse
+ * (so an overflowing negative number gives -ERANGE, not -EINVAL); an explicit base 16 skips a
+ * `0x` prefix even when no hex digit follows.
+ */
 function strto(signed: boolean): HelperFn {
   return (vm) => {
     const len = vm.argLo(2);
     const flags = Number(BigInt.asUintN(32, vm.arg(3)));
-    const resAddr = vm.arg(4);
+    const res = vm.memory.view(vm.arg(4), 8, true);
     const buf = vm.memory.read(vm.arg(1), len);
+    const at = (i: number): number => (i < len ? buf[i]! : 0);
+    const fail = (errno: number): void => {
+      res.fill(0);
+      vm.retInt(-errno);
+    };
     let base = flags & 0x1f;
-    if ((flags & ~0x1f) !== 0 || (base !== 0 && base !== 8 && base !== 10 && base !== 16)) {
-      vm.retInt(-EINVAL);
-      return;
-    }
+    if ((flags & ~0x1f) !== 0 || (base !== 0 && base !== 8 && base !== 10 && base !== 16))
+      return fail(EINVAL);
+    if (len === 0) return fail(EINVAL);
     let i = 0;
     while (i < len && isSpace(buf[i]!)) i++;
-    let neg = false;
-    if (i < len && buf[i] === 45) {
-      if (!signed) {
-        vm.retInt(-EINVAL);
-        return;
-      }
-      neg = true;
-      i++;
-    }
-    const hexPrefix = i + 1 < len && buf[i] === 48 && (buf[i + 1]! | 0x20) === 120;
+    const neg = at(i) === 45;
+    if (neg) i++;
+    if (i >= len) return fail(EINVAL);
     if (base === 0) {
-      if (hexPrefix && i + 2 < len && digit(buf[i + 2]!) < 16) base = 16;
-      else if (i < len && buf[i] === 48) base = 8;
+      if (at(i) === 48) base = (at(i + 1) | 0x20) === 120 && digit(at(i + 2)) < 16 ? 16 : 8;
       else base = 10;
     }
-    if (base === 16 && hexPrefix && i + 2 < len && digit(buf[i + 2]!) < 16) i += 2;
+    if (base === 16 && at(i) === 48 && (at(i + 1) | 0x20) === 120) i += 2;
     const start = i;
     let v = 0n;
     const B = BigInt(base);
@@ -238,25 +240,17 @@ function strto(signed: boolean): HelperFn {
       if (v > 0xffffffffffffffffn) overflow = true;
       i++;
     }
-    if (i === start) {
-      vm.retInt(-EINVAL);
-      return;
-    }
-    if (overflow) {
-      vm.retInt(-ERANGE);
-      return;
-    }
-    let res: bigint;
+    if (i === start) return fail(EINVAL);
+    if (overflow) return fail(ERANGE);
+    let out: bigint;
     if (signed) {
-      if (neg ? v > 0x8000000000000000n : v > 0x7fffffffffffffffn) {
-        vm.retInt(-ERANGE);
-        return;
-      }
-      res = neg ? -v : v;
-    } else res = v;
-    const out = new Uint8Array(8);
-    new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, res), true);
-    vm.memory.write(resAddr, out);
+      if (neg ? v > 0x8000000000000000n : v > 0x7fffffffffffffffn) return fail(ERANGE);
+      out = neg ? -v : v;
+    } else {
+      if (neg) return fail(EINVAL);
+      out = v;
+    }
+    new DataView(res.buffer, res.byteOffset, 8).setBigUint64(0, BigInt.asUintN(64, out), true);
     vm.retInt(i);
   };
 }
