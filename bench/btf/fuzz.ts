@@ -5,6 +5,7 @@
  * slowest case and the peak RSS. Exits 1 on the first violation, with the counterexample.
  */
 
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Btf } from '../../src/btf/index.js';
 import {
@@ -69,6 +70,27 @@ for (const [name, bytes, btf, le] of extInputs) {
   all += stats.cases;
   rows.push(
     `${name.padEnd(22)} ${String(stats.cases).padStart(7)} cases  ${stats.parsed} parsed, ${stats.rejected} FormatError`,
+  );
+}
+// vmlinux: parse + round-trip + queries on ~500 ids per mutant (a C dump each would take seconds)
+let vm: Uint8Array | undefined;
+try {
+  vm = new Uint8Array(readFileSync('/sys/kernel/btf/vmlinux'));
+} catch {
+  vm = undefined;
+}
+if (vm) {
+  const stats: FuzzStats = { cases: 0, parsed: 0, rejected: 0 };
+  const n = Math.max(100, Math.ceil(total / 100));
+  fc.assert(
+    fc.property(fc.array(mutationArb, { minLength: 1, maxLength: 4 }), (muts) => {
+      checkBtf(mutate(vm!, muts, true), stats, false);
+    }),
+    { numRuns: n, seed },
+  );
+  all += stats.cases;
+  rows.push(
+    `${'vmlinux (sampled)'.padEnd(22)} ${String(stats.cases).padStart(7)} cases  ${stats.parsed} parsed, ${stats.rejected} FormatError`,
   );
 }
 peakRss = Math.max(peakRss, process.memoryUsage().rss);

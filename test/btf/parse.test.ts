@@ -185,3 +185,32 @@ describe('btf builder', () => {
     for (let i = 1; i < before; i++) assert.deepEqual(again.type(i), Btf.parse(bytes).type(i));
   });
 });
+
+describe('btf.ext builder', () => {
+  it('builds .BTF.ext from scratch in both byte orders and parses it back', () => {
+    const btf = Btf.parse(data('kinds.bpfel.btf'));
+    const sec = btf.addString('xdp');
+    const ext = new BtfExt();
+    ext.funcInfo.push({ sectionNameOff: sec, sectionName: 'xdp', records: [{ insnOff: 0, typeId: 4 }] });
+    ext.lineInfo.push({
+      sectionNameOff: sec,
+      sectionName: 'xdp',
+      records: [{ insnOff: 8, fileNameOff: sec, lineOff: sec, line: 1234, col: 7 }],
+    });
+    ext.coreRelo.push({
+      sectionNameOff: sec,
+      sectionName: 'xdp',
+      records: [{ insnOff: 16, typeId: 27, accessStrOff: btf.addString('0:1'), kind: 0 }],
+    });
+    for (const endian of ['little', 'big'] as const) {
+      ext.endian = endian;
+      const bytes = ext.serialize();
+      const back = BtfExt.parse(bytes, { btf });
+      assert.equal(back.endian, endian);
+      assert.ok(same(back.serialize(), bytes));
+      assert.deepEqual(back.lineInfo[0]!.records[0], ext.lineInfo[0]!.records[0]);
+      assert.deepEqual(back.coreRelo[0]!.records, ext.coreRelo[0]!.records);
+      assert.equal(back.funcInfo[0]!.sectionName, 'xdp');
+    }
+  });
+});
