@@ -167,13 +167,14 @@ function helperProgram(mapFd: number): Insn[] {
 const helperOp = fc.record({
   op: fc.constantFrom(0, 1, 2),
   key: fc.nat(7),
-  flags: fc.constantFrom(0, 1, 2, 3),
+  flags: fc.constantFrom(0, 1, 2, 3, 4, 5, 6),
   value: fc.nat(0xffff),
 });
 
 for (const [name, attr] of [
   ['hash', { mapType: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 4 }],
   ['array', { mapType: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 5 }],
+  ['lru_hash', { mapType: MapType.LRU_HASH, keySize: 4, valueSize: 8, maxEntries: 64 }],
 ] as [string, MapCreateAttr][]) {
   test(`differential: program-side ${name} helpers on machine and kernel`, { skip: kernelCase.skip }, () => {
     const kernel = kernelCase.backend();

@@ -103,10 +103,12 @@ export class ArrayMap extends BpfMap {
   }
 
   override update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {
-    if ((flags & ~BPF_F_LOCK) > BPF_EXIST) return -Errno.EINVAL;
+    if (this.percpu ? flags > BPF_EXIST : (flags & ~BPF_F_LOCK) > BPF_EXIST) return -Errno.EINVAL;
     const i = keyU32(key);
     if (i >= this.maxEntries) return -Errno.E2BIG;
     if (flags & BPF_NOEXIST) return -Errno.EEXIST;
+    // BPF_F_LOCK needs a bpf_spin_lock in the value, which machine maps never have.
+    if (flags & BPF_F_LOCK) return -Errno.EINVAL;
     this.storage.set(value.subarray(0, this.valueSize), this.at(i, cpu));
     return 0;
   }

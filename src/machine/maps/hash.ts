@@ -321,6 +321,8 @@ export class HashMap extends BpfMap {
   override update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number {
     if (this.ofMaps) return -Errno.EINVAL;
     if (this.percpu || this.lru ? flags > BPF_EXIST : (flags & ~BPF_F_LOCK) > BPF_EXIST) return -Errno.EINVAL;
+    // BPF_F_LOCK needs a bpf_spin_lock in the value, which machine maps never have.
+    if (flags & BPF_F_LOCK) return -Errno.EINVAL;
     return this.put(key, flags, (e, fresh) => {
       if (this.percpu) {
         if (fresh) e.value.fill(0);
