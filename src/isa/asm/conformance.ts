@@ -263,7 +263,10 @@ export function assembleConformance(text: string, options: AssembleOptions = {})
     }
     const s = TABLE.get(name);
     if (s === undefined) throw sc.error(`unknown mnemonic '${name}'`, start);
-    const insn: MutableInsn = { code: s.code, dst: 0, src: 0, off: s.off, imm: s.imm };
+    const insn: MutableInsn =
+      s.kind === K.Lddw
+        ? { code: s.code, dst: 0, src: 0, off: 0, imm: 0, imm2: 0 }
+        : { code: s.code, dst: 0, src: 0, off: s.off, imm: s.imm };
     switch (s.kind) {
       case K.Alu: {
         insn.dst = reg(sc);

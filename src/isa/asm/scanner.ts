@@ -98,6 +98,12 @@ export class Scanner {
   mag = 0;
   /** Magnitude of the last integer as a bigint when it does not fit in a double exactly. */
   bigMag = 0n;
+  /** High 32 bits of the last hex integer (exact when {@link over64} is false). */
+  hi32 = 0;
+  /** Low 32 bits of the last hex integer. */
+  lo32 = 0;
+  /** Whether the last hex integer has more than 16 digits. */
+  over64 = false;
 
   /**
    * @param text - the source
@@ -285,13 +291,20 @@ export class Scanner {
     if (c === C_0 && (text.charCodeAt(p + 1) | 0x20) === 120) {
       hex = true;
       p += 2;
+      let hi = 0;
+      let lo = 0;
       while (p < end) {
         const v = hexVal(text.charCodeAt(p));
         if (v < 0) break;
         mag = mag * 16 + v;
+        hi = ((hi << 4) | (lo >>> 28)) >>> 0;
+        lo = ((lo << 4) | v) >>> 0;
         digits++;
         p++;
       }
+      this.hi32 = hi;
+      this.lo32 = lo;
+      this.over64 = digits > 16;
       if (digits === 0)
         throw this.error(`expected hex digits after '0x', found '${this.tokenAt(start)}'`, start);
     } else {
@@ -310,7 +323,8 @@ export class Scanner {
     this.hex = hex;
     if (mag > Number.MAX_SAFE_INTEGER) {
       this.mag = -1;
-      this.bigMag = BigInt(text.slice(start, p));
+      // Hex up to 16 digits is exact in hi32/lo32; only longer numbers need a bigint.
+      if (!hex || digits > 16) this.bigMag = BigInt(text.slice(start, p));
     } else this.mag = mag;
     this.pos = p;
     return true;
@@ -369,6 +383,21 @@ export class Scanner {
       }
       return;
     }
+    if (this.hex && !this.over64) {
+      // Exact 64-bit hex: negate in two halves when there is a minus sign.
+      let lo = this.lo32;
+      let hi = this.hi32;
+      if (this.neg) {
+        if (hi > 0x80000000 || (hi === 0x80000000 && lo !== 0)) {
+          throw this.error(`immediate '${this.text.slice(s, this.pos)}' is out of the 64-bit range`, s);
+        }
+        lo = (0x100000000 - lo) % 0x100000000;
+        hi = (0x100000000 - hi - (lo === 0 ? 0 : 1)) % 0x100000000;
+      }
+      out.imm = lo | 0;
+      out.imm2 = hi | 0;
+      return;
+    }
     const m = this.bigMag;
     if (this.neg ? m > 1n << 63n : m > (1n << 64n) - 1n) {
       throw this.error(`immediate '${this.text.slice(s, this.pos)}' is out of the 64-bit range`, s);
@@ -405,6 +434,8 @@ export class Scanner {
   pseudo(out: PseudoOperand): boolean {
     this.skipSpaces();
     const save = this.pos;
+    const c0 = this.pos < this.end ? this.text.charCodeAt(this.pos) : 0;
+    if (c0 !== 109 && c0 !== 98 && c0 !== 102) return false; // m, b, f
     out.label = undefined;
     if (this.eatWord('map_value')) {
       this.expect(C_LBRACKET);
