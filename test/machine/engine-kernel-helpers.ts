@@ -28,3 +28,70 @@ export function strtoProgram(text: Uint8Array, flags: number, signed: boolean, p
   lines.push('mov32 %r0, %r0', 'exit');
   return assembleConformance(lines.join('\n'));
 }
+
+/**
+ * Raw BTF for a program with a main function and one callback (`bpf_loop`), which the kernel
+ * needs as func_info: types int, void *, main(void *ctx), cb(int idx, void *ctx).
+ */
+export function callbackBtf(): Uint8Array {
+  const strs = '\0int\0ctx\0main\0idx\0cb\0';
+  const off = (n: string) => strs.indexOf(`\0${n}\0`) + 1;
+  const words: number[] = [
+    // 1: int
+    off('int'),
+    (1 << 24) | 0,
+    4,
+    (1 << 24) | 32,
+    // 2: void *
+    0,
+    2 << 24,
+    0,
+    // 3: int (void *ctx)
+    0,
+    (13 << 24) | 1,
+    1,
+    off('ctx'),
+    2,
+    // 4: main
+    off('main'),
+    12 << 24,
+    3,
+    // 5: int (int idx, void *ctx)
+    0,
+    (13 << 24) | 2,
+    1,
+    off('idx'),
+    1,
+    off('ctx'),
+    2,
+    // 6: cb
+    off('cb'),
+    12 << 24,
+    5,
+  ];
+  const typeLen = words.length * 4;
+  const str = new TextEncoder().encode(strs);
+  const out = new Uint8Array(24 + typeLen + str.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint16(0, 0xeb9f, true);
+  dv.setUint8(2, 1);
+  dv.setUint32(4, 24, true);
+  dv.setUint32(8, 0, true);
+  dv.setUint32(12, typeLen, true);
+  dv.setUint32(16, typeLen, true);
+  dv.setUint32(20, str.length, true);
+  for (let i = 0; i < words.length; i++) dv.setUint32(24 + i * 4, words[i]! >>> 0, true);
+  out.set(str, 24 + typeLen);
+  return out;
+}
+
+/** func_info records (insn_off in slots, type id) for main at 0 and cb at `cbSlot`. */
+export function callbackFuncInfo(cbSlot: number): Uint8Array {
+  const out = new Uint8Array(16);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, 0, true);
+  dv.setUint32(4, 4, true);
+  dv.setUint32(8, cbSlot, true);
+  dv.setUint32(12, 6, true);
+  return out;
+}

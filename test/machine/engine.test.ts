@@ -430,19 +430,24 @@ exit`),
     assert.deepEqual(parse('99999999999999999999', 10, true).ret, -34n);
   });
 
-  it('probe_read_kernel copies, or zeroes the destination and returns -EFAULT', () => {
-    const r = run(
-      asm(`stdw [%r10-8], -1
+  it('probe_read_kernel copies, or zeroes the destination and returns -ERANGE / -EFAULT', () => {
+    const probe = (addr: string) =>
+      run(
+        asm(`stdw [%r10-8], -1
+stdw [%r10-16], 0x77
 mov %r1, %r10
 add %r1, -8
 mov %r2, 8
-lddw %r3, 0x1234
+${addr === 'stack' ? 'mov %r3, %r10\nadd %r3, -16' : `lddw %r3, ${addr}`}
 call 113
 ldxdw %r1, [%r10-8]
+lsh %r0, 8
 add %r0, %r1
 exit`),
-    );
-    assert.equal(r.r0, BigInt.asUintN(64, -14n));
+      ).r0;
+    assert.equal(probe('0x1234'), BigInt.asUintN(64, -34n << 8n)); // user address: -ERANGE, zeroed
+    assert.equal(probe('0xffff800000000000'), BigInt.asUintN(64, -14n << 8n)); // unmapped: -EFAULT
+    assert.equal(probe('stack'), 0x77n);
   });
 
   it('current task, cpu, clocks and random numbers come from the env', () => {

@@ -263,12 +263,30 @@ function digit(c: number): number {
 }
 
 /**
+ * What the kernel's nofault copy refuses before trying (x86-64, checked on the kernel): user
+ * addresses (below 0x0000_8000_0000_0000) and non-canonical ones (48-bit) give -ERANGE.
+ */
+function kernelAddressError(addr: bigint): number {
+  const a = BigInt.asUintN(64, addr);
+  if (a < 0x0000_8000_0000_0000n) return -ERANGE;
+  if (a >> 47n !== 0x1ffffn) return -ERANGE;
+  return 0;
+}
+
+/**
  * probe_read_kernel: copies `size` bytes from any readable address; on failure the destination is
- * zeroed and -EFAULT returned. The destination itself must be writable (checked first).
+ * zeroed and -ERANGE (user or non-canonical address) or -EFAULT returned. The destination itself
+ * must be writable (checked first).
  */
 function probeRead(vm: Vm): void {
   const size = vm.argLo(2);
   const dst = vm.memory.view(vm.arg(1), size, true);
+  const bad = kernelAddressError(vm.arg(3));
+  if (bad !== 0) {
+    dst.fill(0);
+    vm.retInt(bad);
+    return;
+  }
   const data = vm.memory.tryRead(vm.arg(3), size);
   if (data) {
     dst.set(data);
@@ -285,6 +303,12 @@ function probeReadStr(vm: Vm): void {
   const dst = vm.memory.view(vm.arg(1), size, true);
   if (size === 0) {
     vm.retInt(0);
+    return;
+  }
+  const bad = kernelAddressError(vm.arg(3));
+  if (bad !== 0) {
+    dst.fill(0);
+    vm.retInt(bad);
     return;
   }
   const r = vm.memory.resolve(vm.arg(3));
