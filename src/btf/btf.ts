@@ -1062,9 +1062,10 @@ export class Btf {
   /**
    * Checks the type graph beyond structure, as the kernel's BTF_LOAD does in part: reference
    * loops (through typedefs, modifiers and pointers), types containing themselves by value,
-   * FUNCs that do not point at a FUNC_PROTO, DATASEC entries that are not VARs, arrays of
-   * sizeless types, struct members past the end of their struct, DECL_TAG component indexes out of
-   * range. {@link parse} checks only structure (so it stays fast); call this for untrusted BTF.
+   * FUNCs that do not point at a FUNC_PROTO, DATASEC entries that are not VARs (or FUNCs, for
+   * .ksyms), arrays and non-extern VARs of sizeless types, struct members past the end of their
+   * struct, DECL_TAG component indexes out of range. Object-file conventions the kernel would
+   * refuse but libbpf rewrites before loading (extern VARs, DATASEC size 0) are accepted. {@link parse} checks only structure (so it stays fast); call this for untrusted BTF.
    *
    * @throws FormatError naming the type (and member) at fault.
    */
@@ -1095,12 +1096,24 @@ export class Btf {
       for (const c of path) chain[c] = 2;
     }
     for (let id = this.startId; id < total; id++) {
+      const kind = this.kindOf(id);
+      if (kind === K.FUNC) {
+        const target = this.sizeOrType(id);
+        if (target === 0 || this.kindOf(target) !== K.FUNC_PROTO)
+          throw err(id, undefined, `FUNC type ${target} is not a FUNC_PROTO`);
+        continue;
+      }
+      if (
+        kind !== K.DATASEC &&
+        kind !== K.ARRAY &&
+        kind !== K.STRUCT &&
+        kind !== K.UNION &&
+        kind !== K.VAR &&
+        kind !== K.DECL_TAG
+      )
+        continue;
       const t = this.type(id);
       switch (t.kind) {
-        case 'FUNC':
-          if (t.type === 0 || this.kindOf(t.type) !== K.FUNC_PROTO)
-            throw err(id, undefined, `FUNC type ${t.type} is not a FUNC_PROTO`);
-          break;
         case 'DATASEC':
           t.vars.forEach((v, i) => {
             const k = v.type === 0 ? 0 : this.kindOf(v.type);
@@ -1124,7 +1137,8 @@ export class Btf {
           });
           break;
         case 'VAR':
-          this.sizeOf(t.type);
+          // object files declare typeless externs (`extern void x __ksym`); libbpf resolves them
+          if (t.linkage !== 'extern') this.sizeOf(t.type);
           break;
         case 'DECL_TAG': {
           if (t.type === 0) throw err(id, undefined, 'DECL_TAG on void');

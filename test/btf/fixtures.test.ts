@@ -28,6 +28,7 @@ describe('btf: BPF object fixtures', { skip: objects.length ? false : 'no test/f
       const raw = elfSectionData(obj, '.BTF');
       assert.ok(raw, 'no .BTF');
       const btf = Btf.parse(raw);
+      btf.validate();
       assert.equal(btf.endian, name.includes('bpfeb') ? 'big' : 'little');
       assert.ok(same(btf.serialize(), raw));
       const extBytes = elfSectionData(obj, '.BTF.ext');

@@ -79,6 +79,7 @@ describe('btf parse: vmlinux', { skip: vm ? false : '/sys/kernel/btf/vmlinux not
   });
   it('answers queries on kernel types', () => {
     const btf = Btf.parse(vm!);
+    btf.validate();
     const ts = btf.findId('task_struct', BTF_KIND.STRUCT)!;
     assert.ok(ts > 0);
     assert.ok(btf.sizeOf(ts) > 1000);
