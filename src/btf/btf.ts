@@ -1166,6 +1166,57 @@ export class Btf {
     }
   }
 
+  /**
+   * Follows a CO-RE access string (`'0:1:3'`, as in `.BTF.ext` core_relo records) from type
+   * `id`: the first index steps over whole `id` values (like `p[0]`), each next one selects a
+   * struct/union member by index or an array element. Returns the final type, its offset from the
+   * start in bits, its bitfield size and the member names along the way (`''` for array steps and
+   * anonymous members).
+   *
+   * @throws FormatError when the string is malformed or an index is out of range.
+   */
+  accessString(
+    id: number,
+    access: string,
+  ): { type: number; bitOffset: number; bitfieldSize: number; names: string[] } {
+    const where = fmtWhere(this.section, id);
+    if (!/^\d+(:\d+)*$/.test(access)) throw new FormatError(where, `malformed access string '${access}'`);
+    const idx = access.split(':').map(Number);
+    let type = id;
+    let bitOffset = idx[0]! === 0 ? 0 : idx[0]! * this.sizeOf(id) * 8;
+    let bitfieldSize = 0;
+    const names: string[] = [];
+    for (let i = 1; i < idx.length; i++) {
+      const r = this.resolve(type);
+      const k = r === 0 ? 0 : this.kindOf(r);
+      const n = idx[i]!;
+      if (k === K.STRUCT || k === K.UNION) {
+        const ms = this.members(r);
+        const m = ms[n];
+        if (!m)
+          throw new FormatError(
+            where,
+            `access '${access}': member ${n} of [${r}] does not exist (${ms.length})`,
+          );
+        bitOffset += m.bitOffset;
+        bitfieldSize = m.bitfieldSize;
+        type = m.type;
+        names.push(m.name);
+      } else if (k === K.ARRAY) {
+        const a = this.type(r) as { type: number; nelems: number };
+        if (n >= a.nelems && a.nelems !== 0)
+          throw new FormatError(where, `access '${access}': index ${n} past ${a.nelems} elements of [${r}]`);
+        bitOffset += n * this.sizeOf(a.type) * 8;
+        bitfieldSize = 0;
+        type = a.type;
+        names.push('');
+      } else {
+        throw new FormatError(where, `access '${access}': step ${i} into ${kindName(k)} [${r}]`);
+      }
+    }
+    return { type, bitOffset, bitfieldSize, names };
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Building
 

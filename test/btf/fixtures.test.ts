@@ -57,6 +57,12 @@ describe('btf: BPF object fixtures', { skip: objects.length ? false : 'no test/f
       const btf = Btf.parse(elfSectionData(obj, '.BTF')!);
       const ext = BtfExt.parse(elfSectionData(obj, '.BTF.ext')!, { btf });
       assert.ok(ext.coreRelo.reduce((n, s) => n + s.records.length, 0) > 0, name);
+      for (const sec of ext.coreRelo)
+        for (const r of sec.records) {
+          if (r.kind > BPF_CORE_RELO.FIELD_RSHIFT_U64) continue; // field relocations only
+          const loc = btf.accessString(r.typeId, btf.str(r.accessStrOff));
+          assert.ok(loc.names.length > 0 && loc.bitOffset >= 0, `${name}: ${btf.str(r.accessStrOff)}`);
+        }
     }
   });
   it('C dumps of the little-endian fixtures compile', { skip: clang ? false : 'clang not installed' }, () => {

@@ -30,6 +30,18 @@ describe('btf parse: fixtures', () => {
       assert.equal(btf.sizeOf(btf.member(node, 'arr')!.type), 32);
       assert.equal(btf.sizeOf(btf.findId('s8_var', BTF_KIND.VAR)!), 1);
       assert.equal(btf.resolve(btf.findId('u32')!), btf.findId('unsigned int', BTF_KIND.INT));
+      // CO-RE style access: node.arr[2][1] is 0:6:2:1; node.anon.<anon union>.z is 0:12:1:1
+      assert.deepEqual(btf.accessString(node, '0:6:2:1'), {
+        type: btf.findId('int', BTF_KIND.INT),
+        bitOffset: 384 + 2 * 64 + 32,
+        bitfieldSize: 0,
+        names: ['arr', '', ''],
+      });
+      assert.equal(btf.accessString(node, '0:12:1:1').bitOffset, 1088 + 32);
+      assert.equal(btf.accessString(node, '1').bitOffset, 144 * 8);
+      assert.equal(btf.accessString(bits, '0:3').bitfieldSize, 40);
+      assert.throws(() => btf.accessString(node, '0:99'), /member 99/);
+      assert.throws(() => btf.accessString(node, '0:x'), /malformed/);
     });
     it(`parses kinds.${t}.btf.ext and round-trips it`, () => {
       const btf = Btf.parse(data(`kinds.${t}.btf`));
