@@ -83,9 +83,11 @@ export interface KernelProfile {
   /** Initial `kernel.unprivileged_bpf_disabled` (0, 1 or 2; distributions default to 2). */
   unprivilegedBpfDisabled: 0 | 1 | 2;
   /**
-   * Check `excl_prog_hash` for maps bound through `fd_array_cnt` as well. Linux 6.18 checks it
-   * only for maps first referenced by an `ld_imm64` (a map bound through fd_array_cnt and then
-   * used through MAP_IDX escapes the check); `false` reproduces that, `true` closes the gap.
+   * How `excl_prog_hash` is checked for maps bound up front through `fd_array_cnt`. Linux 6.18
+   * checks those maps before it has computed the program's digest, i.e. against 32 zero bytes:
+   * a map with a real hash is always refused (EACCES), and a map created with an all-zero hash
+   * accepts any program loaded that way (docs/KERNEL-FINDINGS.md). `false` reproduces that;
+   * `true` checks against the program's real hash, as maps referenced by `ld_imm64` are.
    */
   strictExclusiveFdArray: boolean;
   /** Maximum instructions for a CAP_BPF loader (BPF_COMPLEXITY_LIMIT_INSNS). */

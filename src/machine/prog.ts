@@ -181,7 +181,10 @@ export interface LoadContext {
   mapByFd(fd: number): BpfMap | number;
   /** Whether the fd refers to a BTF object. */
   isBtfFd(fd: number): boolean;
-  /** Check exclusivity for maps bound through fd_array_cnt too (Linux 6.18 does not: false). */
+  /**
+   * Check maps bound through fd_array_cnt against the program's real hash (true), or against the
+   * 32 zero bytes Linux 6.18 compares them with, its digest not being computed yet (false).
+   */
   strictExclusiveFdArray: boolean;
 }
 
@@ -228,6 +231,9 @@ interface Slot {
   imm: number;
 }
 
+/** The digest Linux 6.18 holds while it binds fd_array_cnt maps: not yet computed. */
+const ZERO_DIGEST = new Uint8Array(32);
+
 function readSlots(bytes: Uint8Array): Slot[] {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Slot[] = [];
@@ -265,13 +271,15 @@ export function checkProgram(
   const used: BpfMap[] = [];
   const hash = progHash(bytes);
 
-  // fd_array_cnt: every fd is bound up front.
+  // fd_array_cnt: every fd is bound up front, and checked against the digest the kernel has at
+  // that point: none yet (zeros), unless the profile asks for the real hash.
   if (fdArray !== undefined && fdArrayCnt) {
+    const early = ctx.strictExclusiveFdArray ? hash : ZERO_DIGEST;
     for (const fd of fdArray) {
       const m = ctx.mapByFd(fd);
       if (typeof m !== 'number') {
         if (!used.includes(m)) {
-          if (ctx.strictExclusiveFdArray && m.exclProgHash !== undefined && !equal(m.exclProgHash, hash)) {
+          if (m.exclProgHash !== undefined && !equal(m.exclProgHash, early)) {
             return fail(Errno.EACCES, "program's hash doesn't match map's excl_prog_hash");
           }
           used.push(m);

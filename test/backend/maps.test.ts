@@ -997,29 +997,29 @@ for (const bc of backends()) {
       void innerUser;
     });
 
-    test('exclusivity with fd_array: MAP_IDX is checked; fd_array_cnt binding is not (Linux 6.18)', () => {
+    test('exclusivity with fd_array: fd_array_cnt maps are checked against a zero digest (Linux 6.18)', () => {
       const bk = b();
-      using m = mk({
-        mapType: MapType.ARRAY,
-        keySize: 4,
-        valueSize: 4,
-        maxEntries: 1,
-        exclProgHash: new Uint8Array(32),
-      });
-      const fdArray = new Int32Array([m.fd]);
-      const idx: Insn = { code: 0x18, dst: 1, src: 5, off: 0, imm: 0, imm2: 0 };
-      const load = (cnt: boolean) =>
-        outcome(() =>
+      const insns = encode([{ code: 0x18, dst: 1, src: 5, off: 0, imm: 0, imm2: 0 }, MOV0, EXIT]);
+      const load = (exclProgHash: Uint8Array, cnt: boolean) => {
+        using m = mk({ mapType: MapType.ARRAY, keySize: 4, valueSize: 4, maxEntries: 1, exclProgHash });
+        return outcome(() =>
           bk.progLoad({
             progType: ProgType.SOCKET_FILTER,
-            insns: encode([idx, MOV0, EXIT]),
+            insns,
             license: 'GPL',
-            fdArray,
+            fdArray: new Int32Array([m.fd]),
             fdArrayCnt: cnt,
           }),
         );
-      assert.equal(load(false), 'EACCES');
-      assert.equal(load(true), 'ok', 'Linux 6.18 skips the check for maps bound by fd_array_cnt');
+      };
+      const zero = new Uint8Array(32);
+      const real = progHash(insns);
+      // Sparse fd_array: MAP_IDX is checked against the program's hash.
+      assert.equal(load(real, false), 'ok');
+      assert.equal(load(zero, false), 'EACCES');
+      // fd_array_cnt: the map is checked before the digest exists, i.e. against zeros.
+      assert.equal(load(real, true), 'EACCES', 'the right hash is refused through fd_array_cnt');
+      assert.equal(load(zero, true), 'ok', 'an all-zero hash admits any program through fd_array_cnt');
     });
   });
 }

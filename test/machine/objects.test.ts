@@ -4,8 +4,10 @@
  * root with the knob at 2), reference counts and freeing, the bpffs, the kernel profile's
  * exclusivity switch, ring buffers read from user space, trace_printk, and the demo.
  */
+
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { progHash } from '../../src/hash/index.js';
 import { encode } from '../../src/isa/codec.js';
 import type { Insn } from '../../src/isa/insn.js';
 import { demoMapCounter, Machine } from '../../src/machine/index.js';
@@ -251,20 +253,28 @@ test('bpffs: directories, EEXIST, missing parents, outside the mount, non-empty 
   );
 });
 
-test('profile: strict exclusivity closes the fd_array_cnt gap', () => {
+test('fd_array_cnt maps are checked against a zero digest (6.18), or the real hash (strict profile)', () => {
+  const insns = encode([{ code: 0x18, dst: 1, src: 5, off: 0, imm: 0, imm2: 0 }, MOV0, EXIT]);
   for (const strict of [false, true]) {
     const m = new Machine({ profile: { strictExclusiveFdArray: strict } });
-    using map = m.mapCreate({ ...ARRAY, exclProgHash: new Uint8Array(32) });
-    const r = code(() =>
-      m.progLoad({
-        progType: ProgType.SOCKET_FILTER,
-        insns: encode([{ code: 0x18, dst: 1, src: 5, off: 0, imm: 0, imm2: 0 }, MOV0, EXIT]),
-        license: 'GPL',
-        fdArray: new Int32Array([map.fd]),
-        fdArrayCnt: true,
-      }),
-    );
-    assert.equal(r, strict ? 'EACCES' : 'ok');
+    for (const [label, exclProgHash] of [
+      ['zero', new Uint8Array(32)],
+      ['real', progHash(insns)],
+    ] as const) {
+      using map = m.mapCreate({ ...ARRAY, exclProgHash });
+      const r = code(() =>
+        m.progLoad({
+          progType: ProgType.SOCKET_FILTER,
+          insns,
+          license: 'GPL',
+          fdArray: new Int32Array([map.fd]),
+          fdArrayCnt: true,
+        }),
+      );
+      // Linux 6.18: a zero hash lets any program in, the program's real hash is refused.
+      const expected = (label === 'zero') === strict ? 'EACCES' : 'ok';
+      assert.equal(r, expected, `strict=${strict} hash=${label}`);
+    }
   }
 });
 
