@@ -5,6 +5,7 @@ import {
   assembleConformance,
   assembleLlvm,
   decode,
+  detectSyntax,
   disassembleConformance,
   disassembleLlvm,
   encode,
@@ -151,6 +152,18 @@ describe('conformance syntax', () => {
       'x.data:4:5',
       /atomic operation/,
     );
+  });
+});
+
+describe('detectSyntax', () => {
+  it('tells the syntaxes apart from the first telling line', () => {
+    assert.equal(detectSyntax('# c\nexit\nmov %r0, 1'), 'conformance');
+    assert.equal(detectSyntax('L1:\ncall 1\nr0=1'), 'llvm');
+    assert.equal(detectSyntax('w1 s>>= 3'), 'llvm');
+    assert.equal(detectSyntax('*(u8 *)(r1 + 0) = r2'), 'llvm');
+    assert.equal(detectSyntax('if r1 > 2 goto +1'), 'llvm');
+    assert.equal(detectSyntax('ldxw %r0, [%r1+4]'), 'conformance');
+    assert.equal(detectSyntax('exit'), 'conformance');
   });
 });
 

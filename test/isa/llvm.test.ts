@@ -118,7 +118,7 @@ describe('llvm-mc 14 agreement', opts, () => {
           assert.deepEqual(encode(assembleLlvm(text), { endian }), bytes);
           assert.deepEqual(llvmMcBytes(text, endian), bytes, text);
         }),
-        { numRuns: 8, endOnFailure: true },
+        { numRuns: 10, endOnFailure: true },
       );
     });
   }

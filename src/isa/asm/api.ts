@@ -52,8 +52,7 @@ export function detectSyntax(text: string): Syntax {
     if (line === '') continue;
     if (line.includes('%r') || line.includes('[%')) return 'conformance';
     if (
-      /^(if |goto|gotol|may_goto|callx|lock \*|\*\(|store_release|[rw]\d+ )/.test(line) ||
-      line.includes(' = ')
+      /^(if\s|goto|gotol|may_goto|callx|lock\s*\*|\*\s*\(|store_release|[rw]\d+\s*[-+*/|&^%<>s]*=)/.test(line)
     )
       return 'llvm';
   }
