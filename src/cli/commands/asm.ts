@@ -11,7 +11,7 @@ import { type Endianness, encode } from '../../isa/codec.js';
 import { parseConformanceData } from '../../isa/conformance-data.js';
 import { type Insn, slotCount } from '../../isa/insn.js';
 import { toHex } from '../../util/hex.js';
-import { choice, printJson, readText, writeOutput } from '../common.js';
+import { choice, printJson, readText, UsageError, writeOutput } from '../common.js';
 
 const SYNTAXES = ['llvm', 'conformance'] as const;
 const ENDIANS = ['little', 'big'] as const;
@@ -46,6 +46,7 @@ export function registerAsm(program: Command): void {
     .action((file: string, opts: { syntax?: string; output?: string; endian: string; json?: boolean }) => {
       const syntax = opts.syntax === undefined ? undefined : choice('--syntax', opts.syntax, SYNTAXES);
       const endian: Endianness = choice('--endian', opts.endian, ENDIANS);
+      if (opts.json && opts.output === '-') throw new UsageError('--json and -o - both write to stdout');
       const { insns, syntax: used } = assembleFile(file === '-' ? '<stdin>' : file, readText(file), syntax);
       const bytes = encode(insns, { endian });
       if (opts.output !== undefined) writeOutput(opts.output, bytes);
