@@ -1,0 +1,168 @@
+/**
+ * Raw BTF editing for loading: the object's BTF as a list of type records (32-bit words) plus a
+ * string table, so the loader can fix up DATASEC sizes and offsets, rewrite extern declarations
+ * into what `BPF_BTF_LOAD` accepts, replace kinds the backend does not know, and append types,
+ * without touching the parsed object. Type ids are kept (records are edited in place or
+ * appended), so the object's func_info, line_info and map type ids stay valid.
+ *
+ * @module
+ */
+
+import { BTF_KIND, type Btf, extraWords } from '../btf/index.js';
+
+const K = BTF_KIND;
+
+/** Editable copy of a BTF: records by id (index 0 is void and empty). */
+export class RawBtf {
+  /** Type records, by type id (record 0 unused). */
+  readonly records: Uint32Array[] = [new Uint32Array(0)];
+  private readonly strs: number[];
+  private readonly added = new Map<string, number>();
+  private readonly enc = new TextEncoder();
+  private readonly src: Btf;
+
+  /** Copies `btf`'s records and strings. */
+  constructor(btf: Btf) {
+    this.src = btf;
+    for (let id = 1; id < btf.typeCount; id++) this.records.push(btf.rawRecord(id));
+    this.strs = Array.from(btf.strings.raw());
+  }
+
+  /** Kind of record `id`. */
+  kind(id: number): number {
+    return (this.records[id]![1]! >>> 24) & 0x1f;
+  }
+
+  /** vlen of record `id`. */
+  vlen(id: number): number {
+    return this.records[id]![1]! & 0xffff;
+  }
+
+  /** Name of record `id`. */
+  name(id: number): string {
+    return this.src.str(this.records[id]![0]!) || this.addedName(this.records[id]![0]!);
+  }
+
+  private addedName(off: number): string {
+    for (const [s, o] of this.added) if (o === off) return s;
+    return '';
+  }
+
+  /** Adds a string; returns its offset. */
+  addString(s: string): number {
+    const found = this.src.strings.find(s);
+    if (found !== undefined) return found;
+    const known = this.added.get(s);
+    if (known !== undefined) return known;
+    const off = this.strs.length;
+    for (const b of this.enc.encode(s)) this.strs.push(b);
+    this.strs.push(0);
+    this.added.set(s, off);
+    return off;
+  }
+
+  /** Appends a record; returns its id. */
+  add(words: readonly number[]): number {
+    this.records.push(Uint32Array.from(words));
+    return this.records.length - 1;
+  }
+
+  /** Replaces record `id`. */
+  set(id: number, words: readonly number[]): void {
+    this.records[id] = Uint32Array.from(words);
+  }
+
+  /** Record info word. */
+  static info(kind: number, vlen: number, kflag = false): number {
+    return ((kflag ? 0x80000000 : 0) | (kind << 24) | vlen) >>> 0;
+  }
+
+  /** Serializes to little-endian BTF bytes (what the kernel reads on a little-endian host). */
+  serialize(): Uint8Array {
+    let words = 0;
+    for (const r of this.records) words += r.length;
+    const typeLen = words * 4;
+    const strLen = this.strs.length;
+    const out = new Uint8Array(24 + typeLen + strLen);
+    const dv = new DataView(out.buffer);
+    dv.setUint16(0, 0xeb9f, true);
+    out[2] = 1;
+    dv.setUint32(4, 24, true);
+    dv.setUint32(8, 0, true);
+    dv.setUint32(12, typeLen, true);
+    dv.setUint32(16, typeLen, true);
+    dv.setUint32(20, strLen, true);
+    let p = 24;
+    for (const r of this.records) {
+      for (let i = 0; i < r.length; i++, p += 4) dv.setUint32(p, r[i]!, true);
+    }
+    out.set(this.strs, p);
+    return out;
+  }
+}
+
+/** BTF features a backend's `BPF_BTF_LOAD` accepts (see {@link probeBtfFeatures}). */
+export interface BtfFeatures {
+  /** BTF is accepted at all. */
+  btf: boolean;
+  /** FUNC and FUNC_PROTO. */
+  func: boolean;
+  /** FUNC with global linkage. */
+  funcGlobal: boolean;
+  /** VAR and DATASEC. */
+  datasec: boolean;
+  /** FLOAT. */
+  float: boolean;
+  /** DECL_TAG. */
+  declTag: boolean;
+  /** TYPE_TAG. */
+  typeTag: boolean;
+  /** ENUM64. */
+  enum64: boolean;
+}
+
+/** Every feature present (what Linux 6.18 accepts). */
+export const ALL_BTF_FEATURES: BtfFeatures = {
+  btf: true,
+  func: true,
+  funcGlobal: true,
+  datasec: true,
+  float: true,
+  declTag: true,
+  typeTag: true,
+  enum64: true,
+};
+
+/**
+ * Rewrites kinds `f` says are missing, the way loaders sanitize BTF for older kernels, keeping
+ * type ids: VAR → INT (1 byte), DATASEC → empty STRUCT of the same size, FLOAT → empty STRUCT,
+ * DECL_TAG → INT, TYPE_TAG → CONST, ENUM64 → empty UNION of the same size, global FUNC → static,
+ * FUNC/FUNC_PROTO → INT/ENUM (when FUNC is missing altogether).
+ */
+export function sanitize(raw: RawBtf, f: BtfFeatures): void {
+  const int8 = (name: number) => [name, RawBtf.info(K.INT, 0), 1, 8];
+  for (let id = 1; id < raw.records.length; id++) {
+    const r = raw.records[id]!;
+    const kind = raw.kind(id);
+    if (!f.datasec && kind === K.VAR) raw.set(id, int8(r[0]!));
+    else if (!f.datasec && kind === K.DATASEC) raw.set(id, [r[0]!, RawBtf.info(K.STRUCT, 0), r[2]!]);
+    else if (!f.float && kind === K.FLOAT) raw.set(id, [r[0]!, RawBtf.info(K.STRUCT, 0), r[2]!]);
+    else if (!f.declTag && kind === K.DECL_TAG) raw.set(id, int8(r[0]!));
+    else if (!f.typeTag && kind === K.TYPE_TAG) raw.set(id, [0, RawBtf.info(K.CONST, 0), r[2]!]);
+    else if (!f.enum64 && kind === K.ENUM64) raw.set(id, [r[0]!, RawBtf.info(K.UNION, 0), r[2]!]);
+    else if (!f.func && kind === K.FUNC) raw.set(id, int8(r[0]!));
+    else if (!f.func && kind === K.FUNC_PROTO) raw.set(id, [0, RawBtf.info(K.ENUM, 0), 4]);
+    else if (!f.funcGlobal && kind === K.FUNC && raw.vlen(id) === 1)
+      raw.set(id, [r[0]!, RawBtf.info(K.FUNC, 0), r[2]!]);
+  }
+}
+
+/** Words of the `i`-th DATASEC entry of record `r`: [type, offset, size] at 3 + 3i. */
+export function secinfoAt(i: number): number {
+  return 3 + 3 * i;
+}
+
+/** Number of extra words a record of `kind` with `vlen` has (re-exported for the loader). */
+export function recordExtra(kind: number, vlen: number): number {
+  return extraWords(kind, vlen);
+}
