@@ -95,3 +95,27 @@ export function callbackFuncInfo(cbSlot: number): Uint8Array {
   dv.setUint32(12, 6, true);
   return out;
 }
+
+/**
+ * bpf_snprintf(out = r10-64 (32 bytes), 32, fmt = the map value at `fmtFd`, data = two u64
+ * [a, b] at r10-16): `part` -1 returns the helper's result, 0..7 the `part`-th 32-bit word of the
+ * output buffer.
+ */
+export function snprintfProgram(fmtFd: number, a: number, b: number, part: number): Insn[] {
+  return assembleConformance(`lddw %r3, map_value[fd:${fmtFd}]+0
+stdw [%r10-16], ${a}
+stdw [%r10-8], ${b}
+stdw [%r10-64], 0
+stdw [%r10-56], 0
+stdw [%r10-48], 0
+stdw [%r10-40], 0
+mov %r1, %r10
+add %r1, -64
+mov %r2, 32
+mov %r4, %r10
+add %r4, -16
+mov %r5, 16
+call 165
+${part >= 0 ? `ldxw %r0, [%r10-${64 - 4 * part}]` : ''}
+exit`);
+}

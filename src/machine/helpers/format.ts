@@ -1,8 +1,10 @@
 /**
  * printf-style formatting for `bpf_trace_printk` and `bpf_snprintf`: the conversions the kernel
- * accepts (`%d %i %u %x %X %c %s %p %%` with `-`, `+`, ` `, `0` flags, width, precision and the
- * `l`/`ll`/`h`/`hh`/`z` length modifiers). Arguments are 64-bit values; `%s` reads a string
- * through a callback.
+ * accepts (`%d %i %u %x %X %c %s %p %%` with `-`, `+`, ` `, `0` flags, a width, and the `l`/`ll`
+ * length modifiers). As on Linux 6.18 (checked against bpf_snprintf), a precision (`%.3d`) and
+ * the `h`/`hh`/`z` modifiers are refused. Arguments are 64-bit values; `%s` reads a string
+ * through a callback. Strings are byte strings (one char per byte, 0..255): `%c` of 0xfb is the
+ * byte 0xfb, as in C.
  *
  * @module
  */
@@ -61,28 +63,14 @@ export function formatPrintf(
     let width = 0;
     while (i < fmt.length && fmt[i]! >= '0' && fmt[i]! <= '9')
       width = width * 10 + (fmt.charCodeAt(i++) - 48);
-    let prec = -1;
-    if (fmt[i] === '.') {
-      i++;
-      prec = 0;
-      while (i < fmt.length && fmt[i]! >= '0' && fmt[i]! <= '9')
-        prec = prec * 10 + (fmt.charCodeAt(i++) - 48);
-    }
+    if (fmt[i] === '.') throw new FormatStringError('a precision is not supported');
     let bits = 32;
     if (fmt[i] === 'l') {
       bits = 64;
       i++;
       if (fmt[i] === 'l') i++;
-    } else if (fmt[i] === 'h') {
-      bits = 16;
-      i++;
-      if (fmt[i] === 'h') {
-        bits = 8;
-        i++;
-      }
-    } else if (fmt[i] === 'z') {
-      bits = 64;
-      i++;
+    } else if (fmt[i] === 'h' || fmt[i] === 'z') {
+      throw new FormatStringError(`length modifier '${fmt[i]}' is not supported`);
     }
     const conv = fmt[i++];
     let body: string;
@@ -117,19 +105,16 @@ export function formatPrintf(
       }
       case 's': {
         const s = readString(next()) ?? '(efault)';
-        body = prec >= 0 ? s.slice(0, prec) : s;
+        body = s;
         break;
       }
       default:
         throw new FormatStringError(`unsupported conversion '%${conv ?? ''}'`);
     }
-    if (conv !== 's' && conv !== 'c' && conv !== 'p' && prec >= 0 && body.length < prec)
-      body = body.padStart(prec, '0');
     let text = sign + body;
     if (text.length < width) {
       if (left) text = text.padEnd(width, ' ');
-      else if (zero && prec < 0 && conv !== 's' && conv !== 'c')
-        text = sign + body.padStart(width - sign.length, '0');
+      else if (zero && conv !== 's' && conv !== 'c') text = sign + body.padStart(width - sign.length, '0');
       else text = text.padStart(width, ' ');
     }
     out += text;

@@ -133,8 +133,28 @@ function ktime(vm: Vm): bigint {
   return vm.helperState.clock;
 }
 
+/** Bytes as a byte string (one char per byte, codes 0..255): formatting works on bytes, as in C. */
+function byteString(bytes: Uint8Array): string {
+  let out = '';
+  for (const b of bytes) out += String.fromCharCode(b);
+  return out;
+}
+
+/** A byte string back to bytes. */
+function stringBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i) & 0xff;
+  return out;
+}
+
+/** The NUL-terminated string at `addr` (at most MAX_STRING bytes) as a byte string. */
 function readCStringArg(vm: Vm, addr: bigint): string | undefined {
-  return vm.memory.readCString(addr, MAX_STRING);
+  const r = vm.memory.resolve(addr);
+  if (!r || (vm.memory.perms[r.id]! & Perm.R) === 0) return undefined;
+  const buf = vm.memory.bufs[r.id]!;
+  const end = Math.min(buf.length, r.offset + MAX_STRING);
+  for (let i = r.offset; i < end; i++) if (buf[i] === 0) return byteString(buf.subarray(r.offset, i));
+  return undefined;
 }
 
 function tracePrintk(vm: Vm): void {
@@ -145,7 +165,7 @@ function tracePrintk(vm: Vm): void {
     vm.retInt(-EINVAL);
     return;
   }
-  const fmt = new TextDecoder().decode(fmtBytes.subarray(0, nul));
+  const fmt = byteString(fmtBytes.subarray(0, nul));
   let line: string;
   try {
     line = formatPrintf(fmt, [vm.arg(3), vm.arg(4), vm.arg(5)], (a) => readCStringArg(vm, a));
@@ -156,9 +176,10 @@ function tracePrintk(vm: Vm): void {
     }
     throw e;
   }
-  const text = line.endsWith('\n') ? line.slice(0, -1) : line;
+  const bytes = stringBytes(line);
+  const text = new TextDecoder().decode(bytes[bytes.length - 1] === 10 ? bytes.subarray(0, -1) : bytes);
   vm.env.tracePrintk?.(text);
-  vm.retInt(new TextEncoder().encode(line).length);
+  vm.retInt(bytes.length);
 }
 
 function snprintf(vm: Vm): void {
@@ -184,7 +205,7 @@ function snprintf(vm: Vm): void {
     }
     throw e;
   }
-  const bytes = new TextEncoder().encode(text);
+  const bytes = stringBytes(text);
   if (outSize > 0) {
     const n = Math.min(bytes.length, outSize - 1);
     const out = new Uint8Array(n + 1);
