@@ -132,18 +132,22 @@ export function layout(
   options: DisassembleOptions,
   comment: string,
 ): string {
-  const out: string[] = [];
+  let out = '';
   const endian = options.endian ?? 'little';
+  const annotate = options.annotate === true;
+  const anyLabels = labels.size > 0;
   for (let k = 0; k < insns.length; k++) {
-    const l = labels.get(starts[k]!);
-    if (l !== undefined) out.push(`${l}:`);
-    let t = texts[k]!;
-    if (options.annotate) t = `${t.padEnd(40)} ${comment} ${annotation(insns[k]!, starts[k]!, endian)}`;
-    out.push(t);
+    if (anyLabels) {
+      const l = labels.get(starts[k]!);
+      if (l !== undefined) out += `${l}:\n`;
+    }
+    const t = texts[k]!;
+    if (annotate) out += `${t.padEnd(40)} ${comment} ${annotation(insns[k]!, starts[k]!, endian)}\n`;
+    else out += `${t}\n`;
   }
   const tail = labels.get(starts[insns.length]!);
-  if (tail !== undefined) out.push(`${tail}:`);
-  return out.length === 0 ? '' : `${out.join('\n')}\n`;
+  if (tail !== undefined) out += `${tail}:\n`;
+  return out;
 }
 
 /**
