@@ -68,7 +68,7 @@ function fmt(
     case 'ARRAY': {
       const et = btf.type(btf.resolve(t.type));
       const esz = btf.sizeOf(t.type);
-      if (et.kind === 'INT' && et.size === 1 && et.char) {
+      if (et.kind === 'INT' && et.size === 1 && (et.char || et.name.endsWith('char'))) {
         const bytes = b.subarray(off, off + t.nelems);
         const end = bytes.indexOf(0);
         const body = end < 0 ? bytes : bytes.subarray(0, end);

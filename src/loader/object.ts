@@ -423,6 +423,11 @@ export class BpfObject {
   }
 
   private relocateOne(p: ObjectProgram, kconfig: KconfigLayout | undefined): RelocatedProgram {
+    if (p.type === 0)
+      throw new LoaderError(
+        { program: p.name, symbol: p.spec.section },
+        `section '${p.spec.section}' is not a known program type (set the program's type, or autoload = false)`,
+      );
     const linked = linkProgram(this.spec, p.name);
     const insns = linked.insns.slice();
     const mapRefs: { index: number; map: string }[] = [];
@@ -584,6 +589,8 @@ export class BpfObject {
     const features = this.spec.btf !== undefined ? probeBtfFeatures(backend) : ALL_BTF_FEATURES;
     let btfFd: Fd | undefined;
     const warnings: string[] = [];
+    const fixed = this.loadableBtf();
+    const objBtf = fixed === undefined ? undefined : parseBtf(fixed);
     if (this.spec.btf !== undefined && features.btf) {
       const bytes = this.loadableBtf(features)!;
       try {
@@ -600,7 +607,6 @@ export class BpfObject {
 
     // Maps.
     const maps = new Map<string, LoadedMap>();
-    const objBtf = this.spec.btf?.btf;
     const create = (m: ObjectMap): LoadedMap => {
       const s = m.spec;
       const pinPath =
