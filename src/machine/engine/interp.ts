@@ -889,29 +889,13 @@ export class Vm {
             continue;
           }
           break;
-        case 0x25: // jgt
-        case 0x2d:
-        case 0x35: // jge
-        case 0x3d:
-        case 0xa5: // jlt
-        case 0xad:
-        case 0xb5: // jle
-        case 0xbd: {
+        case 0x25: {
+          // jgt imm
           d = (w >>> 7) & 0x1e;
-          if (c & 8) {
-            s = (w >>> 11) & 0x1e;
-            a = R[s]!;
-            h = R[s + 1]!;
-          } else {
-            a = ins[p + 2]!;
-            h = a >> 31;
-          }
-          const dh = R[d + 1]! >>> 0;
-          const uh = h >>> 0;
-          // cmp: -1, 0, 1 of dst vs operand (unsigned)
-          const cmp = dh !== uh ? (dh > uh ? 1 : -1) : R[d]! >>> 0 > a >>> 0 ? 1 : R[d] === a ? 0 : -1;
-          const op = c & 0xf0;
-          if (op === 0x20 ? cmp > 0 : op === 0x30 ? cmp >= 0 : op === 0xa0 ? cmp < 0 : cmp <= 0) {
+          a = ins[p + 2]!;
+          h = a >> 31;
+          const dh = R[d + 1]!;
+          if (dh !== h ? dh >>> 0 > h >>> 0 : R[d]! >>> 0 > a >>> 0) {
             t = ins[p + 1]!;
             if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
             pc = t;
@@ -919,27 +903,217 @@ export class Vm {
           }
           break;
         }
-        case 0x65: // jsgt
-        case 0x6d:
-        case 0x75: // jsge
-        case 0x7d:
-        case 0xc5: // jslt
-        case 0xcd:
-        case 0xd5: // jsle
-        case 0xdd: {
+        case 0x2d: {
+          // jgt reg
           d = (w >>> 7) & 0x1e;
-          if (c & 8) {
-            s = (w >>> 11) & 0x1e;
-            a = R[s]!;
-            h = R[s + 1]!;
-          } else {
-            a = ins[p + 2]!;
-            h = a >> 31;
-          }
+          s = (w >>> 11) & 0x1e;
+          a = R[s]!;
+          h = R[s + 1]!;
           const dh = R[d + 1]!;
-          const cmp = dh !== h ? (dh > h ? 1 : -1) : R[d]! >>> 0 > a >>> 0 ? 1 : R[d] === a ? 0 : -1;
-          const op = c & 0xf0;
-          if (op === 0x60 ? cmp > 0 : op === 0x70 ? cmp >= 0 : op === 0xc0 ? cmp < 0 : cmp <= 0) {
+          if (dh !== h ? dh >>> 0 > h >>> 0 : R[d]! >>> 0 > a >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        }
+        case 0x35: {
+          // jge imm
+          d = (w >>> 7) & 0x1e;
+          a = ins[p + 2]!;
+          h = a >> 31;
+          const dh = R[d + 1]!;
+          if (dh !== h ? dh >>> 0 > h >>> 0 : R[d]! >>> 0 >= a >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        }
+        case 0x3d: {
+          // jge reg
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
+          a = R[s]!;
+          h = R[s + 1]!;
+          const dh = R[d + 1]!;
+          if (dh !== h ? dh >>> 0 > h >>> 0 : R[d]! >>> 0 >= a >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        }
+        case 0xa5: {
+          // jlt imm
+          d = (w >>> 7) & 0x1e;
+          a = ins[p + 2]!;
+          h = a >> 31;
+          const dh = R[d + 1]!;
+          if (dh !== h ? dh >>> 0 < h >>> 0 : R[d]! >>> 0 < a >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        }
+        case 0xad: {
+          // jlt reg
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
+          a = R[s]!;
+          h = R[s + 1]!;
+          const dh = R[d + 1]!;
+          if (dh !== h ? dh >>> 0 < h >>> 0 : R[d]! >>> 0 < a >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        }
+        case 0xb5: {
+          // jle imm
+          d = (w >>> 7) & 0x1e;
+          a = ins[p + 2]!;
+          h = a >> 31;
+          const dh = R[d + 1]!;
+          if (dh !== h ? dh >>> 0 < h >>> 0 : R[d]! >>> 0 <= a >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        }
+        case 0xbd: {
+          // jle reg
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
+          a = R[s]!;
+          h = R[s + 1]!;
+          const dh = R[d + 1]!;
+          if (dh !== h ? dh >>> 0 < h >>> 0 : R[d]! >>> 0 <= a >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        }
+        case 0x65: {
+          // jsgt imm
+          d = (w >>> 7) & 0x1e;
+          a = ins[p + 2]!;
+          h = a >> 31;
+          const dh = R[d + 1]!;
+          if (dh !== h ? dh > h : R[d]! >>> 0 > a >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        }
+        case 0x6d: {
+          // jsgt reg
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
+          a = R[s]!;
+          h = R[s + 1]!;
+          const dh = R[d + 1]!;
+          if (dh !== h ? dh > h : R[d]! >>> 0 > a >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        }
+        case 0x75: {
+          // jsge imm
+          d = (w >>> 7) & 0x1e;
+          a = ins[p + 2]!;
+          h = a >> 31;
+          const dh = R[d + 1]!;
+          if (dh !== h ? dh > h : R[d]! >>> 0 >= a >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        }
+        case 0x7d: {
+          // jsge reg
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
+          a = R[s]!;
+          h = R[s + 1]!;
+          const dh = R[d + 1]!;
+          if (dh !== h ? dh > h : R[d]! >>> 0 >= a >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        }
+        case 0xc5: {
+          // jslt imm
+          d = (w >>> 7) & 0x1e;
+          a = ins[p + 2]!;
+          h = a >> 31;
+          const dh = R[d + 1]!;
+          if (dh !== h ? dh < h : R[d]! >>> 0 < a >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        }
+        case 0xcd: {
+          // jslt reg
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
+          a = R[s]!;
+          h = R[s + 1]!;
+          const dh = R[d + 1]!;
+          if (dh !== h ? dh < h : R[d]! >>> 0 < a >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        }
+        case 0xd5: {
+          // jsle imm
+          d = (w >>> 7) & 0x1e;
+          a = ins[p + 2]!;
+          h = a >> 31;
+          const dh = R[d + 1]!;
+          if (dh !== h ? dh < h : R[d]! >>> 0 <= a >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        }
+        case 0xdd: {
+          // jsle reg
+          d = (w >>> 7) & 0x1e;
+          s = (w >>> 11) & 0x1e;
+          a = R[s]!;
+          h = R[s + 1]!;
+          const dh = R[d + 1]!;
+          if (dh !== h ? dh < h : R[d]! >>> 0 <= a >>> 0) {
             t = ins[p + 1]!;
             if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
             pc = t;
@@ -978,44 +1152,134 @@ export class Vm {
             continue;
           }
           break;
-        case 0x26:
-        case 0x2e:
-        case 0x36:
-        case 0x3e:
-        case 0xa6:
-        case 0xae:
-        case 0xb6:
-        case 0xbe: {
-          a = (c & 8 ? R[(w >>> 11) & 0x1e]! : ins[p + 2]!) >>> 0;
-          b = R[(w >>> 7) & 0x1e]! >>> 0;
-          const op = c & 0xf0;
-          if (op === 0x20 ? b > a : op === 0x30 ? b >= a : op === 0xa0 ? b < a : b <= a) {
+        case 0x26: // jgt32 imm
+          if (R[(w >>> 7) & 0x1e]! >>> 0 > ins[p + 2]! >>> 0) {
             t = ins[p + 1]!;
             if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
             pc = t;
             continue;
           }
           break;
-        }
-        case 0x66:
-        case 0x6e:
-        case 0x76:
-        case 0x7e:
-        case 0xc6:
-        case 0xce:
-        case 0xd6:
-        case 0xde: {
-          a = c & 8 ? R[(w >>> 11) & 0x1e]! : ins[p + 2]!;
-          b = R[(w >>> 7) & 0x1e]!;
-          const op = c & 0xf0;
-          if (op === 0x60 ? b > a : op === 0x70 ? b >= a : op === 0xc0 ? b < a : b <= a) {
+        case 0x2e: // jgt32 reg
+          if (R[(w >>> 7) & 0x1e]! >>> 0 > R[(w >>> 11) & 0x1e]! >>> 0) {
             t = ins[p + 1]!;
             if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
             pc = t;
             continue;
           }
           break;
-        }
+        case 0x36: // jge32 imm
+          if (R[(w >>> 7) & 0x1e]! >>> 0 >= ins[p + 2]! >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        case 0x3e: // jge32 reg
+          if (R[(w >>> 7) & 0x1e]! >>> 0 >= R[(w >>> 11) & 0x1e]! >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        case 0xa6: // jlt32 imm
+          if (R[(w >>> 7) & 0x1e]! >>> 0 < ins[p + 2]! >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        case 0xae: // jlt32 reg
+          if (R[(w >>> 7) & 0x1e]! >>> 0 < R[(w >>> 11) & 0x1e]! >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        case 0xb6: // jle32 imm
+          if (R[(w >>> 7) & 0x1e]! >>> 0 <= ins[p + 2]! >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        case 0xbe: // jle32 reg
+          if (R[(w >>> 7) & 0x1e]! >>> 0 <= R[(w >>> 11) & 0x1e]! >>> 0) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        case 0x66: // jsgt32 imm
+          if (R[(w >>> 7) & 0x1e]! > ins[p + 2]!) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        case 0x6e: // jsgt32 reg
+          if (R[(w >>> 7) & 0x1e]! > R[(w >>> 11) & 0x1e]!) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        case 0x76: // jsge32 imm
+          if (R[(w >>> 7) & 0x1e]! >= ins[p + 2]!) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        case 0x7e: // jsge32 reg
+          if (R[(w >>> 7) & 0x1e]! >= R[(w >>> 11) & 0x1e]!) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        case 0xc6: // jslt32 imm
+          if (R[(w >>> 7) & 0x1e]! < ins[p + 2]!) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        case 0xce: // jslt32 reg
+          if (R[(w >>> 7) & 0x1e]! < R[(w >>> 11) & 0x1e]!) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        case 0xd6: // jsle32 imm
+          if (R[(w >>> 7) & 0x1e]! <= ins[p + 2]!) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
+        case 0xde: // jsle32 reg
+          if (R[(w >>> 7) & 0x1e]! <= R[(w >>> 11) & 0x1e]!) {
+            t = ins[p + 1]!;
+            if (t <= pc && --budget < 0) this.outOfBudget(pc, image);
+            pc = t;
+            continue;
+          }
+          break;
         case 0x46:
         case 0x4e:
           a = c & 8 ? R[(w >>> 11) & 0x1e]! : ins[p + 2]!;
