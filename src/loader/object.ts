@@ -722,8 +722,7 @@ export class BpfObject {
       );
       if (isData) {
         const init = m.initialValue;
-        if (init?.some((b) => b !== 0))
-          backend.mapUpdateElem(fd.fd, new Uint8Array(4), init);
+        if (init?.some((b) => b !== 0)) backend.mapUpdateElem(fd.fd, new Uint8Array(4), init);
         if (s.readonly) backend.mapFreeze(fd.fd);
       }
       return lm;

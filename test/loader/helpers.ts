@@ -66,14 +66,43 @@ export function objdumpRelocs(
       out.set(section, new Map());
       continue;
     }
-    const insn = /^\s+(\d+):\s+(.*)$/.exec(line);
-    if (insn) {
-      const imm = /= (-?\d+) ll$/.exec(insn[2]!);
-      last = { slot: Number(insn[1]), imm: imm ? BigInt(imm[1]!) : 0n };
+    const rel = /^\s+[0-9a-f]+:\s+(R_BPF_\w+)\s+(\S+)/.exec(line);
+    if (rel) {
+      if (last) out.get(section)!.set(last.slot, { symbol: rel[2]!, type: rel[1]!, imm: last.imm });
       continue;
     }
-    const rel = /^\s+[0-9a-f]+:\s+(R_BPF_\w+)\s+(\S+)/.exec(line);
-    if (rel && last) out.get(section)!.set(last.slot, { symbol: rel[2]!, type: rel[1]!, imm: last.imm });
+    const insn = /^\s+(\d+):\s+(.*)$/.exec(line);
+    if (insn) {
+      const imm = /= (-?\d+) ll$/.exec(insn[2]!) ?? /^call (-?\d+)$/.exec(insn[2]!);
+      last = { slot: Number(insn[1]), imm: imm ? BigInt(imm[1]!) : 0n };
+    }
+  }
+  return out;
+}
+
+/** An ELF symbol as llvm-readelf prints it. */
+export interface ReadelfSymbol {
+  value: number;
+  type: string;
+  /** Name of its section ('UND' for externs). */
+  section: string;
+}
+
+/** `llvm-readelf -S -s` of an object: symbols by name (sections by their own name). */
+export function readelfSymbols(path: string): Map<string, ReadelfSymbol> {
+  const secText = execFileSync('llvm-readelf', ['-S', '--wide', path], { encoding: 'utf8' });
+  const secNames = new Map<string, string>();
+  for (const line of secText.split('\n')) {
+    const m = /^\s*\[\s*(\d+)\]\s+(\S+)/.exec(line);
+    if (m) secNames.set(m[1]!, m[2]!);
+  }
+  const symText = execFileSync('llvm-readelf', ['-s', '--wide', path], { encoding: 'utf8' });
+  const out = new Map<string, ReadelfSymbol>();
+  for (const line of symText.split('\n')) {
+    const m = /^\s*\d+:\s+([0-9a-f]+)\s+\d+\s+(\w+)\s+\w+\s+\w+\s+(\S+)\s+(\S+)$/.exec(line);
+    if (!m) continue;
+    const section = m[3] === 'UND' ? 'UND' : (secNames.get(m[3]!) ?? m[3]!);
+    if (!out.has(m[4]!)) out.set(m[4]!, { value: Number.parseInt(m[1]!, 16), type: m[2]!, section });
   }
   return out;
 }
