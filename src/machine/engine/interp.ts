@@ -171,8 +171,14 @@ export class Vm {
   private frameImage: (ProgramImage | undefined)[] = new Array(MAX_CALL_FRAMES).fill(undefined);
   private mayGoto = new Int32Array(MAX_CALL_FRAMES);
   private stacks: Uint8Array[] = [];
-  /** Region id of the legacy packet for LD_ABS/LD_IND (0: none). */
-  packetRegion = 0;
+  /** Region id of the socket buffer LD_ABS/LD_IND read (0: none); cleared by `memory.reset()`. */
+  get packetRegion(): number {
+    return this.memory.packetRegion;
+  }
+
+  set packetRegion(id: number) {
+    this.memory.packetRegion = id;
+  }
   /** State helpers may keep per Vm (random seed, clocks). */
   readonly helperState: { seed: number; clock: bigint } = { seed: 0x2545f491, clock: 0n };
 
@@ -224,7 +230,6 @@ export class Vm {
   /** Drops every region but the stack frames (before building the next run's ctx and packet). */
   reset(): void {
     this.memory.reset();
-    this.packetRegion = 0;
   }
 
   /** Current call depth (0 = main program), for helpers. */
@@ -1674,7 +1679,7 @@ export class Vm {
         case 0x50: {
           b = (c & 0x18) === 0 ? 4 : (c & 0x18) === 8 ? 2 : 1;
           a = ins[p + 2]! + (c >= 0x40 ? R[(w >>> 11) & 0x1e]! : 0);
-          const id = this.packetRegion;
+          const id = mem.packetRegion;
           if (id === 0)
             throw new EngineFault(
               'unsupported',

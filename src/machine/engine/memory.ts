@@ -129,6 +129,8 @@ export class AddressSpace {
   readonly kinds: RegionKind[] = ['mem'];
   /** Hooks of each region. */
   readonly hooks: (RegionHooks | undefined)[] = [undefined];
+  /** Region id of the socket buffer that LD_ABS/LD_IND read (0: none). */
+  packetRegion = 0;
   /** Number of fixed regions kept by {@link AddressSpace.reset}. */
   private fixed = 1;
   private cache = new Map<ArrayBufferLike, Map<number, number>>();
@@ -193,6 +195,7 @@ export class AddressSpace {
     this.sizes.fill(0, this.fixed);
     this.perms.fill(0, this.fixed);
     this.cache.clear();
+    this.packetRegion = 0;
   }
 
   /** Region id and offset of a pointer, or `undefined` when it names no region. */
