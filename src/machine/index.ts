@@ -26,3 +26,4 @@ export * from './process.js';
 export * from './prog.js';
 export * from './sysbpf.js';
 export * from './testrun.js';
+export * from './signature/index.js';

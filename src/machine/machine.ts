@@ -73,6 +73,7 @@ import {
   Prog,
   statsLine,
 } from './prog.js';
+import { MachineKeyrings, type SignatureVerdict, verifySignature } from './signature/index.js';
 import { sysBpf } from './sysbpf.js';
 import { testRun } from './testrun.js';
 
@@ -119,7 +120,10 @@ export interface MachineOptions {
   gid?: number;
   /** Task name of the default process. */
   comm?: string;
-  /** Keyrings for signed loads (held for the signature work; not consulted yet). */
+  /**
+   * Keyrings for signed loads. Default: a fresh {@link MachineKeyrings}; signed loads need one
+   * (other implementations make them EOPNOTSUPP).
+   */
   keyrings?: Keyrings;
   /** Monotonic clock in ns (`bpf_ktime_get_ns`, test-run durations). Default: `performance.now()`. */
   clock?: () => bigint;
@@ -193,7 +197,7 @@ class MachineCore {
     this.unprivilegedBpfDisabled = this.profile.unprivilegedBpfDisabled;
     this.clock = opts.clock ?? defaultClock;
     this.memoryLimit = opts.memoryLimit ?? 256 * 1024 * 1024;
-    this.keyrings = opts.keyrings;
+    this.keyrings = opts.keyrings ?? new MachineKeyrings();
     this.seed = (opts.seed ?? 0x5eed1234) >>> 0;
     this.bootNs = this.clock();
   }
@@ -628,8 +632,20 @@ export class MachineContext implements Backend {
     if (!MACHINE_PROG_TYPES.has(type))
       fail(C, Errno.EINVAL, `program type ${type} is not supported by the machine`);
     if (type === ProgType.SYSCALL && (attr.expectedAttachType ?? 0) !== 0) fail(C, Errno.EINVAL);
+    // Signed loads (Linux 6.18 bpf_prog_verify_signature): the CMS covers the instructions as
+    // given; keyring_id 0/1/2 are the system keyrings, anything else the caller's keyring.
+    let verdict: SignatureVerdict = { state: 'UNSIGNED' };
     if (attr.signature !== undefined) {
-      fail(C, Errno.EOPNOTSUPP, 'signature verification is not supported by the machine yet');
+      const kr = core.keyrings;
+      if (!(kr instanceof MachineKeyrings))
+        fail(C, Errno.EOPNOTSUPP, 'signed load: the machine was given keyrings it cannot search');
+      const trusted = kr.trustedFor(attr.keyringId ?? 0);
+      if (typeof trusted === 'number') fail(C, trusted, `keyring ${attr.keyringId ?? 0} not found`);
+      const check = verifySignature(attr.insns, attr.signature, trusted.certificates);
+      if (!check.ok) fail(C, check.errno, `signature ${check.reason}: ${check.message}`);
+      let keyId = '';
+      for (const x of check.certificate.keyId) keyId += x.toString(16).padStart(2, '0');
+      verdict = { state: 'OK', keyring: trusted.type, signer: check.certificate.subject, keyId };
     }
     const level = attr.logLevel ?? 0;
     const logBuf = attr.logBuf;
@@ -686,6 +702,7 @@ export class MachineContext implements Backend {
       uid: p.uid,
       loadTime: core.clock() - core.bootNs,
     });
+    prog.signature = verdict;
     core.registerProg(prog);
     const log = '';
     if (logBuf !== undefined && logBuf.length > 0) writeLog(logBuf, log);

@@ -29,6 +29,7 @@ import type { EngineMap, MapResolver } from './engine/env.js';
 import { type ProgramImage, prepareProgram } from './engine/program.js';
 import type { HeldProg } from './maps/fdarray.js';
 import type { BpfMap } from './maps/map.js';
+import type { SignatureVerdict } from './signature/index.js';
 
 /** Program types the machine loads. */
 export const MACHINE_PROG_TYPES: ReadonlySet<number> = new Set([
@@ -117,6 +118,8 @@ export class Prog implements HeldProg {
   runCnt = 0n;
   /** Run time statistics (ns). */
   runTimeNs = 0n;
+  /** Signature verdict of the load (and of metadata checks since), for policy. */
+  signature: SignatureVerdict = { state: 'UNSIGNED' };
 
   /**
    * @param type - `BPF_PROG_TYPE_*`
