@@ -15,6 +15,9 @@ import { join } from 'node:path';
 import { kernelBench, machineBench, type RunType } from '../../src/cli/commands/bench.js';
 import { assemble } from '../../src/isa/asm/index.js';
 import type { Insn } from '../../src/isa/insn.js';
+import type { EngineMap, MapResolver } from '../../src/machine/engine/env.js';
+import { kernelBackend } from '../../src/sys/kernel/index.js';
+import { MapType } from '../../src/uapi/constants.js';
 
 const SHARED = join(import.meta.dirname, '../../../shared/bench');
 const args = process.argv.slice(2);
@@ -33,10 +36,44 @@ const d3520 = data4k.slice(0, 3520);
 interface Case {
   name: string;
   expect: bigint;
-  machine: { file: string; type: RunType; data: Uint8Array; repeat: number };
-  kernel: { file: string; type: RunType; data: Uint8Array; repeat: number };
+  machine: { file: string; type: RunType; data: Uint8Array; repeat: number; map?: boolean };
+  kernel: { file: string; type: RunType; data: Uint8Array; repeat: number; map?: boolean };
   target?: number;
 }
+
+// mem_sum_map.asm: `lddw %r1, 0x4d4150` is a placeholder for a MAP_FD load of a one-entry array
+// whose 4096-byte value is data4k.bin.
+const PLACEHOLDER = 0x4d4150;
+function withMapFd(insns: Insn[], fd: number): Insn[] {
+  return insns.map((x) =>
+    x.code === 0x18 && x.imm === PLACEHOLDER ? { ...x, src: 1, imm: fd, imm2: 0 } : x,
+  );
+}
+const machineMapValue = data4k.slice();
+const machineMap: EngineMap = {
+  id: 1,
+  type: MapType.ARRAY,
+  keySize: 4,
+  valueSize: 4096,
+  maxEntries: 1,
+  lookup: (key) =>
+    new DataView(key.buffer, key.byteOffset, 4).getUint32(0, true) === 0 ? machineMapValue : undefined,
+  update: () => -1,
+  delete: () => -1,
+};
+const resolver: MapResolver = { map: (_kind, n) => (n === 1 ? machineMap : undefined) };
+let kernelMapFd = -1;
+function kernelMap(): number {
+  if (kernelMapFd < 0) {
+    const k = kernelBackend();
+    const m = k.mapCreate({ mapType: MapType.ARRAY, keySize: 4, valueSize: 4096, maxEntries: 1 });
+    k.mapUpdateElem(m.fd, new Uint8Array(4), data4k);
+    kernelMapFd = m.fd;
+    kept.push(m);
+  }
+  return kernelMapFd;
+}
+const kept: { close(): void }[] = [];
 
 const cases: Case[] = [
   {
@@ -61,6 +98,13 @@ const cases: Case[] = [
     target: 190,
   },
   {
+    name: 'mem_sum_map 4096 B',
+    expect: 0xe72e5e66n,
+    machine: { file: 'mem_sum_map.asm', type: 'xdp', data: new Uint8Array(64), repeat: 2000, map: true },
+    kernel: { file: 'mem_sum_map.asm', type: 'xdp', data: new Uint8Array(64), repeat: 100000, map: true },
+    target: 190,
+  },
+  {
     name: 'call_heavy',
     expect: 0x2710n,
     machine: { file: 'call_heavy.asm', type: 'mem', data: new Uint8Array(0), repeat: 100 },
@@ -82,15 +126,16 @@ const median = (xs: number[]): number => {
 let bad = false;
 const rows: Record<string, unknown>[] = [];
 for (const c of cases) {
-  const mi = asm(c.machine.file);
-  const ki = asm(c.kernel.file);
+  const mi = c.machine.map ? withMapFd(asm(c.machine.file), 1) : asm(c.machine.file);
+  const ki = c.kernel.map ? withMapFd(asm(c.kernel.file), kernelMap()) : asm(c.kernel.file);
+  const res = c.machine.map ? resolver : undefined;
   const ms: number[] = [];
   const ks: number[] = [];
   let mr0 = 0n;
   let kr0 = 0n;
-  machineBench(mi, c.machine.type, c.machine.data, c.machine.repeat); // warm up the JIT
+  machineBench(mi, c.machine.type, c.machine.data, c.machine.repeat, undefined, 'wall', res); // warm up
   for (let r = 0; r < rounds; r++) {
-    const m = machineBench(mi, c.machine.type, c.machine.data, c.machine.repeat, 0, clock);
+    const m = machineBench(mi, c.machine.type, c.machine.data, c.machine.repeat, 0, clock, res);
     ms.push(m.nsPerRun);
     mr0 = m.r0;
     const k = kernelBench(ki, c.kernel.type, c.kernel.data, c.kernel.repeat);
@@ -123,4 +168,5 @@ else {
     );
   }
 }
+for (const k of kept) k.close();
 if (bad) process.exitCode = 1;

@@ -12,6 +12,7 @@ import type { Command } from 'commander';
 import { decode, encode } from '../../isa/codec.js';
 import type { Insn } from '../../isa/insn.js';
 import { memContext, type RunContext, skbContext, xdpContext } from '../../machine/engine/ctx.js';
+import type { MapResolver } from '../../machine/engine/env.js';
 import { Vm } from '../../machine/engine/interp.js';
 import { type ProgramImage, prepareProgram } from '../../machine/engine/program.js';
 import { kernelHelpers } from '../../machine/helpers/index.js';
@@ -50,13 +51,14 @@ function makeContext(vm: Vm, type: RunType, data: Uint8Array): RunContext {
 }
 
 /** Prepares `insns` for the machine (`entryArgs` 2 for the `mem` type). */
-export function machineImage(insns: readonly Insn[], type: RunType): ProgramImage {
-  return prepareProgram(insns, { entryArgs: type === 'mem' ? 2 : 1, allowCallx: type === 'mem' });
+export function machineImage(insns: readonly Insn[], type: RunType, resolver?: MapResolver): ProgramImage {
+  return prepareProgram(insns, { entryArgs: type === 'mem' ? 2 : 1, allowCallx: type === 'mem', resolver });
 }
 
 /**
  * Runs on the machine's interpreter: `warmup` untimed runs, then `repeat` timed runs. `clock`
  * `'cpu'` measures the process's CPU time instead of wall time (steadier on a loaded machine).
+ * `resolver` resolves map references of the program.
  */
 export function machineBench(
   insns: readonly Insn[],
@@ -65,8 +67,9 @@ export function machineBench(
   repeat: number,
   warmup = Math.min(repeat, 1000),
   clock: 'wall' | 'cpu' = 'wall',
+  resolver?: MapResolver,
 ): BenchResult {
-  const image = machineImage(insns, type);
+  const image = machineImage(insns, type, resolver);
   const vm = new Vm({}, { helpers: kernelHelpers() });
   const ctx = makeContext(vm, type, data.slice());
   let r0 = 0n;
