@@ -102,25 +102,34 @@ export interface EncodeOptions {
   endian?: Endianness;
 }
 
-function checkFields(insn: Insn, k: number): void {
-  const bad = (what: string): never => {
-    throw new RangeError(`instruction ${k}: ${what}`);
-  };
-  if (!Number.isInteger(insn.code) || insn.code < 0 || insn.code > 0xff)
-    bad(`code ${insn.code} is not a byte`);
-  if (!Number.isInteger(insn.dst) || insn.dst < 0 || insn.dst > 15)
-    bad(`dst ${insn.dst} is not a 4-bit field`);
-  if (!Number.isInteger(insn.src) || insn.src < 0 || insn.src > 15)
-    bad(`src ${insn.src} is not a 4-bit field`);
-  if (!Number.isInteger(insn.off) || insn.off < -0x8000 || insn.off > 0x7fff)
-    bad(`off ${insn.off} is not a signed 16-bit value`);
-  if (!Number.isInteger(insn.imm) || insn.imm < -0x80000000 || insn.imm > 0x7fffffff)
-    bad(`imm ${insn.imm} is not a signed 32-bit value`);
+function fieldError(insn: Insn): string | undefined {
+  const { code, dst, src, off, imm } = insn;
+  if (!Number.isInteger(code) || code < 0 || code > 0xff) return `code ${code} is not a byte`;
+  if (!Number.isInteger(dst) || dst < 0 || dst > 15) return `dst ${dst} is not a 4-bit field`;
+  if (!Number.isInteger(src) || src < 0 || src > 15) return `src ${src} is not a 4-bit field`;
+  if (!Number.isInteger(off) || off < -0x8000 || off > 0x7fff)
+    return `off ${off} is not a signed 16-bit value`;
+  if (!Number.isInteger(imm) || imm < -0x80000000 || imm > 0x7fffffff)
+    return `imm ${imm} is not a signed 32-bit value`;
   const imm2 = insn.imm2 ?? 0;
   if (!Number.isInteger(imm2) || imm2 < -0x80000000 || imm2 > 0x7fffffff)
-    bad(`imm2 ${imm2} is not a signed 32-bit value`);
-  if (insn.imm2 !== undefined && insn.code !== LD_IMM64)
-    bad('imm2 is set on an instruction that is not ld_imm64');
+    return `imm2 ${imm2} is not a signed 32-bit value`;
+  if (insn.imm2 !== undefined && code !== LD_IMM64)
+    return `imm2 is set on an instruction that is not ld_imm64`;
+  return undefined;
+}
+
+/** True when every field is an integer in its range (the common case, checked without allocation). */
+function fieldsInRange(insn: Insn): boolean {
+  const { code, dst, src, off, imm } = insn;
+  return (
+    (code & 0xff) === code &&
+    (dst & 0xf) === dst &&
+    (src & 0xf) === src &&
+    (off << 16) >> 16 === off &&
+    (imm | 0) === imm &&
+    (insn.imm2 === undefined ? true : code === LD_IMM64 && (insn.imm2 | 0) === insn.imm2)
+  );
 }
 
 /**
@@ -137,7 +146,10 @@ export function encode(insns: readonly Insn[], options: EncodeOptions = {}): Uin
   let p = 0;
   for (let k = 0; k < insns.length; k++) {
     const insn = insns[k]!;
-    checkFields(insn, k);
+    if (!fieldsInRange(insn)) {
+      const why = fieldError(insn);
+      if (why !== undefined) throw new RangeError(`instruction ${k}: ${why}`);
+    }
     out[p] = insn.code;
     out[p + 1] = le ? (insn.src << 4) | insn.dst : (insn.dst << 4) | insn.src;
     dv.setInt16(p + 2, insn.off, le);
