@@ -466,7 +466,9 @@ export class BpfObject {
       } else if (ext.kind === 'ksym') {
         if (insn.code !== LD_IMM64)
           throw fail(r.slot, ext.name, 'ksym relocation on a non-ld_imm64 instruction');
-        if (ext.type !== undefined && ext.type !== 0) {
+        const typed =
+          ext.type !== undefined && ext.type !== 0 && this.spec.btf!.btf.skipModifiers(ext.type) !== 0;
+        if (typed) {
           const kb = this.requireKernelBtf(p.name, r.slot, ext.name);
           const id = kb.findId(ext.name, BTF_KIND.VAR);
           if (id === undefined) {
