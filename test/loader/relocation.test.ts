@@ -68,7 +68,7 @@ for (const name of FIXTURES) {
               if (ext.kind === 'kconfig') {
                 assert.equal(insn.src, Pseudo.MAP_VALUE, where);
                 assert.equal(ref?.map, '.kconfig', where);
-              } else if (ext.type) {
+              } else if (ext.type && obj.spec.btf!.btf.skipModifiers(ext.type) !== 0) {
                 assert.equal(insn.src, Pseudo.BTF_ID, where);
                 assert.equal(insn.imm, vmlinux.findId(rel.symbol, BTF_KIND.VAR), where);
               } else assert.equal(insn.src, 0, where);
