@@ -941,6 +941,7 @@ export class MachineContext implements Backend {
       if (!map.frozen) fail(C, Errno.EPERM, 'the map is not frozen');
       const h = mapContentHash(content, map.valueSize, map.maxEntries);
       query.hash.set(h);
+      map.sha = h.slice();
       info.hash = h;
     }
     return info;

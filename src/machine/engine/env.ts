@@ -92,6 +92,11 @@ export interface EngineMap {
    * map for map-in-map types, or `undefined` (the helper returns NULL).
    */
   lookup(key: Uint8Array, cpu: number): Uint8Array | EngineMap | undefined;
+  /**
+   * A load from `struct bpf_map` through the map pointer (`offset` bytes in): the value, or
+   * undefined when the field is not readable (the load faults).
+   */
+  structField?(offset: number, size: number): bigint | undefined;
   /** `bpf_map_update_elem` with BPF_ANY (0), BPF_NOEXIST (1), BPF_EXIST (2), BPF_F_LOCK (4). */
   update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number;
   /** `bpf_map_delete_elem`. */

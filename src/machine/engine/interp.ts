@@ -70,6 +70,9 @@ const TWO32 = 4294967296;
 const RB = REGION_HI_BASE;
 const MAXR = MAX_REGIONS;
 const MAPHI = MAP_PTR_HI;
+/** Map pointers carry the map's index above this bit, the offset into struct bpf_map below. */
+const MAP_PTR_SHIFT = 12;
+const MAP_FIELD_MASK = (1 << MAP_PTR_SHIFT) - 1;
 const FUNCHI = FUNC_PTR_HI;
 const FRAMES = MAX_CALL_FRAMES;
 const GOTO_BUDGET = 8 * 1024 * 1024;
@@ -273,7 +276,7 @@ export class Vm {
 
   /** The 64-bit pointer value the program uses for `map`. */
   mapPointer(map: EngineMap): bigint {
-    return ptr(MAP_PTR_HI, this.mapId(map));
+    return ptr(MAP_PTR_HI, this.mapId(map) << MAP_PTR_SHIFT);
   }
 
   private mapId(map: EngineMap): number {
@@ -290,7 +293,10 @@ export class Vm {
   mapArg(n: number): EngineMap {
     const hi = this.R[2 * n + 1]!;
     const lo = this.R[2 * n]!;
-    const m = hi === MAP_PTR_HI ? this.mapTable[lo - 1] : undefined;
+    const m =
+      hi === MAP_PTR_HI && (lo & MAP_FIELD_MASK) === 0
+        ? this.mapTable[(lo >>> MAP_PTR_SHIFT) - 1]
+        : undefined;
     if (!m) throw new EngineFault('bad_call', `r${n} is not a map pointer`, ptr(hi, lo));
     return m;
   }
@@ -435,6 +441,16 @@ export class Vm {
           this.R[d] = dv.getInt32(lo, true);
           this.R[d + 1] = dv.getInt32(lo + 4, true);
         }
+        return;
+      }
+    }
+    if (hi === MAP_PTR_HI) {
+      // A read of struct bpf_map fields through a map pointer (signed loaders read map->sha).
+      const m = this.mapTable[(lo >>> MAP_PTR_SHIFT) - 1];
+      const v = m?.structField?.(lo & MAP_FIELD_MASK, size);
+      if (v !== undefined) {
+        this.R[d] = Number(v & 0xffffffffn) | 0;
+        this.R[d + 1] = Number(v >> 32n) | 0;
         return;
       }
     }
@@ -1420,7 +1436,7 @@ export class Vm {
           } else {
             const m = image.ldMap[pc]!;
             if (k === 1) {
-              R[d] = this.mapId(m);
+              R[d] = this.mapId(m) << MAP_PTR_SHIFT;
               R[d + 1] = MAPHI;
             } else {
               const id = mem.regionFor('map_value', m.directValue!()!, Vm.mapPerm(m));

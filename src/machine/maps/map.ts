@@ -113,6 +113,11 @@ export abstract class BpfMap implements EngineMap, Held {
   name = '';
   /** `excl_prog_hash`: only the program with this SHA-256 may use the map. */
   exclProgHash: Uint8Array | undefined;
+  /**
+   * `map->sha`: the content hash last computed by BPF_OBJ_GET_INFO_BY_FD on the frozen map
+   * (zeros until then), as Linux 6.18 keeps it for signed loaders to read.
+   */
+  sha: Uint8Array = new Uint8Array(32);
   /** Map-in-map: the inner-map template (the outer map holds a reference to it). */
   inner: BpfMap | undefined;
   /** prog_array: the program type of the first program stored or using it (tail-call compatibility). */
@@ -129,6 +134,21 @@ export abstract class BpfMap implements EngineMap, Held {
     this.flags = def.flags;
     this.mapExtra = def.mapExtra;
     this.numCpus = def.numCpus;
+  }
+
+  /**
+   * A program's read of `struct bpf_map` through a map pointer (Linux 6.18 layout, from the
+   * kernel's BTF): `sha[32]` at offset 0 and `u32 excl` at 32 (1 when created with an
+   * excl_prog_hash). Other offsets: undefined (the access faults).
+   */
+  structField(offset: number, size: number): bigint | undefined {
+    if (offset >= 0 && offset + size <= 32 && (size === 1 || size === 2 || size === 4 || size === 8)) {
+      let v = 0n;
+      for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(this.sha[offset + i] as number);
+      return v;
+    }
+    if (offset === 32 && size === 4) return this.exclProgHash !== undefined ? 1n : 0n;
+    return undefined;
   }
 
   /** Program-side access, from BPF_F_RDONLY_PROG / BPF_F_WRONLY_PROG. */
