@@ -14,8 +14,10 @@ import { registerConformance } from './commands/conformance.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDisasm } from './commands/disasm.js';
 import { registerHash } from './commands/hash.js';
+import { registerMap } from './commands/map.js';
 import { registerObj } from './commands/obj.js';
 import { registerPolicy } from './commands/policy.js';
+import { registerProgLoad } from './commands/prog-load.js';
 import { registerProgRun } from './commands/prog-run.js';
 import { UsageError } from './common.js';
 
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
   registerBench(program);
   registerConformance(program);
   registerProgRun(program);
+  registerProgLoad(program);
+  registerMap(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

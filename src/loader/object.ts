@@ -613,7 +613,7 @@ export class BpfObject {
       const s = m.spec;
       const pinPath =
         m.pinning === 1 && this.options.pinRoot !== undefined
-          ? `${this.options.pinRoot}/${s.name}`
+          ? `${this.options.pinRoot}/${s.name.replace(/\./g, '_')}`
           : undefined;
       if (pinPath !== undefined) {
         let fd: Fd | undefined;
