@@ -57,7 +57,7 @@ export class LoadedMap implements Disposable {
   /** Name of the program the map is exclusive to. */
   readonly exclusiveTo: string | undefined;
   readonly #backend: Backend;
-  readonly #btf: Btf | undefined;
+  readonly #btf: Btf | (() => Btf | undefined) | undefined;
   readonly #keyType: number | undefined;
   readonly #valueType: number | undefined;
   readonly #cpus: number | undefined;
@@ -72,7 +72,7 @@ export class LoadedMap implements Disposable {
     valueSize: number,
     maxEntries: number,
     flags: number,
-    btf: Btf | undefined,
+    btf: Btf | (() => Btf | undefined) | undefined,
     keyType: number | undefined,
     valueType: number | undefined,
     cpus: number | undefined,
@@ -150,9 +150,13 @@ export class LoadedMap implements Disposable {
     }
   }
 
+  #types(): Btf | undefined {
+    return typeof this.#btf === 'function' ? this.#btf() : this.#btf;
+  }
+
   /** Formats a key with the map's BTF (a plain value when there is no BTF). */
   formatKey(key: Uint8Array): unknown {
-    return formatBtfValue(this.#btf, this.#keyType, key);
+    return formatBtfValue(this.#types(), this.#keyType, key);
   }
 
   /** Formats a value with the map's BTF; per-CPU values give one entry per CPU. */
@@ -162,11 +166,15 @@ export class LoadedMap implements Disposable {
       const out: unknown[] = [];
       for (let c = 0; c < this.#cpus; c++)
         out.push(
-          formatBtfValue(this.#btf, this.#valueType, value.subarray(c * stride, c * stride + this.valueSize)),
+          formatBtfValue(
+            this.#types(),
+            this.#valueType,
+            value.subarray(c * stride, c * stride + this.valueSize),
+          ),
         );
       return out;
     }
-    return formatBtfValue(this.#btf, this.#valueType, value);
+    return formatBtfValue(this.#types(), this.#valueType, value);
   }
 
   /** Every entry, formatted. */

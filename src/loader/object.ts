@@ -592,9 +592,11 @@ export class BpfObject {
     let btfFd: Fd | undefined;
     const warnings: string[] = [];
     const fixed = this.loadableBtf();
-    const objBtf = fixed === undefined ? undefined : parseBtf(fixed);
+    let parsedFixed: Btf | undefined;
+    const objBtf = fixed === undefined ? undefined : () => (parsedFixed ??= parseBtf(fixed));
+    const allFeatures = Object.values(features).every((x) => x);
     if (this.spec.btf !== undefined && features.btf) {
-      const bytes = this.loadableBtf(features)!;
+      const bytes = allFeatures ? fixed! : this.loadableBtf(features)!;
       try {
         btfFd = backend.btfLoad({ btf: bytes });
         owned.push(btfFd);
@@ -605,7 +607,10 @@ export class BpfObject {
     }
     const kconfig = this.kconfigLayout();
     const hashes = new Map<ObjectProgram, Uint8Array>();
-    for (const r of relocated) hashes.set(r.program, progHash(r.insns));
+    for (const r of relocated) {
+      if ([...this.maps.values()].some((m) => m.exclusiveProgram === r.program))
+        hashes.set(r.program, progHash(r.insns));
+    }
 
     // Maps.
     const maps = new Map<string, LoadedMap>();
@@ -734,7 +739,7 @@ export class BpfObject {
       maps.set(m.name, create(m));
     }
     if (kconfig !== undefined) {
-      const dsId = objBtf?.findId(KCONFIG, BTF_KIND.DATASEC);
+      const dsId = this.spec.btf?.btf.findId(KCONFIG, BTF_KIND.DATASEC);
       const useBtf = btfFd !== undefined && features.datasec && dsId !== undefined;
       const fd = backend.mapCreate({
         mapType: MapType.ARRAY,
