@@ -1,0 +1,184 @@
+/**
+ * The light-skeleton runner: `loadAndRun(backend, lskel, options)` plays the host side of a
+ * (signed) light skeleton on any {@link Backend}:
+ *
+ * 1. creates the metadata map (an array of one element holding the blob), exclusive to the
+ *    loader when signed (`excl_prog_hash` = progHash(loader)), writes the blob and freezes it;
+ * 2. for the inline scheme, asks for the map's hash (BPF_OBJ_GET_INFO_BY_FD), which also makes
+ *    the kernel keep it in `map->sha` for the loader to read;
+ * 3. loads the loader (BPF_PROG_TYPE_SYSCALL, sleepable) with the metadata map as fd_array[0]
+ *    (no fd_array_cnt: Linux 6.18 checks maps bound that way against a zero digest), its
+ *    signature and keyring. The kernel of this project cannot verify signatures
+ *    (CONFIG_SYSTEM_DATA_VERIFICATION is off): there the signature is left out, with a warning
+ *    and `signature: "not-verified-by-kernel"` in the result;
+ * 4. runs it with BPF_PROG_TEST_RUN and returns the maps and programs it created.
+ *
+ * The metadata map and the loader are closed before returning, on success and on error.
+ *
+ * @module
+ */
+
+import type { Backend } from '../sys/backend.js';
+import { Errno } from '../sys/errors.js';
+import { Fd } from '../sys/fd.js';
+import { KeySpec, MapType, ProgFlag, ProgType } from '../uapi/constants.js';
+import { type LightSkeleton, LoaderRefusal } from './gen.js';
+
+/** What the host did to the skeleton's environment; the attack lab sets these. */
+export interface HostileHost {
+  /** Create the metadata map without excl_prog_hash. */
+  omitExclusive?: boolean;
+  /** Do not freeze the metadata map. */
+  skipFreeze?: boolean;
+  /** Flip one byte of the blob (index) before writing it. */
+  tamperData?: number;
+  /** Flip one byte of the loader's instructions (index) before loading. */
+  tamperInsns?: number;
+}
+
+/** Options of {@link loadAndRun}. */
+export interface RunOptions {
+  /** Keyring holding the signer's certificate (default: the session keyring). */
+  keyringId?: number;
+  /** Host overrides of max_entries by map name (honoured by unsigned loaders only). */
+  maxEntries?: Readonly<Record<string, number>>;
+  /** Attack lab knobs. */
+  hostile?: HostileHost;
+  /** Receives warnings (also collected in the result). */
+  warn?: (message: string) => void;
+}
+
+/** How the signature was treated. */
+export type SignatureStatus = 'verified' | 'not-verified-by-kernel' | 'unsigned';
+
+/** Maps and programs created through a light skeleton. */
+export interface LskelCollection extends Disposable {
+  /** Map fds by object name. */
+  maps: Map<string, Fd>;
+  /** Program fds by object name. */
+  programs: Map<string, Fd>;
+  signature: SignatureStatus;
+  warnings: string[];
+  /** Closes every fd. */
+  close(): void;
+}
+
+/** Why a loader refused to run or failed. */
+export class LoaderError extends Error {
+  /** `not-exclusive`, `hash-mismatch` (metadata checks of a signed loader) or `failed` (a bpf command inside). */
+  readonly reason: 'not-exclusive' | 'hash-mismatch' | 'failed';
+  /** The errno the loader returned. */
+  readonly errno: number;
+  constructor(reason: LoaderError['reason'], errno: number, message: string) {
+    super(message);
+    this.name = 'LoaderError';
+    this.reason = reason;
+    this.errno = errno;
+  }
+}
+
+function errnoName(n: number): string {
+  for (const [k, v] of Object.entries(Errno)) if (v === n) return k;
+  return `errno ${n}`;
+}
+
+/** Runs `lskel` on `backend` (see the module doc). Throws BpfError/VerifierError or {@link LoaderError}. */
+export function loadAndRun(backend: Backend, lskel: LightSkeleton, opts: RunOptions = {}): LskelCollection {
+  const warnings: string[] = [];
+  const warn = (m: string): void => {
+    warnings.push(m);
+    opts.warn?.(m);
+  };
+  const h = opts.hostile ?? {};
+  const onKernel = backend.name === 'kernel';
+  let status: SignatureStatus = 'unsigned';
+  if (lskel.signed && lskel.signature === undefined)
+    throw new TypeError('signed skeleton without a signature');
+  const data = lskel.data.slice();
+  if (h.tamperData !== undefined) data[h.tamperData % data.length] ^= 0x01;
+  const insns = lskel.insns.slice();
+  if (h.tamperInsns !== undefined) insns[h.tamperInsns % insns.length] ^= 0x01;
+
+  const meta = backend.mapCreate({
+    mapType: MapType.ARRAY,
+    keySize: 4,
+    valueSize: data.length,
+    maxEntries: 1,
+    mapName: '__loader.map',
+    exclProgHash: lskel.signed && !h.omitExclusive ? lskel.exclProgHash : undefined,
+  });
+  let loader: Fd | undefined;
+  try {
+    backend.mapUpdateElem(meta.fd, new Uint8Array(4), data, 0);
+    if (lskel.signed && !h.skipFreeze) backend.mapFreeze(meta.fd);
+    if (lskel.signed && lskel.scheme === 'inline' && !h.skipFreeze) {
+      backend.objGetInfoByFd(meta.fd, { kind: 'map', hash: new Uint8Array(32) });
+    }
+    let signature: Uint8Array | undefined;
+    let keyringId: number | undefined;
+    if (lskel.signed) {
+      if (onKernel) {
+        warn(
+          'signature not verified: this kernel cannot verify BPF signatures (CONFIG_SYSTEM_DATA_VERIFICATION is off); the loader still checks its metadata',
+        );
+        status = 'not-verified-by-kernel';
+      } else {
+        signature = lskel.signature;
+        keyringId = opts.keyringId ?? KeySpec.SESSION_KEYRING;
+        status = 'verified';
+      }
+    }
+    loader = backend.progLoad({
+      progType: ProgType.SYSCALL,
+      insns,
+      license: 'Dual BSD/GPL',
+      progFlags: ProgFlag.SLEEPABLE,
+      progName: '__loader.prog',
+      fdArray: Int32Array.of(meta.fd),
+      signature,
+      keyringId,
+    });
+    const ctx = new Uint8Array(lskel.ctxSize);
+    const dv = new DataView(ctx.buffer);
+    dv.setUint32(0, lskel.ctxSize, true);
+    for (const m of lskel.maps) {
+      const o = opts.maxEntries?.[m.name];
+      if (o !== undefined) {
+        dv.setUint32(m.descOffset + 4, o, true);
+        if (lskel.signed)
+          warn(`max_entries override of '${m.name}' ignored: the signed loader uses ${m.maxEntries}`);
+      }
+    }
+    const r = backend.progTestRun({ progFd: loader.fd, ctxIn: ctx });
+    const ret = r.retval | 0;
+    if (ret !== 0) {
+      const errno = -ret;
+      if (lskel.signed && errno === LoaderRefusal.NOT_EXCLUSIVE)
+        throw new LoaderError(
+          'not-exclusive',
+          errno,
+          'loader refused: the metadata map is not exclusive to it',
+        );
+      if (lskel.signed && errno === LoaderRefusal.HASH_MISMATCH)
+        throw new LoaderError(
+          'hash-mismatch',
+          errno,
+          "loader refused: the metadata map's hash differs from the signed one",
+        );
+      throw new LoaderError('failed', errno, `loader failed: ${errnoName(errno)}`);
+    }
+    const closer = (n: number): void => backend.close(n);
+    const maps = new Map<string, Fd>();
+    const programs = new Map<string, Fd>();
+    for (const m of lskel.maps) maps.set(m.name, new Fd(dv.getInt32(m.descOffset, true), 'map', closer));
+    for (const p of lskel.programs)
+      programs.set(p.name, new Fd(dv.getInt32(p.descOffset, true), 'prog', closer));
+    const close = (): void => {
+      for (const f of [...programs.values(), ...maps.values()]) f.close();
+    };
+    return { maps, programs, signature: status, warnings, close, [Symbol.dispose]: close };
+  } finally {
+    loader?.close();
+    meta.close();
+  }
+}

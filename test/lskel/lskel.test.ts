@@ -1,0 +1,190 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { signerFromFiles } from '../../src/cli/signer.js';
+import { linkProgram } from '../../src/elf/link.js';
+import { parseObject } from '../../src/elf/object.js';
+import { progHash } from '../../src/hash/index.js';
+import { encode } from '../../src/isa/codec.js';
+import { Pseudo } from '../../src/isa/opcodes.js';
+import {
+  ATTACKS,
+  generateLightSkeleton,
+  type LightSkeleton,
+  LoaderError,
+  loadAndRun,
+  pemOrDer,
+  runAttack,
+  signLightSkeleton,
+  UnsupportedError,
+} from '../../src/lskel/index.js';
+import { Machine } from '../../src/machine/machine.js';
+import { MachineKeyrings } from '../../src/machine/signature/index.js';
+import type { Backend } from '../../src/sys/backend.js';
+import { BpfError } from '../../src/sys/errors.js';
+import { KeySpec, MapType } from '../../src/uapi/constants.js';
+import { kernel, openFds, skip } from '../kernel/kernel.js';
+import { testKey } from './keys.js';
+
+const fixture = (n: string) => parseObject(new Uint8Array(readFileSync(`test/fixtures/${n}.bpfel.o`)));
+const SUPPORTED = ['globals', 'maps', 'legacy'];
+
+function signed(name: string, keyName = 'a'): LightSkeleton {
+  const k = testKey('p256', keyName);
+  return signLightSkeleton(
+    generateLightSkeleton(fixture(name), { signed: true, name }),
+    signerFromFiles(k.key, k.cert),
+  );
+}
+
+function trustingMachine(): Machine {
+  const kr = new MachineKeyrings();
+  kr.addCertificate(pemOrDer(testKey('p256').cert, 'CERTIFICATE'), KeySpec.SESSION_KEYRING);
+  return new Machine({ keyrings: kr });
+}
+
+/** The program hash a direct load (MAP_FD/MAP_VALUE relocations) of `name` gives. */
+function directHash(obj: string, name: string): Uint8Array {
+  const linked = linkProgram(fixture(obj), name);
+  const insns = linked.insns.map((x) => ({ ...x }));
+  for (const r of linked.relocations) {
+    const i = insns[r.insn]!;
+    if (r.kind === 'map') insns[r.insn] = { ...i, src: Pseudo.MAP_FD, imm: 1000 + r.insn, imm2: 0 };
+    else if (r.kind === 'data')
+      insns[r.insn] = { ...i, src: Pseudo.MAP_VALUE, imm: 2000 + r.insn, imm2: r.offset };
+  }
+  return progHash(encode(insns));
+}
+
+function checkCollection(b: Backend, obj: string, l: LightSkeleton, c: ReturnType<typeof loadAndRun>): void {
+  const spec = fixture(obj);
+  assert.deepEqual(
+    [...c.maps.keys()],
+    spec.maps.map((m) => m.name),
+  );
+  assert.deepEqual(
+    [...c.programs.keys()],
+    spec.programs.map((p) => p.name),
+  );
+  for (const m of spec.maps) {
+    const fd = c.maps.get(m.name)!.fd;
+    const info = b.objGetInfoByFd(fd, { kind: 'map' });
+    assert.equal(info.type, m.type, m.name);
+    assert.equal(info.maxEntries, m.maxEntries, m.name);
+    if (m.data !== undefined) {
+      const v = new Uint8Array(m.valueSize);
+      assert.ok(b.mapLookupElem(fd, new Uint8Array(4), v));
+      assert.deepEqual(v, m.data, `${m.name} initial value`);
+      if (m.readonly) {
+        assert.throws(
+          () => b.mapUpdateElem(fd, new Uint8Array(4), v, 0),
+          (e: unknown) => e instanceof BpfError && e.code === 'EPERM',
+        );
+      }
+    }
+  }
+  for (const p of l.programs) {
+    const info = b.objGetInfoByFd(c.programs.get(p.name)!.fd, { kind: 'prog' });
+    assert.deepEqual(info.tag, p.hash.subarray(0, 8), `${p.name} tag`);
+    assert.deepEqual(p.hash, directHash(obj, p.name), `${p.name} hashes like a direct load`);
+  }
+}
+
+const backends: { name: string; make: () => Backend; skip: string | false }[] = [
+  { name: 'machine', make: trustingMachine, skip: false },
+  { name: 'kernel', make: () => kernel(), skip },
+];
+
+for (const be of backends) {
+  describe(`light skeletons on the ${be.name}`, { skip: be.skip }, () => {
+    for (const obj of SUPPORTED) {
+      it(`${obj}: signed (inline scheme) and unsigned loaders create the object's maps and programs`, () => {
+        const b = be.make();
+        for (const l of [signed(obj), generateLightSkeleton(fixture(obj))]) {
+          const c = loadAndRun(b, l);
+          try {
+            assert.equal(
+              c.signature,
+              !l.signed ? 'unsigned' : be.name === 'kernel' ? 'not-verified-by-kernel' : 'verified',
+            );
+            if (l.signed && be.name === 'kernel')
+              assert.match(c.warnings[0]!, /CONFIG_SYSTEM_DATA_VERIFICATION/);
+            checkCollection(b, obj, l, c);
+          } finally {
+            c.close();
+          }
+        }
+      });
+    }
+
+    it('attack lab: every attack is refused or ignored', () => {
+      const b = be.make();
+      const l = signed('globals');
+      const other = signed('globals', 'b');
+      const want: Record<string, RegExp> = {
+        'omit-exclusive': /not exclusive/,
+        'unfrozen-metadata': /hash differs/,
+        'tamper-data': /hash differs/,
+        'tamper-insns': be.name === 'kernel' ? /EACCES/ : /EKEYREJECTED/,
+        'wrong-key': be.name === 'kernel' ? /cannot verify/ : /ENOKEY/,
+        'share-metadata-map': /EACCES/,
+        'override-max-entries': /signed max_entries/,
+      };
+      for (const kind of ATTACKS) {
+        const r = runAttack(b, l, kind, {}, other);
+        assert.notEqual(r.outcome, 'succeeded', `${kind}: ${r.why}`);
+        if (be.name === 'machine') assert.notEqual(r.outcome, 'not-enforceable', kind);
+        assert.match(r.why, want[kind]!, `${kind}: ${r.why}`);
+      }
+    });
+
+    it('unsigned loaders honour a max_entries override; errors close every fd the loader made', () => {
+      const b = be.make();
+      const l = generateLightSkeleton(fixture('legacy'));
+      const c = loadAndRun(b, l, { maxEntries: { legacy_hash: 128 } });
+      try {
+        assert.equal(b.objGetInfoByFd(c.maps.get('legacy_hash')!.fd, { kind: 'map' }).maxEntries, 128);
+      } finally {
+        c.close();
+      }
+      // An impossible size makes the second MAP_CREATE fail: the first map must not leak (the
+      // kernel frees maps asynchronously, so count this process's open fds there).
+      const count = (): number => {
+        if (be.name === 'kernel') return openFds();
+        let n = 0;
+        for (let id = b.mapGetNextId(0); id !== undefined; id = b.mapGetNextId(id)) n++;
+        return n;
+      };
+      const before = count();
+      assert.throws(
+        () => loadAndRun(b, l, { maxEntries: { legacy_array: 0xffffffff } }),
+        (e: unknown) => e instanceof LoaderError && e.reason === 'failed',
+      );
+      assert.equal(count(), before);
+    });
+  });
+}
+
+describe('light-skeleton generator', () => {
+  it('is deterministic and binds the signed hash into the loader', () => {
+    const a = generateLightSkeleton(fixture('globals'), { signed: true });
+    const b = generateLightSkeleton(fixture('globals'), { signed: true });
+    assert.deepEqual(a.insns, b.insns);
+    assert.deepEqual(a.data, b.data);
+    assert.deepEqual(signed('globals').signature, signed('globals').signature);
+    const u = generateLightSkeleton(fixture('globals'));
+    assert.notDeepEqual(u.insns, a.insns);
+    assert.equal(a.maps.find((m) => m.name === '.rodata')?.readonly, true);
+    assert.equal(a.maps.find((m) => m.name === '.rodata')?.type, MapType.ARRAY);
+  });
+
+  it('names what it does not support yet', () => {
+    assert.throws(() => generateLightSkeleton(fixture('mapinmap')), UnsupportedError);
+    assert.throws(() => generateLightSkeleton(fixture('externs')), UnsupportedError);
+    assert.throws(() => generateLightSkeleton(fixture('core')), UnsupportedError);
+    assert.throws(
+      () => generateLightSkeleton(fixture('globals'), { signed: true, scheme: 'kfunc' }),
+      UnsupportedError,
+    );
+  });
+});
