@@ -282,15 +282,16 @@ export function coreKindName(kind: number): string {
  * Applies a result to the instruction at `insns[index]` (in place): ALU immediates and ld_imm64
  * get the value, memory instructions the offset; a relocation without a target poisons the
  * instruction. Checks that the instruction holds the local value first, as the compiler wrote it.
+ * Returns true when the instruction was poisoned.
  */
-export function patchCoreInsn(insns: Insn[], index: number, r: CoreResult, where: () => string): void {
+export function patchCoreInsn(insns: Insn[], index: number, r: CoreResult, where: () => string): boolean {
   const insn = insns[index]!;
   const cls = insn.code & 7;
   if (r.target === undefined) {
     if (insn.code === LD_IMM64)
       throw new LoaderError({}, `${where()}: unresolved CO-RE relocation on ld_imm64`);
     insns[index] = { code: 0x85, dst: 0, src: 0, off: 0, imm: CORE_POISON };
-    return;
+    return true;
   }
   if (insn.code === LD_IMM64) {
     const cur = (BigInt(insn.imm2 ?? 0) << 32n) | BigInt(insn.imm >>> 0);
@@ -300,7 +301,7 @@ export function patchCoreInsn(insns: Insn[], index: number, r: CoreResult, where
       imm: Number(BigInt.asIntN(32, r.target)),
       imm2: Number(BigInt.asIntN(32, r.target >> 32n)),
     };
-    return;
+    return false;
   }
   if ((cls === 4 || cls === 7) && (insn.code & 8) === 0) {
     if (BigInt(insn.imm >>> 0) !== r.local && BigInt(insn.imm) !== r.local)
@@ -308,7 +309,7 @@ export function patchCoreInsn(insns: Insn[], index: number, r: CoreResult, where
     if (r.target > 0xffffffffn)
       throw new LoaderError({}, `${where()}: value ${r.target} does not fit in imm`);
     insns[index] = { ...insn, imm: Number(BigInt.asIntN(32, r.target)) };
-    return;
+    return false;
   }
   if (cls === 1 || cls === 2 || cls === 3) {
     if (BigInt(insn.off) !== r.local)
@@ -316,7 +317,7 @@ export function patchCoreInsn(insns: Insn[], index: number, r: CoreResult, where
     if (r.target > 0x7fffn)
       throw new LoaderError({}, `${where()}: offset ${r.target} does not fit in 16 bits`);
     insns[index] = { ...insn, off: Number(r.target) };
-    return;
+    return false;
   }
   throw new LoaderError(
     {},

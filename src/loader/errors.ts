@@ -79,18 +79,22 @@ export class ProgramLoadError extends VerifierError {
   readonly insn: number | undefined;
   /** Source line of {@link insn}, from line_info. */
   readonly source: SourceLine | undefined;
+  /** What the loader knows about the failing instruction, e.g. an unresolved CO-RE relocation. */
+  readonly hint: string | undefined;
 
   /**
    * @param program - program name
    * @param cause - the backend's error
    * @param insn - the instruction
    * @param source - its source line
+   * @param hint - what the loader knows about that instruction (e.g. an unresolved CO-RE relocation)
    */
   constructor(
     program: string,
     cause: VerifierError,
     insn: number | undefined,
     source: SourceLine | undefined,
+    hint?: string,
   ) {
     super(cause.command, cause.errno, cause.log, cause.truncated);
     this.name = 'ProgramLoadError';
@@ -100,6 +104,7 @@ export class ProgramLoadError extends VerifierError {
     let where = `program '${program}'`;
     if (insn !== undefined) where += ` insn ${insn}`;
     if (source !== undefined) where += ` (${source.file}:${source.line}: ${source.text.trim()})`;
-    this.message = `${where}: ${this.message}`;
+    this.hint = hint;
+    this.message = `${where}: ${hint !== undefined ? `${hint}: ` : ''}${this.message}`;
   }
 }

@@ -210,6 +210,8 @@ export interface RelocatedProgram {
   readonly insns: Insn[];
   /** ld_imm64 instructions that take a map fd: index in `insns` and map name. */
   readonly mapRefs: readonly { index: number; map: string }[];
+  /** CO-RE relocations the target could not satisfy: slot and description (the instruction is poisoned). */
+  readonly poisoned: readonly { slot: number; what: string }[];
 }
 
 interface KconfigLayout {
@@ -431,6 +433,7 @@ export class BpfObject {
     const linked = linkProgram(this.spec, p.name);
     const insns = linked.insns.slice();
     const mapRefs: { index: number; map: string }[] = [];
+    const poisoned: { slot: number; what: string }[] = [];
     const slotToIndex = new Map<number, number>();
     let s = 0;
     insns.forEach((x, i) => {
@@ -506,7 +509,8 @@ export class BpfObject {
           `program '${p.name}' insn ${c.slot}: CO-RE ${coreKindName(c.kind)} ${local.nameOf(c.typeId) || `type ${c.typeId}`} ${c.access}`;
         if (index === undefined) throw new LoaderError({}, `${where()}: not at an instruction`);
         try {
-          patchCoreInsn(insns, index, computeCoreRelo(local, target, c, where), where);
+          if (patchCoreInsn(insns, index, computeCoreRelo(local, target, c, where), where))
+            poisoned.push({ slot: c.slot, what: where().replace(/^program '[^']*' insn \d+: /, '') });
         } catch (e) {
           if (e instanceof LoaderError)
             throw new LoaderError(
@@ -517,7 +521,7 @@ export class BpfObject {
         }
       }
     }
-    return { program: p, linked, insns, mapRefs };
+    return { program: p, linked, insns, mapRefs, poisoned };
   }
 
   private requireKernelBtf(program: string, slot: number, symbol: string): Btf {
@@ -883,11 +887,13 @@ export class BpfObject {
     } catch (e) {
       if (e instanceof VerifierError) {
         const insn = lastInsn(e.lines);
+        const core = r.poisoned.find((x) => x.slot === insn);
         throw new ProgramLoadError(
           p.name,
           e,
           insn,
           insn === undefined ? undefined : sourceAt(r.linked, insn),
+          core === undefined ? undefined : `${core.what} is not satisfied by the target BTF`,
         );
       }
       if (e instanceof BpfError) throw new BpfError(e.command, e.errno, `program '${p.name}'`);

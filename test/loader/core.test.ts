@@ -11,7 +11,13 @@ import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { Btf } from '../../src/btf/index.js';
 import { LD_IMM64 } from '../../src/isa/opcodes.js';
-import { BpfObject, CORE_POISON, LoaderError, type RelocatedProgram } from '../../src/loader/index.js';
+import {
+  BpfObject,
+  CORE_POISON,
+  LoaderError,
+  ProgramLoadError,
+  type RelocatedProgram,
+} from '../../src/loader/index.js';
 import { backends } from '../backend/backends.js';
 import { hostOptions, objectBytes, objectPath } from './helpers.js';
 
@@ -101,18 +107,42 @@ test('CO-RE against a target where the fields moved: values follow, missing fiel
   assert.ok(probe.linked.coreRelos.length > 0);
 });
 
-test('CO-RE: a type missing from the target makes type_exists 0 and a type size unresolvable', () => {
-  const obj = BpfObject.open(objectBytes('core'), { kernelBtf: movedTarget(false) });
-  for (const p of obj.programs.values()) p.autoload = p.name === 'sys_probe';
-  const [r] = obj.relocate();
-  const kinds = r!.linked.coreRelos.map((c) => c.kind);
-  assert.ok(kinds.length > 0);
-  for (const c of r!.linked.coreRelos) {
-    const insn = valueAt(r!, c.slot);
-    if (c.kind === 8) assert.equal(insn.imm, 1, 'task_struct exists');
-    if (c.kind === 9) assert.equal(insn.imm, CORE_POISON, 'size of a missing struct file is poisoned');
+test('CO-RE: type_exists is 1 when the target has the type and 0 when it does not', () => {
+  for (const [target, want] of [
+    [movedTarget(), 1],
+    [new Btf(), 0],
+  ] as const) {
+    const obj = BpfObject.open(objectBytes('core'), { kernelBtf: target });
+    for (const p of obj.programs.values()) p.autoload = p.name === 'sys_probe';
+    const [r] = obj.relocate();
+    assert.deepEqual(
+      r!.linked.coreRelos.map((c) => [c.kind, c.access]),
+      [[8, '0']],
+    );
+    assert.equal(valueAt(r!, r!.linked.coreRelos[0]!.slot).imm, want);
   }
 });
+
+for (const bc of backends()) {
+  test(
+    `CO-RE on ${bc.name}: a poisoned field access is refused, the error names the relocation`,
+    { skip: bc.skip },
+    () => {
+      const obj = BpfObject.open(objectBytes('core'), { kernelBtf: movedTarget() });
+      for (const p of obj.programs.values()) p.autoload = p.name === 'sock_len';
+      assert.throws(
+        () => obj.load(bc.backend()),
+        (e: unknown) =>
+          e instanceof ProgramLoadError &&
+          e.program === 'sock_len' &&
+          e.insn === 0 &&
+          /^program 'sock_len' insn 0 \(.*\): CO-RE FIELD_BYTE_OFFSET __sk_buff 0:0 is not satisfied by the target BTF: /.test(
+            e.message,
+          ),
+      );
+    },
+  );
+}
 
 test('CO-RE without a target BTF: an error naming the program, instruction and symbol', () => {
   const obj = BpfObject.open(objectBytes('core'));
