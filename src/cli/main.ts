@@ -13,7 +13,9 @@ import { registerBtf } from './commands/btf.js';
 import { registerConformance } from './commands/conformance.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDisasm } from './commands/disasm.js';
+import { registerGen } from './commands/gen.js';
 import { registerHash } from './commands/hash.js';
+import { registerLskel } from './commands/lskel.js';
 import { registerMap } from './commands/map.js';
 import { registerObj } from './commands/obj.js';
 import { registerPolicy } from './commands/policy.js';
@@ -40,6 +42,8 @@ export function buildProgram(): Command {
   registerProgRun(program);
   registerProgLoad(program);
   registerMap(program);
+  registerGen(program);
+  registerLskel(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

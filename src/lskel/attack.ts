@@ -47,7 +47,8 @@ function explain(e: unknown): string {
 /**
  * Runs attack `kind` against `lskel` on `backend`. `run` holds the honest host's options (the
  * keyring). `wrongKeySkeleton` is the same skeleton signed by a key the keyring does not hold
- * (for `wrong-key`).
+ * (for `wrong-key`); or, instead, `untrustedKeyringId` names a keyring that does not hold the
+ * signer's certificate.
  */
 export function runAttack(
   backend: Backend,
@@ -55,6 +56,7 @@ export function runAttack(
   kind: AttackKind,
   run: RunOptions = {},
   wrongKeySkeleton?: LightSkeleton,
+  untrustedKeyringId?: number,
 ): AttackOutcome {
   if (!lskel.signed) throw new TypeError('the attack lab needs a signed skeleton');
   const onKernel = backend.name === 'kernel';
@@ -90,9 +92,14 @@ export function runAttack(
       );
     case 'wrong-key': {
       if (onKernel) return { kind, outcome: 'not-enforceable', why: 'this kernel cannot verify signatures' };
-      if (wrongKeySkeleton === undefined)
-        throw new TypeError('wrong-key needs a skeleton signed by another key');
-      return attempt(wrongKeySkeleton, run) ?? succeeded('a loader signed by an untrusted key ran');
+      if (wrongKeySkeleton !== undefined)
+        return attempt(wrongKeySkeleton, run) ?? succeeded('a loader signed by an untrusted key ran');
+      if (untrustedKeyringId !== undefined)
+        return (
+          attempt(lskel, { ...run, keyringId: untrustedKeyringId }) ??
+          succeeded('the loader ran with a keyring that does not hold its signer')
+        );
+      throw new TypeError('wrong-key needs a skeleton signed by another key or a keyring without the signer');
     }
     case 'share-metadata-map': {
       const meta = backend.mapCreate({

@@ -7,6 +7,7 @@
 
 export * from './attack.js';
 export * from './cms.js';
+export * from './format.js';
 export * from './gen.js';
 export * from './run.js';
 export * from './sign.js';

@@ -209,7 +209,13 @@ export class MachineKeyrings implements Keyrings {
     else if (keyringId === SystemKeyring.SECONDARY) ring = this.#keys.get(this.#system.secondary)!;
     else if (keyringId === SystemKeyring.PLATFORM) ring = this.#keys.get(this.#system.platform)!;
     else {
-      const serial = keyringId < 0 ? this.#special.get(keyringId) : keyringId;
+      // A process always has session and user keyrings (created on first use, as the kernel's
+      // lookup_user_key does for KEY_SPEC_SESSION/USER_KEYRING).
+      let serial: number | undefined = keyringId;
+      if (keyringId < 0) {
+        if (keyringId < KeySpec.USER_SESSION_KEYRING) serial = this.#special.get(keyringId);
+        else serial = this.#resolve(keyringId, true, 'BPF_PROG_LOAD').serial;
+      }
       const k = serial === undefined ? undefined : this.#keys.get(serial);
       if (k === undefined || k.links === undefined) return Errno.EINVAL;
       ring = k;

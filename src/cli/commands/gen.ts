@@ -1,0 +1,67 @@
+/**
+ * `tsbpf gen skeleton OBJ --light [--sign --key K --cert C] [--scheme inline|kfunc|load-time]
+ * [--format json|ts] [-o FILE]`: generates a (signed) light skeleton of a BPF object.
+ *
+ * @module
+ */
+
+import type { Command } from 'commander';
+import { parseObject } from '../../elf/object.js';
+import { generateLightSkeleton, lskelToJson, lskelToTs, signLightSkeleton } from '../../lskel/index.js';
+import { choice, readInput, UsageError, writeOutput } from '../common.js';
+import { signerFromFiles } from '../signer.js';
+
+const SCHEMES = ['inline', 'kfunc', 'load-time'] as const;
+const FORMATS = ['json', 'ts'] as const;
+
+/** Registers `gen skeleton`. */
+export function registerGen(program: Command): void {
+  const gen =
+    program.commands.find((c) => c.name() === 'gen') ??
+    program.command('gen').description('generate code from BPF objects');
+  gen
+    .command('skeleton')
+    .description('generate a light skeleton (loader program + data blob), optionally signed')
+    .argument('<object>', 'BPF ELF object (.o)')
+    .option('--light', 'light skeleton (the only kind tsbpf generates)')
+    .option('--sign', 'sign the loader (needs --key and --cert)')
+    .option('--key <file>', 'private key, PEM or DER (RSA 2048-4096, ECDSA P-256/P-384)')
+    .option('--cert <file>', 'X.509 certificate of the key, PEM or DER, with a subjectKeyIdentifier')
+    .option('--scheme <scheme>', 'metadata scheme of a signed loader: inline, kfunc or load-time', 'inline')
+    .option('--format <format>', 'json or ts', 'json')
+    .option('--name <name>', 'object name (default: the file name)')
+    .option('-o, --output <file>', 'output file (default: stdout)', '-')
+    .action(
+      (
+        file: string,
+        o: {
+          light?: boolean;
+          sign?: boolean;
+          key?: string;
+          cert?: string;
+          scheme: string;
+          format: string;
+          name?: string;
+          output: string;
+        },
+      ) => {
+        if (!o.light) throw new UsageError('only light skeletons are generated: pass --light');
+        const scheme = choice('--scheme', o.scheme, SCHEMES);
+        const format = choice('--format', o.format, FORMATS);
+        if (o.sign && (!o.key || !o.cert)) throw new UsageError('--sign needs --key and --cert');
+        if (!o.sign && (o.key || o.cert)) throw new UsageError('--key/--cert given without --sign');
+        const base = file.replace(/^.*\//, '').replace(/(\.bpf(el|eb)?)?\.o$/, '');
+        const name = (o.name ?? base).replace(/[^A-Za-z0-9_]/g, '_');
+        const spec = parseObject(readInput(file));
+        let l = generateLightSkeleton(spec, { name, signed: o.sign === true, scheme });
+        if (o.sign) {
+          const signer = signerFromFiles(readInput(o.key as string), readInput(o.cert as string), {
+            key: o.key,
+            cert: o.cert,
+          });
+          l = signLightSkeleton(l, signer);
+        }
+        writeOutput(o.output, format === 'json' ? lskelToJson(l) : lskelToTs(l));
+      },
+    );
+}
