@@ -111,6 +111,22 @@ for (const bc of backends()) {
       }
     });
 
+    const noLog =
+      bc.name === 'machine' ? 'the machine writes no verifier log for a successful load (reported)' : false;
+    test(
+      'log level: the verifier log of a successful load is kept on the program fd',
+      { skip: noLog },
+      () => {
+        const obj = BpfObject.open(objectBytes('globals'), { ...hostOptions(bc.cpus), logLevel: 2 });
+        const c = obj.load(bc.backend());
+        try {
+          assert.match(c.programs.get('account')!.fd.log, /processed \d+ insns/);
+        } finally {
+          c.close();
+        }
+      },
+    );
+
     test('using closes every fd; the program tag is the first 8 bytes of its hash', () => {
       let fds: { closed: boolean }[] = [];
       {
