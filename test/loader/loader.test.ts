@@ -317,5 +317,25 @@ for (const bc of backends().filter((x) => only === undefined || x.name === only)
         );
       },
     );
+
+    test(
+      "a refusal inside a subprogram points at the subprogram's source line",
+      { skip: overreachSkip },
+      () => {
+        const obj = BpfObject.open(objectBytes('badsub'), hostOptions(bc.cpus));
+        assert.throws(
+          () => obj.load(bc.backend()),
+          (e: unknown) => {
+            if (!(e instanceof ProgramLoadError) || e.program !== 'outer' || e.code !== 'EACCES')
+              return false;
+            const prog = BpfObject.open(objectBytes('badsub')).relocate()[0]!;
+            const peek = prog.linked.functions.find((f) => f.name === 'peek')!;
+            return (
+              e.insn! >= peek.slot && e.source!.text.includes('c[1]') && e.source!.file.endsWith('badsub.c')
+            );
+          },
+        );
+      },
+    );
   });
 }
