@@ -5,7 +5,9 @@
  *
  * 1. (signed, inline scheme) reads `map->excl` and `map->sha` of the metadata map through its
  *    map pointer and refuses a map that is not exclusive (-EPERM) or whose hash differs from
- *    the SHA-256 embedded in four `ld_imm64` immediates of the signed instructions (-EBADMSG);
+ *    the SHA-256 embedded in four `ld_imm64` immediates of the signed instructions (-EBADMSG).
+ *    Under the load-time scheme the loader checks nothing: the kernel verifies the signature
+ *    over the instructions followed by the blob (see {@link signedContent});
  * 2. creates every map from the `BPF_MAP_CREATE` attr in the blob (an unsigned loader first
  *    applies the host's `max_entries` override from the context; a signed one ignores it);
  * 3. writes initial data (`BPF_MAP_UPDATE_ELEM` from the blob) and freezes read-only data;
@@ -153,6 +155,19 @@ export interface GenerateOptions {
   scheme?: MetadataScheme;
 }
 
+/**
+ * The bytes a skeleton's signature covers: the loader's instructions, followed by the blob under
+ * the load-time scheme (the kernel appends the frozen contents of the exclusive maps in
+ * fd_array; the blob's size is a multiple of 8, so it is its own padded content).
+ */
+export function signedContent(l: Pick<LightSkeleton, 'insns' | 'data' | 'scheme'>): Uint8Array {
+  if (l.scheme !== 'load-time') return l.insns;
+  const out = new Uint8Array(l.insns.length + l.data.length);
+  out.set(l.insns);
+  out.set(l.data, l.insns.length);
+  return out;
+}
+
 /** errno values the loader returns (negated) when the metadata check fails. */
 export const LoaderRefusal = {
   /** The metadata map is not exclusive to the loader. */
@@ -195,8 +210,8 @@ function checkMap(m: MapSpec): void {
 export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = {}): LightSkeleton {
   const signed = opts.signed ?? false;
   const scheme = signed ? (opts.scheme ?? 'inline') : undefined;
-  if (scheme !== undefined && scheme !== 'inline')
-    throw new UnsupportedError(`metadata scheme '${scheme}' is not implemented yet (inline is)`);
+  if (scheme === 'kfunc')
+    throw new UnsupportedError(`metadata scheme 'kfunc' is not implemented yet (inline and load-time are)`);
   if (spec.endian !== 'little')
     throw new UnsupportedError('big-endian objects cannot be loaded on this host');
   if (spec.externs.length > 0)
@@ -347,7 +362,7 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
   emit(mov64Imm(R1, 0));
   for (const m of maps) emit(stxW(R6, m.descOffset, R1));
   for (const p of progs) emit(stxW(R6, p.lp.descOffset, R1));
-  if (signed) {
+  if (scheme === 'inline') {
     // Inline scheme: map->excl must be set and map->sha must equal the signed hash.
     emit(
       ldMapIdx(R1, 0),

@@ -128,6 +128,13 @@ export function loadAndRun(backend: Backend, lskel: LightSkeleton, opts: RunOpti
         status = 'verified';
       }
     }
+    const loadTime = lskel.signed && lskel.scheme === 'load-time';
+    if (loadTime && onKernel)
+      throw new LoaderError(
+        'failed',
+        Errno.EOPNOTSUPP,
+        'the load-time metadata scheme needs a kernel that verifies signatures over exclusive maps (Linux 6.18 does not): use --scheme inline',
+      );
     loader = backend.progLoad({
       progType: ProgType.SYSCALL,
       insns,
@@ -135,6 +142,9 @@ export function loadAndRun(backend: Backend, lskel: LightSkeleton, opts: RunOpti
       progFlags: ProgFlag.SLEEPABLE,
       progName: '__loader.prog',
       fdArray: Int32Array.of(meta.fd),
+      // The load-time scheme binds the metadata map up front (fd_array_cnt); the others must not
+      // (Linux 6.18 checks maps bound that way against a zero digest).
+      fdArrayCnt: loadTime,
       signature,
       keyringId,
     });

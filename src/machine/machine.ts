@@ -93,6 +93,12 @@ export interface KernelProfile {
   strictExclusiveFdArray: boolean;
   /** Maximum instructions for a CAP_BPF loader (BPF_COMPLEXITY_LIMIT_INSNS). */
   maxInsns: number;
+  /**
+   * The load-time metadata scheme (July 2026 proposal): a signed load with `fd_array_cnt` has
+   * its signature checked over the instructions followed by the frozen contents of the
+   * exclusive maps in fd_array. False on Linux 6.18 (the signature covers the instructions).
+   */
+  loadTimeSignatures: boolean;
   /** Maximum instructions for an unprivileged loader (BPF_MAXINSNS). */
   maxInsnsUnprivileged: number;
 }
@@ -102,6 +108,7 @@ export const LINUX_6_18: KernelProfile = Object.freeze({
   release: '6.18.0',
   unprivilegedBpfDisabled: 2,
   strictExclusiveFdArray: false,
+  loadTimeSignatures: false,
   maxInsns: 1_000_000,
   maxInsnsUnprivileged: 4096,
 });
@@ -641,11 +648,43 @@ export class MachineContext implements Backend {
         fail(C, Errno.EOPNOTSUPP, 'signed load: the machine was given keyrings it cannot search');
       const trusted = kr.trustedFor(attr.keyringId ?? 0);
       if (typeof trusted === 'number') fail(C, trusted, `keyring ${attr.keyringId ?? 0} not found`);
-      const check = verifySignature(attr.insns, attr.signature, trusted.certificates);
+      // Load-time metadata scheme (profile.loadTimeSignatures, with fd_array_cnt): the signed
+      // content is the instructions followed by the frozen contents of every exclusive map of
+      // fd_array, in fd_array order; an unfrozen exclusive map is refused.
+      let content = attr.insns;
+      let boundMaps = 0;
+      if (core.profile.loadTimeSignatures && attr.fdArrayCnt && attr.fdArray !== undefined) {
+        const parts: Uint8Array[] = [attr.insns];
+        for (const fd of attr.fdArray) {
+          const e = this.proc.fds.get(fd);
+          if (e?.kind !== 'map') continue;
+          const m = e.obj as BpfMap;
+          if (m.exclProgHash === undefined) continue;
+          if (!m.frozen) fail(C, Errno.EPERM, 'signed load: exclusive map in fd_array is not frozen');
+          const bytes = m.contentBytes?.();
+          if (bytes === undefined) fail(C, Errno.EINVAL, 'signed load: exclusive map without content hash');
+          parts.push(bytes);
+          boundMaps++;
+        }
+        let n = 0;
+        for (const x of parts) n += x.length;
+        content = new Uint8Array(n);
+        n = 0;
+        for (const x of parts) {
+          content.set(x, n);
+          n += x.length;
+        }
+      }
+      const check = verifySignature(content, attr.signature, trusted.certificates);
       if (!check.ok) fail(C, check.errno, `signature ${check.reason}: ${check.message}`);
       let keyId = '';
       for (const x of check.certificate.keyId) keyId += x.toString(16).padStart(2, '0');
-      verdict = { state: 'OK', keyring: trusted.type, signer: check.certificate.subject, keyId };
+      verdict = {
+        state: boundMaps > 0 ? 'METADATA_VERIFIED' : 'OK',
+        keyring: trusted.type,
+        signer: check.certificate.subject,
+        keyId,
+      };
     }
     const level = attr.logLevel ?? 0;
     const logBuf = attr.logBuf;

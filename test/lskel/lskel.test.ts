@@ -188,3 +188,54 @@ describe('light-skeleton generator', () => {
     );
   });
 });
+
+describe('load-time metadata scheme (machine with the July 2026 profile)', () => {
+  const profile = { loadTimeSignatures: true, strictExclusiveFdArray: true };
+  function setup(): { b: Backend; verdicts: unknown[] } {
+    const kr = new MachineKeyrings();
+    kr.addCertificate(pemOrDer(testKey('p256').cert, 'CERTIFICATE'), KeySpec.SESSION_KEYRING);
+    const m = new Machine({ keyrings: kr, profile });
+    const verdicts: unknown[] = [];
+    const b = new Proxy(m, {
+      get(t, k) {
+        if (k === 'progLoad')
+          return (a: Parameters<Machine['progLoad']>[0]) => {
+            const fd = t.progLoad(a);
+            if (a.signature !== undefined) verdicts.push(t.progOf(fd.fd)!.signature);
+            return fd;
+          };
+        const v = Reflect.get(t, k);
+        return typeof v === 'function' ? v.bind(t) : v;
+      },
+    }) as Backend;
+    return { b, verdicts };
+  }
+  const k = testKey('p256');
+  const lt = signLightSkeleton(
+    generateLightSkeleton(fixture('globals'), { signed: true, scheme: 'load-time' }),
+    signerFromFiles(k.key, k.cert),
+  );
+
+  it('the signature covers loader + blob; the verdict is METADATA_VERIFIED; the loader checks nothing', () => {
+    const { b, verdicts } = setup();
+    const c = loadAndRun(b, lt);
+    try {
+      checkCollection(b, 'globals', lt, c);
+    } finally {
+      c.close();
+    }
+    assert.equal((verdicts[0] as { state: string }).state, 'METADATA_VERIFIED');
+    // The same loader signed over its instructions only does not verify under this scheme.
+    const insnsOnly = signLightSkeleton({ ...lt, scheme: 'inline' }, signerFromFiles(k.key, k.cert));
+    assert.throws(() => loadAndRun(b, { ...lt, signature: insnsOnly.signature }), /EKEYREJECTED/);
+  });
+
+  it('attacks: the load refuses them (non-exclusive, changed blob, unfrozen map)', () => {
+    const { b } = setup();
+    assert.equal(runAttack(b, lt, 'omit-exclusive').why.includes('EKEYREJECTED'), true);
+    assert.match(runAttack(b, lt, 'tamper-data').why, /EKEYREJECTED/);
+    assert.match(runAttack(b, lt, 'unfrozen-metadata').why, /EPERM/);
+    assert.match(runAttack(b, lt, 'tamper-insns').why, /EKEYREJECTED/);
+    assert.equal(runAttack(b, lt, 'override-max-entries').outcome, 'ignored');
+  });
+});

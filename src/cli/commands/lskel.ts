@@ -17,6 +17,7 @@ import {
   lskelFromJson,
   pemOrDer,
   runAttack,
+  signedContent,
 } from '../../lskel/index.js';
 import { Machine } from '../../machine/machine.js';
 import { MachineKeyrings, parseCertificate, verifySignature } from '../../machine/signature/index.js';
@@ -150,11 +151,12 @@ export function registerLskel(program: Command): void {
       if (!l.signed || l.signature === undefined) {
         check(false, 'the skeleton is not signed');
       } else {
-        const v = verifySignature(l.insns, l.signature, [cert]);
+        const content = signedContent(l);
+        const v = verifySignature(content, l.signature, [cert]);
         check(
           v.ok,
           v.ok
-            ? `signed: the CMS signature covers the loader's ${l.insns.length} instruction bytes; signer '${cert.subject}' (key id ${toHex(cert.keyId)})`
+            ? `signed: the CMS signature covers the loader's ${l.insns.length} instruction bytes${l.scheme === 'load-time' ? ` and the ${l.data.length}-byte metadata blob (load-time scheme)` : ''}; signer '${cert.subject}' (key id ${toHex(cert.keyId)})`
             : `signature: ${v.reason}: ${v.message}`,
         );
       }
