@@ -1,0 +1,143 @@
+/**
+ * Helper prototypes the verifier knows: argument kinds, return kind, GPL-only flag, the program
+ * types that may call each helper, and which map types go with which helper. Facts from Linux
+ * 6.18 (`bpf_func_proto`s and `check_map_func_compatibility`), limited to the helpers the
+ * machine implements.
+ *
+ * @module
+ */
+
+import { MapType, ProgType } from '../../uapi/constants.js';
+
+/** Kinds of helper arguments. */
+export type ArgKind =
+  | 'anything'
+  | 'map' // CONST_PTR_TO_MAP
+  | 'key' // PTR_TO_MAP_KEY (key_size readable bytes)
+  | 'value' // PTR_TO_MAP_VALUE (value_size readable bytes)
+  | 'uninit_value' // PTR_TO_MAP_VALUE | MEM_UNINIT (value_size writable bytes)
+  | 'mem' // PTR_TO_MEM | MEM_RDONLY, sized by the next argument
+  | 'mem_or_null'
+  | 'uninit_mem' // PTR_TO_MEM | MEM_UNINIT (written by the helper), sized by the next argument
+  | 'size' // ARG_CONST_SIZE
+  | 'size_or_zero' // ARG_CONST_SIZE_OR_ZERO
+  | 'alloc_size_or_zero' // ARG_CONST_ALLOC_SIZE_OR_ZERO
+  | 'ctx'
+  | 'ringbuf_mem_release' // ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE
+  | 'func' // ARG_PTR_TO_FUNC (bpf_loop callback)
+  | 'stack_or_null' // ARG_PTR_TO_STACK_OR_NULL
+  | 'long_ptr'; // ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_ALIGNED, 8 bytes
+
+/** Kinds of helper results. */
+export type RetKind = 'integer' | 'void' | 'map_value_or_null' | 'ringbuf_mem_or_null';
+
+/** A helper prototype. */
+export interface HelperProto {
+  name: string;
+  args: readonly ArgKind[];
+  ret: RetKind;
+  gplOnly?: boolean;
+  /** Program types that may call it; undefined: socket_filter, sched_cls, xdp and syscall. */
+  types?: readonly number[];
+}
+
+const SYSCALL_ONLY = [ProgType.SYSCALL];
+
+/** Prototypes by helper id. */
+export const HELPERS: ReadonlyMap<number, HelperProto> = new Map<number, HelperProto>([
+  [1, { name: 'map_lookup_elem', args: ['map', 'key'], ret: 'map_value_or_null' }],
+  [2, { name: 'map_update_elem', args: ['map', 'key', 'value', 'anything'], ret: 'integer' }],
+  [3, { name: 'map_delete_elem', args: ['map', 'key'], ret: 'integer' }],
+  [5, { name: 'ktime_get_ns', args: [], ret: 'integer' }],
+  [6, { name: 'trace_printk', args: ['mem', 'size'], ret: 'integer', gplOnly: true }],
+  [7, { name: 'get_prandom_u32', args: [], ret: 'integer' }],
+  [8, { name: 'get_smp_processor_id', args: [], ret: 'integer' }],
+  [12, { name: 'tail_call', args: ['ctx', 'map', 'anything'], ret: 'void' }],
+  [14, { name: 'get_current_pid_tgid', args: [], ret: 'integer' }],
+  [15, { name: 'get_current_uid_gid', args: [], ret: 'integer' }],
+  [16, { name: 'get_current_comm', args: ['uninit_mem', 'size'], ret: 'integer' }],
+  [87, { name: 'map_push_elem', args: ['map', 'value', 'anything'], ret: 'integer' }],
+  [88, { name: 'map_pop_elem', args: ['map', 'uninit_value'], ret: 'integer' }],
+  [89, { name: 'map_peek_elem', args: ['map', 'uninit_value'], ret: 'integer' }],
+  [105, { name: 'strtol', args: ['mem', 'size', 'anything', 'long_ptr'], ret: 'integer' }],
+  [106, { name: 'strtoul', args: ['mem', 'size', 'anything', 'long_ptr'], ret: 'integer' }],
+  [
+    113,
+    {
+      name: 'probe_read_kernel',
+      args: ['uninit_mem', 'size_or_zero', 'anything'],
+      ret: 'integer',
+      gplOnly: true,
+    },
+  ],
+  [
+    115,
+    {
+      name: 'probe_read_kernel_str',
+      args: ['uninit_mem', 'size_or_zero', 'anything'],
+      ret: 'integer',
+      gplOnly: true,
+    },
+  ],
+  [125, { name: 'ktime_get_boot_ns', args: [], ret: 'integer' }],
+  [130, { name: 'ringbuf_output', args: ['map', 'mem', 'size_or_zero', 'anything'], ret: 'integer' }],
+  [
+    131,
+    { name: 'ringbuf_reserve', args: ['map', 'alloc_size_or_zero', 'anything'], ret: 'ringbuf_mem_or_null' },
+  ],
+  [132, { name: 'ringbuf_submit', args: ['ringbuf_mem_release', 'anything'], ret: 'void' }],
+  [133, { name: 'ringbuf_discard', args: ['ringbuf_mem_release', 'anything'], ret: 'void' }],
+  [134, { name: 'ringbuf_query', args: ['map', 'anything'], ret: 'integer' }],
+  [166, { name: 'sys_bpf', args: ['anything', 'mem', 'size'], ret: 'integer', types: SYSCALL_ONLY }],
+  [168, { name: 'sys_close', args: ['anything'], ret: 'integer', types: SYSCALL_ONLY }],
+  [181, { name: 'loop', args: ['anything', 'func', 'stack_or_null', 'anything'], ret: 'integer' }],
+]);
+
+const ARRAYS: readonly number[] = [MapType.ARRAY, MapType.PERCPU_ARRAY];
+const HASHES: readonly number[] = [
+  MapType.HASH,
+  MapType.PERCPU_HASH,
+  MapType.LRU_HASH,
+  MapType.LRU_PERCPU_HASH,
+];
+const QUEUES: readonly number[] = [MapType.QUEUE, MapType.STACK];
+const PUSH_PEEK: readonly number[] = [...QUEUES, MapType.BLOOM_FILTER];
+
+/** Map types the verifier accepts for each map-taking helper (`check_map_func_compatibility`). */
+const HELPER_MAPS: ReadonlyMap<number, readonly number[]> = new Map<number, readonly number[]>([
+  [1, [...ARRAYS, ...HASHES]],
+  [2, [...ARRAYS, ...HASHES]],
+  [3, [...ARRAYS, ...HASHES]],
+  [12, [MapType.PROG_ARRAY]],
+  [87, PUSH_PEEK],
+  [88, QUEUES],
+  [89, PUSH_PEEK],
+  [130, [MapType.RINGBUF]],
+  [131, [MapType.RINGBUF]],
+  [134, [MapType.RINGBUF]],
+]);
+
+/** Whether map type `mapType` may be passed to helper `id`. */
+export function mapFitsHelper(id: number, mapType: number): boolean {
+  return HELPER_MAPS.get(id)?.includes(mapType) ?? false;
+}
+
+/** Map types the verifier models (others are refused with a clear line). */
+export const KNOWN_MAP_TYPES: ReadonlySet<number> = new Set([
+  ...ARRAYS,
+  ...HASHES,
+  ...PUSH_PEEK,
+  MapType.PROG_ARRAY,
+  MapType.RINGBUF,
+]);
+
+/** Whether program type `progType` may call helper `proto`. */
+export function helperAllowed(proto: HelperProto, progType: number): boolean {
+  if (proto.types !== undefined) return proto.types.includes(progType);
+  return (
+    progType === ProgType.SOCKET_FILTER ||
+    progType === ProgType.SCHED_CLS ||
+    progType === ProgType.XDP ||
+    progType === ProgType.SYSCALL
+  );
+}

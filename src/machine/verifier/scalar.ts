@@ -1,0 +1,884 @@
+/**
+ * The verifier's scalar domain: a tristate number (tnum: `value` bits known, `mask` bits unknown)
+ * plus signed and unsigned bounds in 64 and 32 bits, with the ALU rules of the Linux verifier
+ * (bounds from tnums and back, overflow makes a bound unknown, 32-bit results zero-extend).
+ *
+ * Every operation over-approximates: the concrete result of the operation on any values the
+ * inputs admit is admitted by the output. Values are unsigned bigints (0..2^64-1) for tnums and
+ * unsigned bounds, signed bigints for signed bounds.
+ *
+ * @module
+ */
+
+/** 2^64 - 1. */
+export const U64_MAX = (1n << 64n) - 1n;
+/** 2^63 - 1. */
+export const S64_MAX = (1n << 63n) - 1n;
+/** -2^63. */
+export const S64_MIN = -(1n << 63n);
+/** 2^32 - 1. */
+export const U32_MAX = 0xffffffffn;
+/** 2^31 - 1. */
+export const S32_MAX = 0x7fffffffn;
+/** -2^31. */
+export const S32_MIN = -0x80000000n;
+
+/** An abstract scalar value. */
+export interface Scalar {
+  /** tnum value (known bits). */
+  tv: bigint;
+  /** tnum mask (unknown bits). */
+  tm: bigint;
+  smin: bigint;
+  smax: bigint;
+  umin: bigint;
+  umax: bigint;
+  s32min: bigint;
+  s32max: bigint;
+  u32min: bigint;
+  u32max: bigint;
+}
+
+const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
+const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
+const u32 = (v: bigint): bigint => BigInt.asUintN(32, v);
+const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+
+/** A fully unknown scalar. */
+export function unknown(): Scalar {
+  return {
+    tv: 0n,
+    tm: U64_MAX,
+    smin: S64_MIN,
+    smax: S64_MAX,
+    umin: 0n,
+    umax: U64_MAX,
+    s32min: S32_MIN,
+    s32max: S32_MAX,
+    u32min: 0n,
+    u32max: U32_MAX,
+  };
+}
+
+/** The constant `v` (taken modulo 2^64). */
+export function constant(v: bigint): Scalar {
+  const u = u64(v);
+  const l = u32(u);
+  return {
+    tv: u,
+    tm: 0n,
+    smin: s64(u),
+    smax: s64(u),
+    umin: u,
+    umax: u,
+    s32min: s32(l),
+    s32max: s32(l),
+    u32min: l,
+    u32max: l,
+  };
+}
+
+/** An unsigned range [lo, hi] (64-bit). */
+export function urange(lo: bigint, hi: bigint): Scalar {
+  const s = unknown();
+  s.umin = lo;
+  s.umax = hi;
+  return sync(s);
+}
+
+/** A copy. */
+export function copy(s: Scalar): Scalar {
+  return { ...s };
+}
+
+/** True when the value is known exactly. */
+export function isConst(s: Scalar): boolean {
+  return s.tm === 0n;
+}
+
+/** True when the low 32 bits are known exactly. */
+export function isConst32(s: Scalar): boolean {
+  return (s.tm & U32_MAX) === 0n;
+}
+
+/** True when the bounds admit no value (a contradiction, e.g. on a branch that cannot be taken). */
+export function isEmpty(s: Scalar): boolean {
+  return (
+    s.umin > s.umax || s.smin > s.smax || s.u32min > s.u32max || s.s32min > s.s32max || (s.tv & s.tm) !== 0n
+  );
+}
+
+/** Number of significant bits of a positive bigint below 2^64. */
+function bitLength(v: bigint): bigint {
+  let n = 0n;
+  let x = v;
+  if (x >> 32n) {
+    n += 32n;
+    x >>= 32n;
+  }
+  let y = Number(x);
+  while (y > 0) {
+    n++;
+    y = Math.floor(y / 2);
+  }
+  return n;
+}
+
+/** tnum of the range [lo, hi]. */
+function tnumRange(lo: bigint, hi: bigint): [bigint, bigint] {
+  const chi = lo ^ hi;
+  if (chi === 0n) return [lo, 0n];
+  const bits = bitLength(chi);
+  if (bits > 63n) return [0n, U64_MAX];
+  const delta = (1n << bits) - 1n;
+  return [lo & ~delta & U64_MAX, delta];
+}
+
+/** Intersects two tnums; undefined when they contradict. */
+function tnumIntersect(av: bigint, am: bigint, bv: bigint, bm: bigint): [bigint, bigint] {
+  const v = av | bv;
+  const mu = am & bm;
+  return [v & ~mu & U64_MAX, mu];
+}
+
+/**
+ * Tightens all bounds and the tnum against each other (the kernel's reg_bounds_sync). May produce
+ * an empty scalar when the inputs contradict; see {@link isEmpty}.
+ */
+export function sync(s: Scalar): Scalar {
+  if (s.tm === 0n) {
+    // a constant: everything follows from the value (or the bounds contradict it)
+    const v = s.tv;
+    const l = v & U32_MAX;
+    if (
+      v < s.umin ||
+      v > s.umax ||
+      s64(v) < s.smin ||
+      s64(v) > s.smax ||
+      l < s.u32min ||
+      l > s.u32max ||
+      s32(l) < s.s32min ||
+      s32(l) > s.s32max
+    ) {
+      s.umin = 1n;
+      s.umax = 0n;
+      return s;
+    }
+    s.umin = s.umax = v;
+    s.smin = s.smax = s64(v);
+    s.u32min = s.u32max = l;
+    s.s32min = s.s32max = s32(l);
+    return s;
+  }
+  for (let round = 0; round < 3; round++) {
+    const before =
+      s.tv ^ s.tm ^ s.umin ^ s.umax ^ s.smin ^ s.smax ^ s.u32min ^ s.u32max ^ s.s32min ^ s.s32max;
+    const bt = s.tm;
+    // tnum -> 64-bit bounds
+    s.umin = max(s.umin, s.tv);
+    s.umax = min(s.umax, s.tv | s.tm);
+    const sign = 1n << 63n;
+    s.smin = max(s.smin, s64(s.tv | (s.tm & sign)));
+    s.smax = min(s.smax, s64((s.tv | s.tm) & ~sign));
+    // tnum -> 32-bit bounds
+    const lv = s.tv & U32_MAX;
+    const lm = s.tm & U32_MAX;
+    s.u32min = max(s.u32min, lv);
+    s.u32max = min(s.u32max, lv | lm);
+    s.s32min = max(s.s32min, s32(lv | (lm & 0x80000000n)));
+    s.s32max = min(s.s32max, s32((lv | lm) & 0x7fffffffn));
+    // 64-bit signed <-> unsigned
+    if (s.smin >= 0n || s.smax < 0n) {
+      s.umin = max(s.umin, u64(s.smin));
+      s.umax = min(s.umax, u64(s.smax));
+    }
+    if (s.umax <= S64_MAX || s.umin > S64_MAX) {
+      s.smin = max(s.smin, s64(s.umin));
+      s.smax = min(s.smax, s64(s.umax));
+    }
+    // 32-bit signed <-> unsigned
+    if (s.s32min >= 0n || s.s32max < 0n) {
+      s.u32min = max(s.u32min, u32(s.s32min));
+      s.u32max = min(s.u32max, u32(s.s32max));
+    }
+    if (s.u32max <= S32_MAX || s.u32min > S32_MAX) {
+      s.s32min = max(s.s32min, s32(s.u32min));
+      s.s32max = min(s.s32max, s32(s.u32max));
+    }
+    // 64-bit -> 32-bit when the upper halves agree
+    if (s.umin >> 32n === s.umax >> 32n) {
+      s.u32min = max(s.u32min, s.umin & U32_MAX);
+      s.u32max = min(s.u32max, s.umax & U32_MAX);
+    }
+    if (s.smin >> 32n === s.smax >> 32n) {
+      s.s32min = max(s.s32min, s32(s.smin));
+      s.s32max = min(s.s32max, s32(s.smax));
+    }
+    // 32-bit -> 64-bit when the upper 32 bits are known
+    if (s.tm >> 32n === 0n) {
+      const hi = s.tv & ~U32_MAX & U64_MAX;
+      s.umin = max(s.umin, hi | s.u32min);
+      s.umax = min(s.umax, hi | s.u32max);
+    }
+    if (isEmpty(s)) return s;
+    // bounds -> tnum
+    const [rv, rm] = tnumRange(s.umin, s.umax);
+    [s.tv, s.tm] = tnumIntersect(s.tv, s.tm, rv, rm);
+    const [lv2, lm2] = tnumRange(s.u32min, s.u32max);
+    const hiMask = ~U32_MAX & U64_MAX;
+    const [iv, im] = tnumIntersect(s.tv, s.tm, (s.tv & hiMask) | lv2, (s.tm & hiMask) | lm2);
+    s.tv = iv;
+    s.tm = im;
+    const after = s.tv ^ s.tm ^ s.umin ^ s.umax ^ s.smin ^ s.smax ^ s.u32min ^ s.u32max ^ s.s32min ^ s.s32max;
+    if (after === before && bt === s.tm) break;
+  }
+  return s;
+}
+
+function fromTnum(tv: bigint, tm: bigint): Scalar {
+  const s = unknown();
+  s.tv = tv;
+  s.tm = tm;
+  return sync(s);
+}
+
+function tnumAdd(a: Scalar, b: Scalar): [bigint, bigint] {
+  const sm = u64(a.tm + b.tm);
+  const sv = u64(a.tv + b.tv);
+  const sigma = u64(sm + sv);
+  const chi = sigma ^ sv;
+  const mu = chi | a.tm | b.tm;
+  return [sv & ~mu & U64_MAX, mu];
+}
+
+function tnumSub(a: Scalar, b: Scalar): [bigint, bigint] {
+  const dv = u64(a.tv - b.tv);
+  const alpha = u64(dv + a.tm);
+  const beta = u64(dv - b.tm);
+  const chi = alpha ^ beta;
+  const mu = chi | a.tm | b.tm;
+  return [dv & ~mu & U64_MAX, mu];
+}
+
+function tnumMul(a: Scalar, b: Scalar): [bigint, bigint] {
+  // Sound and simple: exact when both known; else known low zero bits only.
+  if (a.tm === 0n && b.tm === 0n) return [u64(a.tv * b.tv), 0n];
+  const tz = (v: bigint, m: bigint): bigint => {
+    const any = v | m;
+    if (any === 0n) return 64n;
+    let n = 0n;
+    while (((any >> n) & 1n) === 0n) n++;
+    return n;
+  };
+  const z = tz(a.tv, a.tm) + tz(b.tv, b.tm);
+  if (z >= 64n) return [0n, 0n];
+  return [0n, U64_MAX & ~((1n << z) - 1n)];
+}
+
+/** ALU operation codes (the high nibble of the opcode, shifted down). */
+export type AluName =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'sdiv'
+  | 'or'
+  | 'and'
+  | 'lsh'
+  | 'rsh'
+  | 'mod'
+  | 'smod'
+  | 'xor'
+  | 'arsh';
+
+function concrete64(op: AluName, a: bigint, b: bigint): bigint {
+  switch (op) {
+    case 'add':
+      return u64(a + b);
+    case 'sub':
+      return u64(a - b);
+    case 'mul':
+      return u64(a * b);
+    case 'div':
+      return b === 0n ? 0n : a / b;
+    case 'mod':
+      return b === 0n ? a : a % b;
+    case 'sdiv': {
+      if (b === 0n) return 0n;
+      const sa = s64(a);
+      const sb = s64(b);
+      if (sa === S64_MIN && sb === -1n) return a;
+      return u64(sa / sb);
+    }
+    case 'smod': {
+      if (b === 0n) return a;
+      const sa = s64(a);
+      const sb = s64(b);
+      if (sb === -1n) return 0n;
+      return u64(sa % sb);
+    }
+    case 'or':
+      return a | b;
+    case 'and':
+      return a & b;
+    case 'xor':
+      return a ^ b;
+    case 'lsh':
+      return u64(a << (b & 63n));
+    case 'rsh':
+      return a >> (b & 63n);
+    case 'arsh':
+      return u64(s64(a) >> (b & 63n));
+  }
+}
+
+function concrete32(op: AluName, a: bigint, b: bigint): bigint {
+  const x = u32(a);
+  const y = u32(b);
+  switch (op) {
+    case 'sdiv': {
+      if (y === 0n) return 0n;
+      const sa = s32(x);
+      const sb = s32(y);
+      if (sa === S32_MIN && sb === -1n) return x;
+      return u32(sa / sb);
+    }
+    case 'smod': {
+      if (y === 0n) return x;
+      const sa = s32(x);
+      const sb = s32(y);
+      if (sb === -1n) return 0n;
+      return u32(sa % sb);
+    }
+    case 'lsh':
+      return u32(x << (y & 31n));
+    case 'rsh':
+      return x >> (y & 31n);
+    case 'arsh':
+      return u32(s32(x) >> (y & 31n));
+    default:
+      return u32(concrete64(op, x, y));
+  }
+}
+
+/** `a op b` in 64 bits. */
+export function alu64(op: AluName, a: Scalar, b: Scalar): Scalar {
+  if (isConst(a) && isConst(b)) return constant(concrete64(op, a.tv, b.tv));
+  switch (op) {
+    case 'add': {
+      const [tv, tm] = tnumAdd(a, b);
+      const r = fromTnum(tv, tm);
+      const smin = a.smin + b.smin;
+      const smax = a.smax + b.smax;
+      if (smin >= S64_MIN && smax <= S64_MAX) {
+        r.smin = max(r.smin, smin);
+        r.smax = min(r.smax, smax);
+      }
+      const umin = a.umin + b.umin;
+      const umax = a.umax + b.umax;
+      if (umax <= U64_MAX) {
+        r.umin = max(r.umin, umin);
+        r.umax = min(r.umax, umax);
+      } else if (umin > U64_MAX) {
+        // every sum wraps exactly once: the wrapped range is still ordered
+        r.umin = max(r.umin, umin - (1n << 64n));
+        r.umax = min(r.umax, umax - (1n << 64n));
+      }
+      return sync(r);
+    }
+    case 'sub': {
+      const [tv, tm] = tnumSub(a, b);
+      const r = fromTnum(tv, tm);
+      const smin = a.smin - b.smax;
+      const smax = a.smax - b.smin;
+      if (smin >= S64_MIN && smax <= S64_MAX) {
+        r.smin = max(r.smin, smin);
+        r.smax = min(r.smax, smax);
+      }
+      if (a.umin >= b.umax) {
+        r.umin = max(r.umin, a.umin - b.umax);
+        r.umax = min(r.umax, a.umax - b.umin);
+      } else if (a.umax < b.umin) {
+        // every difference wraps exactly once
+        r.umin = max(r.umin, a.umin - b.umax + (1n << 64n));
+        r.umax = min(r.umax, a.umax - b.umin + (1n << 64n));
+      }
+      return sync(r);
+    }
+    case 'mul': {
+      const [tv, tm] = tnumMul(a, b);
+      const r = fromTnum(tv, tm);
+      if (a.umax * b.umax <= U64_MAX) {
+        r.umin = max(r.umin, a.umin * b.umin);
+        r.umax = min(r.umax, a.umax * b.umax);
+      }
+      const ps = [a.smin * b.smin, a.smin * b.smax, a.smax * b.smin, a.smax * b.smax];
+      if (ps.every((p) => p >= S64_MIN && p <= S64_MAX)) {
+        r.smin = max(r.smin, ps.reduce(min));
+        r.smax = min(r.smax, ps.reduce(max));
+      }
+      return sync(r);
+    }
+    case 'and': {
+      const r = fromTnum(a.tv & b.tv, (a.tm | a.tv) & (b.tm | b.tv) & ~(a.tv & b.tv) & U64_MAX);
+      r.umax = min(r.umax, min(a.umax, b.umax));
+      if (a.smin >= 0n || b.smin >= 0n) {
+        r.smin = max(r.smin, 0n);
+        r.smax = min(
+          r.smax,
+          a.smin >= 0n && b.smin >= 0n ? min(a.smax, b.smax) : a.smin >= 0n ? a.smax : b.smax,
+        );
+      }
+      return sync(r);
+    }
+    case 'or': {
+      const v = a.tv | b.tv;
+      const r = fromTnum(v, (a.tm | b.tm) & ~v & U64_MAX);
+      r.umin = max(r.umin, max(a.umin, b.umin));
+      return sync(r);
+    }
+    case 'xor': {
+      const v = a.tv ^ b.tv;
+      const mu = a.tm | b.tm;
+      return fromTnum(v & ~mu & U64_MAX, mu);
+    }
+    case 'lsh': {
+      if (!isConst(b) || b.tv >= 64n) return unknown();
+      const k = b.tv;
+      const r = fromTnum(u64(a.tv << k), u64(a.tm << k));
+      if (a.umax >> (64n - k) === 0n || k === 0n) {
+        r.umin = max(r.umin, a.umin << k);
+        r.umax = min(r.umax, a.umax << k);
+      }
+      return sync(r);
+    }
+    case 'rsh': {
+      if (!isConst(b) || b.tv >= 64n) return unknown();
+      const k = b.tv;
+      const r = fromTnum(a.tv >> k, a.tm >> k);
+      r.umin = max(r.umin, a.umin >> k);
+      r.umax = min(r.umax, a.umax >> k);
+      return sync(r);
+    }
+    case 'arsh': {
+      if (!isConst(b) || b.tv >= 64n) return unknown();
+      const k = b.tv;
+      const r = fromTnum(u64(s64(a.tv) >> k), u64(s64(a.tm) >> k));
+      r.smin = max(r.smin, a.smin >> k);
+      r.smax = min(r.smax, a.smax >> k);
+      return sync(r);
+    }
+    case 'div': {
+      // unsigned: result <= dividend (division by zero gives 0)
+      const r = unknown();
+      r.umax = a.umax;
+      return sync(r);
+    }
+    case 'mod': {
+      // unsigned: result <= dividend (x % 0 = x) and < divisor when the divisor is nonzero
+      const r = unknown();
+      r.umax = b.umin > 0n ? min(a.umax, b.umax - 1n) : a.umax;
+      return sync(r);
+    }
+    default:
+      return unknown();
+  }
+}
+
+/** The low 32 bits of `a`, zero-extended. */
+export function zext32(a: Scalar): Scalar {
+  const r = unknown();
+  r.tv = a.tv & U32_MAX;
+  r.tm = a.tm & U32_MAX;
+  r.umin = a.u32min;
+  r.umax = a.u32max;
+  r.u32min = a.u32min;
+  r.u32max = a.u32max;
+  r.s32min = a.s32min;
+  r.s32max = a.s32max;
+  return sync(r);
+}
+
+/** The low 32 bits of `a`, sign-extended to 64. */
+export function sext32(a: Scalar): Scalar {
+  const r = unknown();
+  if ((a.tm & 0x80000000n) === 0n) {
+    const neg = (a.tv & 0x80000000n) !== 0n;
+    r.tv = (a.tv & U32_MAX) | (neg ? ~U32_MAX & U64_MAX : 0n);
+    r.tm = a.tm & U32_MAX;
+  } else {
+    r.tv = a.tv & 0x7fffffffn;
+    r.tm = (a.tm & U32_MAX) | (~U32_MAX & U64_MAX);
+  }
+  r.smin = a.s32min;
+  r.smax = a.s32max;
+  return sync(r);
+}
+
+/** Truncates a 64-bit result to its low 32 bits, zero-extended. */
+function trunc32(r: Scalar): Scalar {
+  const t = unknown();
+  t.tv = r.tv & U32_MAX;
+  t.tm = r.tm & U32_MAX;
+  if (r.umax <= U32_MAX) {
+    t.umin = r.umin;
+    t.umax = r.umax;
+  } else if (r.umin >> 32n === r.umax >> 32n) {
+    t.umin = r.umin & U32_MAX;
+    t.umax = r.umax & U32_MAX;
+  } else {
+    t.umax = U32_MAX;
+  }
+  t.smin = 0n;
+  t.smax = U32_MAX;
+  return sync(t);
+}
+
+/** `a op b` in 32 bits (the ALU class): the result is zero-extended. */
+export function alu32(op: AluName, a: Scalar, b: Scalar): Scalar {
+  if (isConst32(a) && isConst32(b)) return constant(concrete32(op, a.tv, b.tv));
+  switch (op) {
+    case 'arsh':
+      if (!isConst32(b)) return urange(0n, U32_MAX);
+      return trunc32(alu64('arsh', sext32(a), constant(b.tv & 31n)));
+    case 'lsh':
+    case 'rsh':
+      if (!isConst32(b)) return urange(0n, U32_MAX);
+      return trunc32(alu64(op, zext32(a), constant(b.tv & 31n)));
+    case 'sdiv':
+    case 'smod':
+      return urange(0n, U32_MAX);
+    default:
+      return trunc32(alu64(op, zext32(a), zext32(b)));
+  }
+}
+
+/** Negation (64 or 32 bits). */
+export function neg(a: Scalar, is64: boolean): Scalar {
+  return is64 ? alu64('sub', constant(0n), a) : alu32('sub', constant(0n), a);
+}
+
+/** Sign extension of the low `bits` (8, 16, 32) of `a` to 64 bits (`movsx`), or 32 bits when `to32`. */
+export function sext(a: Scalar, bits: number, to32: boolean): Scalar {
+  if (isConst(a)) {
+    const v = BigInt.asIntN(bits, a.tv);
+    return constant(to32 ? u32(v) : v);
+  }
+  const lim = 1n << BigInt(bits - 1);
+  const r = unknown();
+  if (to32) {
+    r.s32min = -lim;
+    r.s32max = lim - 1n;
+    r.umax = U32_MAX;
+  } else {
+    r.smin = -lim;
+    r.smax = lim - 1n;
+  }
+  return sync(r);
+}
+
+/** Byte swap / endianness conversion: exact for constants, else the result width's range. */
+export function bswap(a: Scalar, width: number, swap: boolean): Scalar {
+  const w = BigInt(width);
+  if (isConst(a)) {
+    let v = BigInt.asUintN(width, a.tv);
+    if (swap) {
+      let out = 0n;
+      for (let i = 0n; i < w / 8n; i++) out = (out << 8n) | ((v >> (i * 8n)) & 0xffn);
+      v = out;
+    }
+    return constant(v);
+  }
+  if (!swap) {
+    // truncation to width
+    const m = (1n << w) - 1n;
+    const r = fromTnum(a.tv & m, a.tm & m);
+    if (a.umax <= m) {
+      r.umin = max(r.umin, a.umin);
+      r.umax = min(r.umax, a.umax);
+    }
+    return sync(r);
+  }
+  return width === 64 ? unknown() : urange(0n, (1n << w) - 1n);
+}
+
+/** True when every value `b` admits, `a` admits too (tnum and all bounds). */
+export function within(a: Scalar, b: Scalar): boolean {
+  return (
+    a.umin <= b.umin &&
+    a.umax >= b.umax &&
+    a.smin <= b.smin &&
+    a.smax >= b.smax &&
+    a.u32min <= b.u32min &&
+    a.u32max >= b.u32max &&
+    a.s32min <= b.s32min &&
+    a.s32max >= b.s32max &&
+    (b.tm & ~a.tm & U64_MAX) === 0n &&
+    ((a.tv ^ b.tv) & ~a.tm & U64_MAX) === 0n
+  );
+}
+
+/** Exact equality. */
+export function equal(a: Scalar, b: Scalar): boolean {
+  return (
+    a.tv === b.tv &&
+    a.tm === b.tm &&
+    a.umin === b.umin &&
+    a.umax === b.umax &&
+    a.smin === b.smin &&
+    a.smax === b.smax &&
+    a.u32min === b.u32min &&
+    a.u32max === b.u32max &&
+    a.s32min === b.s32min &&
+    a.s32max === b.s32max
+  );
+}
+
+function hex(v: bigint): string {
+  return `0x${v.toString(16)}`;
+}
+
+/** The kernel's way of printing a scalar: the constant, or `scalar(...)` with the bounds that say something. */
+export function format(s: Scalar): string {
+  if (isConst(s)) return `${s64(s.tv)}`;
+  const parts: string[] = [];
+  if (s.smin !== S64_MIN) parts.push(`smin=${s.smin}`);
+  if (s.smax !== S64_MAX) parts.push(`smax=${s.smax}`);
+  if (s.umin !== 0n) parts.push(`umin=${s.umin}`);
+  if (s.umax !== U64_MAX) parts.push(`umax=${s.umax}`);
+  if (s.s32min !== S32_MIN) parts.push(`smin32=${s.s32min}`);
+  if (s.s32max !== S32_MAX) parts.push(`smax32=${s.s32max}`);
+  if (s.u32min !== 0n) parts.push(`umin32=${s.u32min}`);
+  if (s.u32max !== U32_MAX) parts.push(`umax32=${s.u32max}`);
+  if (s.tm !== U64_MAX) parts.push(`var_off=(${hex(s.tv)}; ${hex(s.tm)})`);
+  return `scalar(${parts.join(',')})`;
+}
+
+/** Signed value of a constant scalar's low 64 bits. */
+export function signed(v: bigint): bigint {
+  return s64(v);
+}
+
+/** Branch refinement: `a` and `b` narrowed assuming `a OP b` holds (64 or 32 bits). */
+export type CmpOp = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le' | 'sgt' | 'sge' | 'slt' | 'sle' | 'set';
+
+/**
+ * Whether `a OP b` is always true (1), always false (0) or unknown (-1), from the bounds.
+ */
+export function branchTaken(op: CmpOp, a: Scalar, b: Scalar, is64: boolean): 0 | 1 | -1 {
+  const umin = is64 ? a.umin : a.u32min;
+  const umax = is64 ? a.umax : a.u32max;
+  const smin = is64 ? a.smin : a.s32min;
+  const smax = is64 ? a.smax : a.s32max;
+  const vumin = is64 ? b.umin : b.u32min;
+  const vumax = is64 ? b.umax : b.u32max;
+  const vsmin = is64 ? b.smin : b.s32min;
+  const vsmax = is64 ? b.smax : b.s32max;
+  const m = is64 ? U64_MAX : U32_MAX;
+  switch (op) {
+    case 'eq':
+    case 'ne': {
+      let r: 0 | 1 | -1 = -1;
+      if ((a.tm & m) === 0n && (b.tm & m) === 0n) r = (a.tv & m) === (b.tv & m) ? 1 : 0;
+      else if (umin > vumax || umax < vumin || smin > vsmax || smax < vsmin) r = 0;
+      else if (((a.tv ^ b.tv) & ~a.tm & ~b.tm & m) !== 0n) r = 0;
+      if (r === -1) return -1;
+      return op === 'eq' ? r : r === 1 ? 0 : 1;
+    }
+    case 'set':
+      if ((a.tv & b.tv & m) !== 0n) return 1;
+      if (((a.tv | a.tm) & (b.tv | b.tm) & m) === 0n) return 0;
+      return -1;
+    case 'gt':
+      return umin > vumax ? 1 : umax <= vumin ? 0 : -1;
+    case 'ge':
+      return umin >= vumax ? 1 : umax < vumin ? 0 : -1;
+    case 'lt':
+      return umax < vumin ? 1 : umin >= vumax ? 0 : -1;
+    case 'le':
+      return umax <= vumin ? 1 : umin > vumax ? 0 : -1;
+    case 'sgt':
+      return smin > vsmax ? 1 : smax <= vsmin ? 0 : -1;
+    case 'sge':
+      return smin >= vsmax ? 1 : smax < vsmin ? 0 : -1;
+    case 'slt':
+      return smax < vsmin ? 1 : smin >= vsmax ? 0 : -1;
+    case 'sle':
+      return smax <= vsmin ? 1 : smin > vsmax ? 0 : -1;
+  }
+}
+
+/** The negation of a comparison. */
+export function negate(op: CmpOp): CmpOp | undefined {
+  const t: Record<CmpOp, CmpOp | undefined> = {
+    eq: 'ne',
+    ne: 'eq',
+    gt: 'le',
+    le: 'gt',
+    ge: 'lt',
+    lt: 'ge',
+    sgt: 'sle',
+    sle: 'sgt',
+    sge: 'slt',
+    slt: 'sge',
+    set: undefined,
+  };
+  return t[op];
+}
+
+/** `a OP b` with operands swapped (b OP' a). */
+export function flip(op: CmpOp): CmpOp {
+  const t: Record<CmpOp, CmpOp> = {
+    eq: 'eq',
+    ne: 'ne',
+    gt: 'lt',
+    lt: 'gt',
+    ge: 'le',
+    le: 'ge',
+    sgt: 'slt',
+    slt: 'sgt',
+    sge: 'sle',
+    sle: 'sge',
+    set: 'set',
+  };
+  return t[op];
+}
+
+/**
+ * Narrows `a` (in place) assuming `a OP b` holds. `b` is not changed; call again with the operands
+ * flipped to narrow `b`. For `set` without a single known bit nothing is learned; the negation of
+ * `set` is handled by {@link refineNotSet}.
+ */
+export function refine(op: CmpOp, a: Scalar, b: Scalar, is64: boolean): void {
+  if (is64) {
+    switch (op) {
+      case 'eq': {
+        a.umin = max(a.umin, b.umin);
+        a.umax = min(a.umax, b.umax);
+        a.smin = max(a.smin, b.smin);
+        a.smax = min(a.smax, b.smax);
+        const [v, m] = tnumIntersect(a.tv, a.tm, b.tv, b.tm);
+        if (((a.tv ^ b.tv) & ~a.tm & ~b.tm) !== 0n) a.umin = a.umax + 1n;
+        a.tv = v;
+        a.tm = m;
+        break;
+      }
+      case 'ne':
+        if (isConst(b)) {
+          if (a.umin === b.tv) a.umin++;
+          if (a.umax === b.tv && a.umax > 0n) a.umax--;
+          else if (a.umax === b.tv) a.umin = 1n;
+          const sv = s64(b.tv);
+          if (a.smin === sv) a.smin++;
+          if (a.smax === sv) a.smax--;
+        }
+        break;
+      case 'gt':
+        a.umin = max(a.umin, b.umin + 1n);
+        break;
+      case 'ge':
+        a.umin = max(a.umin, b.umin);
+        break;
+      case 'lt':
+        a.umax = min(a.umax, b.umax - 1n);
+        break;
+      case 'le':
+        a.umax = min(a.umax, b.umax);
+        break;
+      case 'sgt':
+        a.smin = max(a.smin, b.smin + 1n);
+        break;
+      case 'sge':
+        a.smin = max(a.smin, b.smin);
+        break;
+      case 'slt':
+        a.smax = min(a.smax, b.smax - 1n);
+        break;
+      case 'sle':
+        a.smax = min(a.smax, b.smax);
+        break;
+      case 'set':
+        if (isConst(b) && (b.tv & (b.tv - 1n)) === 0n && b.tv !== 0n) {
+          a.tv |= b.tv;
+          a.tm &= ~b.tv & U64_MAX;
+        }
+        break;
+    }
+  } else {
+    switch (op) {
+      case 'eq': {
+        a.u32min = max(a.u32min, b.u32min);
+        a.u32max = min(a.u32max, b.u32max);
+        a.s32min = max(a.s32min, b.s32min);
+        a.s32max = min(a.s32max, b.s32max);
+        const hi = ~U32_MAX & U64_MAX;
+        const [v, m] = tnumIntersect(
+          a.tv,
+          a.tm,
+          (a.tv & hi) | (b.tv & U32_MAX),
+          (a.tm & hi) | (b.tm & U32_MAX),
+        );
+        if (((a.tv ^ b.tv) & ~a.tm & ~b.tm & U32_MAX) !== 0n) a.u32min = a.u32max + 1n;
+        a.tv = v;
+        a.tm = m;
+        break;
+      }
+      case 'ne':
+        if (isConst32(b)) {
+          const c = b.tv & U32_MAX;
+          if (a.u32min === c) a.u32min++;
+          if (a.u32max === c && a.u32max > 0n) a.u32max--;
+          else if (a.u32max === c) a.u32min = 1n;
+          const sv = s32(c);
+          if (a.s32min === sv) a.s32min++;
+          if (a.s32max === sv) a.s32max--;
+        }
+        break;
+      case 'gt':
+        a.u32min = max(a.u32min, b.u32min + 1n);
+        break;
+      case 'ge':
+        a.u32min = max(a.u32min, b.u32min);
+        break;
+      case 'lt':
+        a.u32max = min(a.u32max, b.u32max - 1n);
+        break;
+      case 'le':
+        a.u32max = min(a.u32max, b.u32max);
+        break;
+      case 'sgt':
+        a.s32min = max(a.s32min, b.s32min + 1n);
+        break;
+      case 'sge':
+        a.s32min = max(a.s32min, b.s32min);
+        break;
+      case 'slt':
+        a.s32max = min(a.s32max, b.s32max - 1n);
+        break;
+      case 'sle':
+        a.s32max = min(a.s32max, b.s32max);
+        break;
+      case 'set':
+        if (isConst32(b) && (b.tv & U32_MAX) !== 0n && (b.tv & U32_MAX & ((b.tv & U32_MAX) - 1n)) === 0n) {
+          a.tv |= b.tv & U32_MAX;
+          a.tm &= ~(b.tv & U32_MAX) & U64_MAX;
+        }
+        break;
+    }
+  }
+  sync(a);
+}
+
+/** Narrows `a` assuming `(a & b) == 0` (the fall-through of `if a & b goto`), for a constant `b`. */
+export function refineNotSet(a: Scalar, b: Scalar, is64: boolean): void {
+  if (!isConst(b) && !(isConst32(b) && !is64)) return;
+  const bits = is64 ? b.tv : b.tv & U32_MAX;
+  if ((a.tv & bits) !== 0n) {
+    a.umin = a.umax + 1n;
+    return;
+  }
+  a.tm &= ~bits & U64_MAX;
+  sync(a);
+}

@@ -1,0 +1,64 @@
+/**
+ * Inputs and outputs of the verifier.
+ *
+ * @module
+ */
+
+import type { Insn } from '../../isa/insn.js';
+
+/** What the verifier needs to know about a map a program refers to. */
+export interface VerifierMap {
+  /** `BPF_MAP_TYPE_*`. */
+  readonly type: number;
+  readonly keySize: number;
+  readonly valueSize: number;
+  readonly maxEntries: number;
+  /** `BPF_F_*` map flags (BPF_F_RDONLY_PROG makes values read-only to programs). */
+  readonly flags: number;
+  /** SHA-256 of the only program allowed to use the map, when exclusive. */
+  readonly exclProgHash?: Uint8Array | undefined;
+}
+
+/** How `ld_imm64` map references are resolved: by fd (MAP_FD/MAP_VALUE) or fd_array index (MAP_IDX*). */
+export type MapRef = (kind: 'fd' | 'idx', k: number) => VerifierMap | undefined;
+
+/** Options of {@link verify}. */
+export interface VerifyOptions {
+  /** `BPF_PROG_TYPE_*`. */
+  progType: number;
+  /** Map references of `ld_imm64` pseudo loads. Without it, every map reference is refused. */
+  maps?: MapRef;
+  /** License is GPL-compatible (GPL-only helpers allowed). Default false. */
+  gpl?: boolean;
+  /** The loader is bpf_capable (CAP_BPF/CAP_SYS_ADMIN). Default true. */
+  privileged?: boolean;
+  /** Log level: 0 (only the error line and summary), 1 (the failing path), 2 (every state). */
+  logLevel?: number;
+  /** The program's SHA-256 (for exclusive maps); required only when a map is exclusive. */
+  progHash?: Uint8Array;
+  /** Processed-instruction budget (default 1,000,000, as Linux). */
+  insnBudget?: number;
+}
+
+/** The verifier's answer. */
+export interface VerifyResult {
+  /** True when the program is accepted. */
+  ok: boolean;
+  /** errno of a refusal (EINVAL, EACCES, E2BIG, EPERM, ENOTSUPP, EFAULT...), 0 when accepted. */
+  errno: number;
+  /** Log lines, ending with the summary line like the kernel's. */
+  log: string[];
+  /** The error line (the kernel's wording), when refused. */
+  error?: string;
+  /** Instructions processed (the kernel's `processed N insns`). */
+  processed: number;
+  /** States stored for pruning. */
+  totalStates: number;
+  /** Largest ctx offset accessed + size (the kernel's max_ctx_offset). */
+  maxCtxOffset: number;
+  /** Stack depth of each subprogram, by start slot. */
+  stackDepth: Map<number, number>;
+}
+
+/** A program as the verifier takes it. */
+export type VerifierInput = readonly Insn[];

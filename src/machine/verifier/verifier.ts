@@ -1,0 +1,1816 @@
+/**
+ * The machine's static verifier: the structural checks of Linux's BPF verifier (subprograms,
+ * jump ranges, reachability, last instruction), then abstract interpretation of every path with
+ * state pruning (register types, scalar bounds, stack slots, memory access rules, helper
+ * prototypes, references), with the kernel's log lines.
+ *
+ * It is sound by construction: anything it does not model is refused with a line saying so.
+ *
+ * @module
+ */
+
+import { formatLlvm } from '../../isa/asm/llvm.js';
+import { encodingError, type Insn } from '../../isa/insn.js';
+import { LD_IMM64, Pseudo } from '../../isa/opcodes.js';
+import { Helper, MapFlag, MapType, ProgType } from '../../uapi/constants.js';
+import { ctxAccess, packetWritable } from './ctx.js';
+import {
+  type ArgKind,
+  HELPERS,
+  type HelperProto,
+  helperAllowed,
+  KNOWN_MAP_TYPES,
+  mapFitsHelper,
+} from './helpers.js';
+import type { Scalar } from './scalar.js';
+import * as S from './scalar.js';
+import type { VerifierMap, VerifyOptions, VerifyResult } from './types.js';
+
+const HELPER_NAMES = new Map<number, string>(Object.entries(Helper).map(([k, v]) => [v as number, k]));
+HELPER_NAMES.delete(0);
+
+const EINVAL = 22;
+const EACCES = 13;
+const EPERM = 1;
+const E2BIG = 7;
+const EFAULT = 14;
+const ENOTSUPP = 524;
+
+/** Stack bytes per frame. */
+export const MAX_BPF_STACK = 512;
+/** Call frames at most. */
+export const MAX_CALL_FRAMES = 8;
+/** Processed-instruction budget. */
+export const COMPLEXITY_LIMIT_INSNS = 1_000_000;
+const COMPLEXITY_LIMIT_JMP_SEQ = 8192;
+const MAX_VAR_OFF = 1 << 29;
+
+type RegType =
+  | 'not_init'
+  | 'scalar'
+  | 'ctx'
+  | 'map_ptr'
+  | 'map_value'
+  | 'stack'
+  | 'pkt'
+  | 'pkt_meta'
+  | 'pkt_end'
+  | 'mem'
+  | 'func';
+
+/** A register's abstract value. Treated as immutable once stored in a state. */
+interface Reg {
+  readonly t: RegType;
+  /** Scalar value, or the variable part of a pointer's offset. */
+  readonly s: Scalar;
+  /** Fixed part of a pointer's offset. */
+  readonly off: number;
+  /** Identity for null checks and packet range sharing (0: none). */
+  readonly id: number;
+  /** Pointer may be NULL (`*_or_null`). */
+  readonly nullable: boolean;
+  /** Reference held (ringbuf records), 0 when none. */
+  readonly ref: number;
+  readonly map?: VerifierMap | undefined;
+  /** Packet bytes proven readable from the packet start + off. */
+  readonly range: number;
+  /** Frame of a stack pointer. */
+  readonly frame: number;
+  /** Size of PTR_TO_MEM. */
+  readonly memSize: number;
+}
+
+const ZERO = S.constant(0n);
+
+function mkReg(t: RegType, extra: Partial<Reg> = {}): Reg {
+  return {
+    t,
+    s: ZERO,
+    off: 0,
+    id: 0,
+    nullable: false,
+    ref: 0,
+    map: undefined,
+    range: 0,
+    frame: 0,
+    memSize: 0,
+    ...extra,
+  };
+}
+
+const NOT_INIT: Reg = mkReg('not_init');
+const scalarReg = (s: Scalar): Reg => mkReg('scalar', { s });
+const UNKNOWN = (): Reg => scalarReg(S.unknown());
+
+// Stack byte kinds.
+const ST_INVALID = 0;
+const ST_MISC = 1;
+const ST_ZERO = 2;
+const ST_SPILL = 3;
+
+interface Frame {
+  regs: Reg[];
+  /** Byte kinds; index 0 is fp-512, index 511 is fp-1. */
+  stype: Uint8Array;
+  /** Spilled registers by 8-byte slot (index = byte index >> 3). */
+  spill: (Reg | undefined)[];
+  /** Slot of the call instruction that created the frame (-1 for the main frame). */
+  callsite: number;
+  /** Start slot of the subprogram. */
+  subprog: number;
+}
+
+interface Ref {
+  id: number;
+  insn: number;
+}
+
+interface State {
+  frames: Frame[];
+  refs: Ref[];
+  parent: Checkpoint | undefined;
+}
+
+interface Checkpoint {
+  state: State;
+  branches: number;
+  parent: Checkpoint | undefined;
+  /** Times this state pruned a path, and times it was compared without pruning. */
+  hit: number;
+  miss: number;
+}
+
+function cloneFrame(f: Frame): Frame {
+  return {
+    regs: f.regs.slice(),
+    stype: f.stype.slice(),
+    spill: f.spill.slice(),
+    callsite: f.callsite,
+    subprog: f.subprog,
+  };
+}
+
+function cloneState(s: State): State {
+  return { frames: s.frames.map(cloneFrame), refs: s.refs.slice(), parent: s.parent };
+}
+
+function newFrame(callsite: number, subprog: number): Frame {
+  const regs: Reg[] = new Array(11).fill(NOT_INIT);
+  return {
+    regs,
+    stype: new Uint8Array(MAX_BPF_STACK),
+    spill: new Array(MAX_BPF_STACK / 8).fill(undefined),
+    callsite,
+    subprog,
+  };
+}
+
+/** A refusal: errno and the kernel's line. */
+class Reject extends Error {
+  constructor(
+    readonly errno: number,
+    readonly line: string,
+    readonly before: string[] = [],
+    /** The kernel prints this line without a newline: the summary follows on the same line. */
+    readonly joined = false,
+  ) {
+    super(line);
+  }
+}
+
+const fail = (errno: number, line: string): never => {
+  throw new Reject(errno, line);
+};
+
+/** A refusal with a detail line before the error line. */
+const fail2 = (errno: number, detail: string, line: string): never => {
+  throw new Reject(errno, line, [detail]);
+};
+
+function typeStr(r: Reg): string {
+  switch (r.t) {
+    case 'not_init':
+      return '?';
+    case 'scalar':
+      return 'scalar';
+    case 'ctx':
+      return 'ctx';
+    case 'map_ptr':
+      return 'map_ptr';
+    case 'map_value':
+      return r.nullable ? 'map_value_or_null' : 'map_value';
+    case 'stack':
+      return 'fp';
+    case 'pkt':
+      return 'pkt';
+    case 'pkt_meta':
+      return 'pkt_meta';
+    case 'pkt_end':
+      return 'pkt_end';
+    case 'mem':
+      return r.nullable ? 'ringbuf_mem_or_null' : 'ringbuf_mem';
+    case 'func':
+      return 'func';
+  }
+}
+
+function regStr(r: Reg): string {
+  if (r.t === 'scalar') return S.format(r.s);
+  if (r.t === 'stack' && S.isConst(r.s)) return `fp${r.off}`;
+  const parts: string[] = [];
+  if (r.id) parts.push(`id=${r.id}`);
+  if (r.ref) parts.push(`ref_obj_id=${r.ref}`);
+  if (r.off) parts.push(`off=${r.off}`);
+  if (r.t === 'pkt' || r.t === 'pkt_meta') parts.push(`r=${r.range}`);
+  if (r.map) parts.push(`ks=${r.map.keySize},vs=${r.map.valueSize}`);
+  if (r.t === 'mem') parts.push(`sz=${r.memSize}`);
+  if (!S.isConst(r.s)) parts.push(`var_off=(0x${r.s.tv.toString(16)}; 0x${r.s.tm.toString(16)})`);
+  return `${typeStr(r)}(${parts.join(',')})`;
+}
+
+function stateStr(st: State): string {
+  const f = st.frames[st.frames.length - 1]!;
+  const out: string[] = [];
+  f.regs.forEach((r, i) => {
+    if (r.t !== 'not_init') out.push(`R${i}=${i === 10 ? `fp0` : regStr(r)}`);
+  });
+  for (let slot = 0; slot < 64; slot++) {
+    const b = slot * 8;
+    const sp = f.spill[slot];
+    const off = b - MAX_BPF_STACK;
+    if (sp !== undefined && f.stype[b] === ST_SPILL) out.push(`fp${off}=${regStr(sp)}`);
+    else {
+      let any = false;
+      let txt = '';
+      for (let k = 0; k < 8; k++) {
+        const t = f.stype[b + k]!;
+        if (t !== ST_INVALID) any = true;
+        txt += t === ST_MISC ? 'm' : t === ST_ZERO ? '0' : '?';
+      }
+      if (any) out.push(`fp${off}=${txt}`);
+    }
+  }
+  const prefix = st.frames.length > 1 ? `frame${st.frames.length - 1}: ` : '';
+  return prefix + out.join(' ');
+}
+
+const ALU_NAMES: Record<number, S.AluName | undefined> = {
+  0: 'add',
+  16: 'sub',
+  32: 'mul',
+  48: 'div',
+  64: 'or',
+  80: 'and',
+  96: 'lsh',
+  112: 'rsh',
+  144: 'mod',
+  160: 'xor',
+  192: 'arsh',
+};
+
+const ALU_OP_STR: Record<number, string> = {
+  0: '+=',
+  16: '-=',
+  32: '*=',
+  48: '/=',
+  64: '|=',
+  80: '&=',
+  96: '<<=',
+  112: '>>=',
+  128: 'neg',
+  144: '%=',
+  160: '^=',
+  176: '=',
+  192: 's>>=',
+  208: 'endian',
+};
+
+const CMP: Record<number, S.CmpOp | undefined> = {
+  16: 'eq',
+  32: 'gt',
+  48: 'ge',
+  64: 'set',
+  80: 'ne',
+  96: 'sgt',
+  112: 'sge',
+  160: 'lt',
+  176: 'le',
+  192: 'slt',
+  208: 'sle',
+};
+
+/** Flat per-slot view of the program. */
+interface Prog {
+  n: number;
+  insn: (Insn | undefined)[];
+  /** 1 on the second slot of an ld_imm64. */
+  second: Uint8Array;
+}
+
+function flatten(insns: readonly Insn[]): Prog {
+  const out: (Insn | undefined)[] = [];
+  for (const i of insns) {
+    out.push(i);
+    if (i.code === LD_IMM64) out.push(undefined);
+  }
+  const second = new Uint8Array(out.length);
+  for (let k = 0; k < out.length; k++) if (out[k] === undefined) second[k] = 1;
+  return { n: out.length, insn: out, second };
+}
+
+/** Opcodes Linux 6.18 knows (others: "unknown opcode XX"). */
+const VALID_OPCODES: ReadonlySet<number> = (() => {
+  const s = new Set<number>();
+  for (const cls of [0x04, 0x07]) {
+    for (let op = 0x00; op <= 0xd0; op += 0x10) {
+      s.add(cls | op);
+      if (op !== 0x80) s.add(cls | op | 0x08);
+    }
+  }
+  s.delete(0x07 | 0xd0 | 0x08);
+  for (const cls of [0x05, 0x06]) {
+    for (const op of [0x10, 0x20, 0x30, 0x40, 0x50, 0x60, 0x70, 0xa0, 0xb0, 0xc0, 0xd0])
+      s.add(cls | op).add(cls | op | 0x08);
+  }
+  s.add(0x05).add(0x06).add(0x85).add(0x95).add(0xe5);
+  for (const c of [0x18, 0x20, 0x28, 0x30, 0x40, 0x48, 0x50]) s.add(c);
+  for (const c of [0x61, 0x69, 0x71, 0x79, 0x81, 0x89, 0x91]) s.add(c);
+  for (const c of [0x62, 0x6a, 0x72, 0x7a, 0x63, 0x6b, 0x73, 0x7b, 0xc3, 0xdb, 0xcb, 0xd3]) s.add(c);
+  return s;
+})();
+
+const isJmpClass = (code: number): boolean => (code & 7) === 0x05 || (code & 7) === 0x06;
+
+function jumpTarget(i: Insn, pc: number): number {
+  return i.code === 0x06 ? pc + i.imm + 1 : pc + i.off + 1;
+}
+
+/** Successor slots of slot `pc` within its function (calls fall through). */
+function successors(p: Prog, pc: number): number[] {
+  const i = p.insn[pc]!;
+  if (i.code === LD_IMM64) return [pc + 2];
+  if (!isJmpClass(i.code)) return [pc + 1];
+  const op = i.code & 0xf0;
+  if (i.code === 0x95) return [];
+  if (op === 0x80) return [pc + 1];
+  if (op === 0x00) return [jumpTarget(i, pc)];
+  return [pc + 1, jumpTarget(i, pc)];
+}
+
+/** Structural pass: subprograms, jump ranges, reachability. Returns sorted subprogram starts. */
+function checkStructure(p: Prog, privileged: boolean, prune: Uint8Array): number[] {
+  const { n, insn } = p;
+  const starts = new Set<number>([0]);
+  for (let pc = 0; pc < n; pc++) {
+    const i = insn[pc];
+    if (i === undefined) continue;
+    const pseudoCall = i.code === 0x85 && i.src === 1;
+    const pseudoFunc = i.code === LD_IMM64 && i.src === Pseudo.FUNC;
+    if (pseudoCall || pseudoFunc) {
+      if (!privileged)
+        fail(
+          EPERM,
+          'loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN',
+        );
+      const t = pc + i.imm + 1;
+      if (t < 0 || t >= n || p.second[t]) fail(EINVAL, 'call to invalid destination');
+      starts.add(t);
+    }
+    if (i.code === 0x85 && i.src === 2)
+      fail(EINVAL, 'calling kernel functions is not supported by the machine');
+  }
+  const sorted = [...starts].sort((a, b) => a - b);
+  for (let k = 0; k < sorted.length; k++) {
+    const start = sorted[k]!;
+    const end = k + 1 < sorted.length ? sorted[k + 1]! : n;
+    for (let pc = start; pc < end; pc++) {
+      const i = insn[pc];
+      const last = pc === end - 1;
+      if (i === undefined) {
+        if (last) fail(EINVAL, 'last insn is not an exit or jmp');
+        continue;
+      }
+      if (isJmpClass(i.code)) {
+        const op = i.code & 0xf0;
+        if (op !== 0x90 && op !== 0x80) {
+          const t = jumpTarget(i, pc);
+          if (t < start || t >= end) fail(EINVAL, `jump out of range from insn ${pc} to ${t}`);
+        }
+      }
+      if (last && i.code !== 0x95 && i.code !== 0x05 && i.code !== 0x06)
+        fail(EINVAL, 'last insn is not an exit or jmp');
+    }
+  }
+  // Encoding of every instruction (reserved fields, ld_imm64 pairs).
+  for (let pc = 0; pc < n; pc++) {
+    const i = insn[pc];
+    if (i === undefined) continue;
+    if (!VALID_OPCODES.has(i.code)) fail(EINVAL, `unknown opcode ${i.code.toString(16).padStart(2, '0')}`);
+    const why = encodingError(i);
+    if (why !== undefined) fail(EINVAL, why);
+  }
+  // Reachability by DFS in each subprogram; back-edges only for privileged loaders.
+  const state = new Uint8Array(n);
+  let midJump = -1;
+  for (const st of sorted) {
+    if (state[st] !== 0) continue;
+    const stack: number[] = [st];
+    const iters: number[][] = [successors(p, st)];
+    state[st] = 1;
+    while (stack.length > 0) {
+      const next = iters[iters.length - 1]!.shift();
+      if (next === undefined) {
+        state[stack.pop()!] = 2;
+        iters.pop();
+        continue;
+      }
+      const from = stack[stack.length - 1]!;
+      if (p.second[next]) {
+        if (midJump < 0) midJump = next;
+        continue;
+      }
+      const fi = insn[from]!;
+      if (isJmpClass(fi.code) && fi.code !== 0x95 && (fi.code & 0xf0) !== 0x80) prune[next] = 1;
+      if (state[next] === 1) {
+        if (!privileged) fail(EINVAL, `back-edge from insn ${from} to ${next}`);
+        continue;
+      }
+      if (state[next] !== 0) continue;
+      state[next] = 1;
+      stack.push(next);
+      iters.push(successors(p, next));
+    }
+  }
+  for (let pc = 0; pc < n; pc++) if (state[pc] === 0 && !p.second[pc]) fail(EINVAL, `unreachable insn ${pc}`);
+  if (midJump >= 0) fail(EINVAL, `jump into the middle of ldimm64 insn ${midJump - 1}`);
+  // Prune points after calls too.
+  for (let pc = 0; pc < n; pc++) {
+    const i = insn[pc];
+    if (i !== undefined && i.code === 0x85 && pc + 1 < n) prune[pc + 1] = 1;
+  }
+  for (const s of sorted) prune[s] = 1;
+  return sorted;
+}
+
+/** Static register liveness (live-in bit set per slot), over all subprograms. */
+function liveness(p: Prog): Uint16Array {
+  const { n, insn } = p;
+  const use = new Uint16Array(n);
+  const def = new Uint16Array(n);
+  const bit = (r: number): number => 1 << r;
+  for (let pc = 0; pc < n; pc++) {
+    const i = insn[pc];
+    if (i === undefined) continue;
+    const cls = i.code & 7;
+    const x = (i.code & 8) !== 0;
+    const op = i.code & 0xf0;
+    if (cls === 0x04 || cls === 0x07) {
+      if (op === 0xb0) use[pc] = x ? bit(i.src) : 0;
+      else use[pc] = bit(i.dst) | (x && op !== 0x80 && op !== 0xd0 ? bit(i.src) : 0);
+      def[pc] = bit(i.dst);
+    } else if (cls === 0x01) {
+      use[pc] = bit(i.src);
+      def[pc] = bit(i.dst);
+    } else if (cls === 0x02) use[pc] = bit(i.dst);
+    else if (cls === 0x03) {
+      use[pc] = bit(i.dst) | bit(i.src) | (i.code === 0xdb && i.imm === 0xf1 ? 1 : 0);
+      if ((i.code & 0xe0) === 0xc0) def[pc] = (i.imm & 1 ? bit(i.src) : 0) | (i.imm === 0xf1 ? 1 : 0);
+    } else if (cls === 0x00) {
+      if (i.code === LD_IMM64) def[pc] = bit(i.dst);
+      else {
+        use[pc] = bit(6) | ((i.code & 0xe0) === 0x40 ? bit(i.src) : 0);
+        def[pc] = 0x3f;
+      }
+    } else if (cls === 0x05 || cls === 0x06) {
+      if (i.code === 0x85) {
+        use[pc] = 0x3e;
+        def[pc] = 0x3f;
+      } else if (i.code === 0x95) use[pc] = 1;
+      else if (op !== 0x00) use[pc] = bit(i.dst) | (x ? bit(i.src) : 0);
+    }
+  }
+  const live = new Uint16Array(n);
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (let pc = n - 1; pc >= 0; pc--) {
+      if (insn[pc] === undefined) continue;
+      let out = 0;
+      for (const s of successors(p, pc)) if (s >= 0 && s < n) out |= live[s]!;
+      const v = (use[pc]! | (out & ~def[pc]!)) & 0xffff;
+      if (v !== live[pc]) {
+        live[pc] = v;
+        changed = true;
+      }
+    }
+  }
+  return live;
+}
+
+/** Verifies `insns` (logical instructions, as given to BPF_PROG_LOAD). */
+export function verify(insns: readonly Insn[], options: VerifyOptions): VerifyResult {
+  const v = new Verifier(insns, options);
+  return v.run();
+}
+
+class Verifier {
+  readonly p: Prog;
+  readonly progType: number;
+  readonly privileged: boolean;
+  readonly gpl: boolean;
+  readonly level: number;
+  readonly budget: number;
+  readonly log: string[] = [];
+  /** Per-slot: map of an ld_imm64 map reference. */
+  readonly mapAt: (VerifierMap | undefined)[] = [];
+  prune!: Uint8Array;
+  live!: Uint16Array;
+  subprogs: number[] = [];
+  readonly explored = new Map<number, Checkpoint[]>();
+  processed = 0;
+  totalStates = 0;
+  peakStates = 0;
+  curStates = 0;
+  maxStatesPerInsn = 0;
+  nextId = 0;
+  maxCtxOffset = 0;
+  readonly depth = new Map<number, number>();
+  jmpsProcessed = 0;
+  prevJmps = 0;
+  prevInsns = 0;
+  pending: { st: State; pc: number; from: number }[] = [];
+
+  constructor(
+    insns: readonly Insn[],
+    readonly o: VerifyOptions,
+  ) {
+    this.p = flatten(insns);
+    this.progType = o.progType;
+    this.privileged = o.privileged ?? true;
+    this.gpl = o.gpl ?? false;
+    this.level = o.logLevel ?? 0;
+    this.budget = o.insnBudget ?? COMPLEXITY_LIMIT_INSNS;
+  }
+
+  summary(): string {
+    return `processed ${this.processed} insns (limit ${COMPLEXITY_LIMIT_INSNS}) max_states_per_insn ${this.maxStatesPerInsn} total_states ${this.totalStates} peak_states ${this.peakStates} mark_read 0`;
+  }
+
+  run(): VerifyResult {
+    const result = (ok: boolean, errno: number, error?: string): VerifyResult => {
+      if (error !== undefined) this.log.push(error);
+      this.log.push(this.summary());
+      return {
+        ok,
+        errno,
+        log: this.log,
+        ...(error !== undefined ? { error } : {}),
+        processed: this.processed,
+        totalStates: this.totalStates,
+        maxCtxOffset: this.maxCtxOffset,
+        stackDepth: this.depth,
+      };
+    };
+    try {
+      if (this.p.n === 0) fail(EINVAL, 'empty program');
+      this.resolveMaps();
+      this.prune = new Uint8Array(this.p.n);
+      this.subprogs = checkStructure(this.p, this.privileged, this.prune);
+      this.live = liveness(this.p);
+      this.walk();
+      this.checkStackDepth();
+      return result(true, 0);
+    } catch (e) {
+      if (e instanceof Reject) {
+        this.log.push(...e.before);
+        if (e.joined) {
+          this.log.push(e.line + this.summary());
+          return { ...result(false, e.errno), ok: false, error: e.line, log: this.log.slice(0, -1) };
+        }
+        return result(false, e.errno, e.line);
+      }
+      throw e;
+    }
+  }
+
+  resolveMaps(): void {
+    const { n, insn } = this.p;
+    for (let pc = 0; pc < n; pc++) {
+      const i = insn[pc];
+      if (i === undefined || i.code !== LD_IMM64) continue;
+      if (pc + 1 >= n) fail(EINVAL, 'invalid bpf_ld_imm64 insn');
+      const src = i.src;
+      if (src === Pseudo.NONE || src === Pseudo.FUNC) continue;
+      if (src === Pseudo.BTF_ID) fail(EINVAL, 'pseudo btf_id loads are not supported by the machine');
+      if (
+        src !== Pseudo.MAP_VALUE &&
+        src !== Pseudo.MAP_IDX_VALUE &&
+        !((src === Pseudo.MAP_FD || src === Pseudo.MAP_IDX) && (i.imm2 ?? 0) === 0)
+      )
+        fail(EINVAL, 'unrecognized bpf_ld_imm64 insn');
+      const byIdx = src === Pseudo.MAP_IDX || src === Pseudo.MAP_IDX_VALUE;
+      const m = this.o.maps?.(byIdx ? 'idx' : 'fd', byIdx ? i.imm >>> 0 : i.imm);
+      if (m === undefined) fail(EBADF_OR_INVAL(byIdx), `fd ${i.imm} is not pointing to valid bpf_map`);
+      const map = m as VerifierMap;
+      if (map.exclProgHash !== undefined) {
+        const h = this.o.progHash;
+        if (h === undefined || !bytesEqual(h, map.exclProgHash))
+          fail(EACCES, "program's hash doesn't match map's excl_prog_hash");
+      }
+      if (!KNOWN_MAP_TYPES.has(map.type))
+        fail(EINVAL, `map type ${map.type} is not supported by the machine's verifier`);
+      if (src === Pseudo.MAP_VALUE || src === Pseudo.MAP_IDX_VALUE) {
+        const off = (i.imm2 ?? 0) >>> 0;
+        if (map.type !== MapType.ARRAY) fail(EINVAL, 'no direct value access support for this map type');
+        if (map.maxEntries !== 1)
+          fail(ENOTSUPP, `invalid access to map value pointer, value_size=${map.valueSize} off=${off}`);
+        if (off >= map.valueSize)
+          fail(EINVAL, `invalid access to map value pointer, value_size=${map.valueSize} off=${off}`);
+      }
+      this.mapAt[pc] = map;
+    }
+  }
+
+  checkStackDepth(): void {
+    // Combined stack of every call chain, each frame rounded up to 16 (x86-64 JIT).
+    const round = (d: number): number => Math.max(16, Math.ceil(d / 16) * 16);
+    const { insn } = this.p;
+    const callees = (start: number): number[] => {
+      const k = this.subprogs.indexOf(start);
+      const end = k + 1 < this.subprogs.length ? this.subprogs[k + 1]! : this.p.n;
+      const out: number[] = [];
+      for (let pc = start; pc < end; pc++) {
+        const i = insn[pc];
+        if (i !== undefined && i.code === 0x85 && i.src === 1) out.push(pc + i.imm + 1);
+      }
+      return out;
+    };
+    const visit = (start: number, total: number, frames: number): void => {
+      const t = total + round(this.depth.get(start) ?? 0);
+      if (t > MAX_BPF_STACK) fail(EACCES, `combined stack size of ${frames} calls is ${t}. Too large`);
+      if (frames > MAX_CALL_FRAMES) return;
+      for (const c of callees(start)) visit(c, t, frames + 1);
+    };
+    visit(0, 0, 1);
+  }
+
+  // --- exploration -----------------------------------------------------------------------------
+
+  walk(): void {
+    const st: State = { frames: [newFrame(-1, 0)], refs: [], parent: undefined };
+    const f = st.frames[0]!;
+    f.regs[1] = mkReg('ctx');
+    f.regs[10] = mkReg('stack', { frame: 0 });
+    let cur: State | undefined = st;
+    let pc = 0;
+    let from = -1;
+    if (this.level >= 2) this.log.push(`0: ${stateStr(st)}`);
+    for (;;) {
+      if (cur === undefined) {
+        const next = this.pending.pop();
+        if (next === undefined) return;
+        cur = next.st;
+        pc = next.pc;
+        from = next.from;
+        if (this.level >= 1) this.log.push(`from ${from} to ${pc}: ${stateStr(cur)}`);
+      }
+      if (++this.processed > this.budget)
+        fail(E2BIG, `BPF program is too large. Processed ${this.processed} insn`);
+      if (this.prune[pc] && this.isStateVisited(cur, pc)) {
+        if (this.level >= 1) this.log.push(`${pc}: safe`);
+        this.pathDone(cur);
+        cur = undefined;
+        continue;
+      }
+      const i = this.p.insn[pc]!;
+      if (this.level >= 1) this.log.push(`${pc}: (${i.code.toString(16).padStart(2, '0')}) ${formatLlvm(i)}`);
+      const next = this.step(cur, pc, i);
+      if (this.level >= 2 && next >= 0) this.log.push(`${pc}: ${stateStr(cur)}`);
+      if (next < 0) {
+        this.pathDone(cur);
+        cur = undefined;
+        if (this.level === 1) this.log.length = 0;
+        continue;
+      }
+      pc = next;
+    }
+  }
+
+  pushBranch(st: State, pc: number, from: number): void {
+    const copy = cloneState(st);
+    if (copy.parent) copy.parent.branches++;
+    this.pending.push({ st: copy, pc, from });
+    if (this.pending.length > COMPLEXITY_LIMIT_JMP_SEQ)
+      fail(E2BIG, `The sequence of ${this.pending.length} jumps is too complex.`);
+  }
+
+  pathDone(st: State): void {
+    let c = st.parent;
+    while (c !== undefined) {
+      c.branches--;
+      if (c.branches > 0) break;
+      c = c.parent;
+    }
+  }
+
+  isStateVisited(cur: State, pc: number): boolean {
+    let list = this.explored.get(pc);
+    const live = this.live[pc]!;
+    if (list !== undefined) {
+      let w = 0;
+      for (let k = 0; k < list.length; k++) {
+        const sl = list[k]!;
+        let pruned = false;
+        if (sl.branches > 0) {
+          if (statesEqual(sl.state, cur, live, true)) fail(EINVAL, `infinite loop detected at insn ${pc}`);
+        } else if (statesEqual(sl.state, cur, live, false)) {
+          sl.hit++;
+          pruned = true;
+        }
+        if (pruned) {
+          // keep the rest of the list as is
+          for (let q = k; q < list.length; q++) list[w++] = list[q]!;
+          list.length = w;
+          return true;
+        }
+        sl.miss++;
+        // States that rarely prune are dropped (the kernel's heuristic): fewer comparisons, still sound.
+        if (sl.miss > sl.hit * 3 + 3) {
+          this.curStates--;
+          continue;
+        }
+        list[w++] = sl;
+      }
+      list.length = w;
+    }
+    const add =
+      this.jmpsProcessed - this.prevJmps >= 2 && this.processed - this.prevInsns >= 8
+        ? true
+        : list === undefined || list.length === 0;
+    if (!add) return false;
+    this.prevJmps = this.jmpsProcessed;
+    this.prevInsns = this.processed;
+    const snapshot = cloneState(cur);
+    // Dead registers do not matter from here on.
+    const top = snapshot.frames[snapshot.frames.length - 1]!;
+    for (let r = 0; r < 10; r++) if (!(live & (1 << r))) top.regs[r] = NOT_INIT;
+    const cp: Checkpoint = { state: snapshot, branches: 1, parent: cur.parent, hit: 0, miss: 0 };
+    cur.parent = cp;
+    if (list === undefined) {
+      list = [];
+      this.explored.set(pc, list);
+    }
+    list.push(cp);
+    this.totalStates++;
+    this.curStates++;
+    if (this.curStates > this.peakStates) this.peakStates = this.curStates;
+    if (list.length > this.maxStatesPerInsn) this.maxStatesPerInsn = list.length;
+    return false;
+  }
+
+  frame(st: State): Frame {
+    return st.frames[st.frames.length - 1]!;
+  }
+
+  readReg(st: State, r: number): Reg {
+    const reg = this.frame(st).regs[r]!;
+    if (reg.t === 'not_init') fail(EACCES, `R${r} !read_ok`);
+    return reg;
+  }
+
+  writeReg(st: State, r: number, reg: Reg): void {
+    if (r === 10) fail(EACCES, 'frame pointer is read only');
+    this.frame(st).regs[r] = reg;
+  }
+
+  /** Executes one instruction; returns the next slot, or -1 when the path ends. */
+  step(st: State, pc: number, i: Insn): number {
+    const cls = i.code & 7;
+    switch (cls) {
+      case 0x04:
+      case 0x07:
+        this.alu(st, pc, i, cls === 0x07);
+        return pc + 1;
+      case 0x01:
+        this.ldx(st, i);
+        return pc + 1;
+      case 0x02:
+      case 0x03:
+        this.store(st, i);
+        return pc + 1;
+      case 0x00:
+        if (i.code === LD_IMM64) {
+          this.ldImm64(st, pc, i);
+          return pc + 2;
+        }
+        this.ldAbs(st, i);
+        return pc + 1;
+      default:
+        return this.jmp(st, pc, i, cls === 0x06);
+    }
+  }
+
+  // --- ALU -----------------------------------------------------------------------------------
+
+  alu(st: State, pc: number, i: Insn, is64: boolean): void {
+    const op = i.code & 0xf0;
+    const x = (i.code & 8) !== 0;
+    const f = this.frame(st);
+    if (op === 0xb0) {
+      if (x) {
+        const src = this.readReg(st, i.src);
+        if (i.off === 1)
+          fail(EINVAL, 'addr_space_cast insn can only be used in a program that has an associated arena');
+        if (i.off !== 0) {
+          if (src.t !== 'scalar') {
+            if (!this.privileged) fail(EACCES, `R${i.src} sign-extension part of pointer`);
+            this.writeReg(st, i.dst, UNKNOWN());
+          } else this.writeReg(st, i.dst, scalarReg(S.sext(src.s, i.off, !is64)));
+          return;
+        }
+        if (is64) this.writeReg(st, i.dst, src);
+        else if (src.t !== 'scalar') {
+          if (!this.privileged) fail(EACCES, `R${i.src} partial copy of pointer`);
+          this.writeReg(st, i.dst, scalarReg(S.urange(0n, S.U32_MAX)));
+        } else this.writeReg(st, i.dst, scalarReg(S.zext32(src.s)));
+      } else {
+        const v = is64 ? BigInt(i.imm) : BigInt(i.imm >>> 0);
+        this.writeReg(st, i.dst, scalarReg(S.constant(v)));
+      }
+      return;
+    }
+    const dst = this.readReg(st, i.dst);
+    if (op === 0x80 || op === 0xd0) {
+      if (dst.t !== 'scalar') {
+        if (!this.privileged) fail(EACCES, `R${i.dst} pointer arithmetic prohibited`);
+        this.writeReg(st, i.dst, UNKNOWN());
+        return;
+      }
+      if (op === 0x80) this.writeReg(st, i.dst, scalarReg(S.neg(dst.s, is64)));
+      else {
+        const swap = is64 || x; // ALU64 bswap, or to_be on a little-endian machine
+        this.writeReg(st, i.dst, scalarReg(S.bswap(dst.s, i.imm, swap)));
+      }
+      return;
+    }
+    let src: Reg;
+    if (x) src = this.readReg(st, i.src);
+    else src = scalarReg(S.constant(is64 ? BigInt(i.imm) : BigInt(i.imm >>> 0)));
+    if (!x) {
+      if ((op === 0x30 || op === 0x90) && i.imm === 0) fail(EINVAL, 'div by zero');
+      if (op === 0x60 || op === 0x70 || op === 0xc0) {
+        const bits = is64 ? 64 : 32;
+        if (i.imm < 0 || i.imm >= bits) fail(EINVAL, `invalid shift ${i.imm}`);
+      }
+    }
+    if (dst.t === 'scalar' && src.t === 'scalar') {
+      let name = ALU_NAMES[op]!;
+      if (i.off === 1) name = op === 0x30 ? 'sdiv' : 'smod';
+      const r = is64 ? S.alu64(name, dst.s, src.s) : S.alu32(name, dst.s, src.s);
+      f.regs[i.dst] = scalarReg(r);
+      return;
+    }
+    this.ptrAlu(st, pc, i, dst, src, is64, op);
+  }
+
+  ptrAlu(st: State, _pc: number, i: Insn, dst: Reg, src: Reg, is64: boolean, op: number): void {
+    const f = this.frame(st);
+    const opStr = ALU_OP_STR[op]!;
+    if (!is64) {
+      if (op === 0x10 && this.privileged) {
+        f.regs[i.dst] = UNKNOWN();
+        return;
+      }
+      fail(EACCES, `R${i.dst} 32-bit pointer arithmetic prohibited`);
+    }
+    if (dst.t !== 'scalar' && src.t !== 'scalar') {
+      if (op === 0x10 && this.privileged) {
+        f.regs[i.dst] = UNKNOWN();
+        return;
+      }
+      fail(EACCES, `R${i.dst} pointer ${opStr} pointer prohibited`);
+    }
+    let ptr = dst;
+    let off = src;
+    let ptrReg = i.dst;
+    if (dst.t === 'scalar') {
+      if (op !== 0x00) fail(EACCES, `R${i.dst} tried to subtract pointer from scalar`);
+      ptr = src;
+      off = dst;
+      ptrReg = i.src;
+    }
+    if (op !== 0x00 && op !== 0x10) {
+      if (op === 0x40 || op === 0x50 || op === 0xa0)
+        fail(EACCES, `R${i.dst} bitwise operator ${opStr} on pointer prohibited`);
+      fail(EACCES, `R${i.dst} pointer arithmetic with ${opStr} operator prohibited`);
+    }
+    if (ptr.nullable)
+      fail(EACCES, `R${i.dst} pointer arithmetic on ${typeStr(ptr)} prohibited, null-check it first`);
+    if (ptr.t === 'map_ptr' || ptr.t === 'pkt_end' || ptr.t === 'func' || (ptr.t === 'ctx' && false))
+      fail(EACCES, `R${i.dst} pointer arithmetic on ${typeStr(ptr)} prohibited`);
+    void ptrReg;
+    const known = S.isConst(off.s);
+    const tstr = typeStr(ptr);
+    if (known) {
+      const c = S.signed(off.s.tv);
+      if (c >= BigInt(MAX_VAR_OFF) || c <= -BigInt(MAX_VAR_OFF))
+        fail(EACCES, `math between ${tstr} pointer and ${c} is not allowed`);
+      const delta = op === 0x00 ? Number(c) : -Number(c);
+      const noff = ptr.off + delta;
+      if (noff >= MAX_VAR_OFF || noff <= -MAX_VAR_OFF)
+        fail(EACCES, `R${i.dst} pointer arithmetic of map value goes out of range, prohibited for !root`);
+      f.regs[i.dst] = { ...ptr, off: noff };
+      return;
+    }
+    if (off.s.smin === S.S64_MIN)
+      fail(EACCES, `math between ${tstr} pointer and register with unbounded min value is not allowed`);
+    if (off.s.smin >= BigInt(MAX_VAR_OFF) || off.s.smin <= -BigInt(MAX_VAR_OFF))
+      fail(EACCES, `value ${off.s.smin} makes ${tstr} pointer be out of bounds`);
+    if (ptr.t === 'ctx') fail(EACCES, `R${i.dst} variable ctx access var_off is not allowed`);
+    const nvar = op === 0x00 ? S.alu64('add', ptr.s, off.s) : S.alu64('sub', ptr.s, off.s);
+    if (nvar.smin <= -BigInt(MAX_VAR_OFF) || nvar.smax >= BigInt(MAX_VAR_OFF))
+      fail(EACCES, `R${i.dst} pointer arithmetic of map value goes out of range, prohibited for !root`);
+    let id = ptr.id;
+    let range = ptr.range;
+    if (ptr.t === 'pkt' || ptr.t === 'pkt_meta') {
+      id = ++this.nextId;
+      range = 0;
+    }
+    f.regs[i.dst] = { ...ptr, s: nvar, id, range };
+  }
+
+  // --- memory ----------------------------------------------------------------------------------
+
+  /** Checks a `size`-byte access through `reg` (register `regno`) at insn offset `off`; returns the loaded value kind. */
+  access(st: State, regno: number, reg: Reg, off: number, size: number, write: boolean, value?: Reg): Reg {
+    const t = reg.t;
+    if (
+      reg.nullable ||
+      t === 'scalar' ||
+      t === 'map_ptr' ||
+      t === 'pkt_end' ||
+      t === 'func' ||
+      t === 'not_init'
+    )
+      fail(EACCES, `R${regno} invalid mem access '${typeStr(reg)}'`);
+    if (t === 'ctx') {
+      if (reg.off !== 0 || !S.isConst(reg.s))
+        fail(EACCES, `dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`);
+      if (write && value !== undefined && value.t !== 'scalar' && !this.privileged)
+        fail(EACCES, `R${regno} leaks addr into ctx`);
+      const a = ctxAccess(this.progType, off, size, write);
+      if (a === undefined) fail(EACCES, `invalid bpf_context access off=${off} size=${size}`);
+      this.maxCtxOffset = Math.max(this.maxCtxOffset, off + size);
+      switch (a!.result) {
+        case 'pkt':
+          return mkReg('pkt');
+        case 'pkt_meta':
+          return mkReg('pkt_meta');
+        case 'pkt_end':
+          return mkReg('pkt_end');
+        default:
+          return UNKNOWN();
+      }
+    }
+    if (t === 'stack') return this.stackAccess(st, regno, reg, off, size, write, value);
+    if (t === 'map_value') {
+      const m = reg.map!;
+      if (write && (m.flags & MapFlag.RDONLY_PROG) !== 0)
+        fail(EACCES, `write into map forbidden, value_size=${m.valueSize} off=${reg.off + off} size=${size}`);
+      this.boundsCheck(
+        regno,
+        reg,
+        off,
+        size,
+        m.valueSize,
+        (o) => `invalid access to map value, value_size=${m.valueSize} off=${o} size=${size}`,
+      );
+      if (write && value !== undefined && value.t !== 'scalar' && !this.privileged)
+        fail(EACCES, `R${regno} leaks addr into map`);
+      return UNKNOWN();
+    }
+    if (t === 'mem') {
+      this.boundsCheck(
+        regno,
+        reg,
+        off,
+        size,
+        reg.memSize,
+        (o) => `invalid access to memory, mem_size=${reg.memSize} off=${o} size=${size}`,
+      );
+      if (write && value !== undefined && value.t !== 'scalar' && !this.privileged)
+        fail(EACCES, `R${regno} leaks addr into mem`);
+      return UNKNOWN();
+    }
+    if (t === 'pkt' || t === 'pkt_meta') {
+      if (write && !packetWritable(this.progType)) fail(EACCES, 'cannot write into packet');
+      if (write && value !== undefined && value.t !== 'scalar' && !this.privileged)
+        fail(EACCES, `R${regno} leaks addr into packet`);
+      // The range is relative to the packet start plus this register's variable part.
+      if (reg.s.smin < 0n)
+        fail(EACCES, `R${regno} min value is negative, either use unsigned index or 'var &= const'`);
+      if (reg.off + off < 0 || reg.off + off + size > reg.range || reg.s.umax >= BigInt(MAX_VAR_OFF)) {
+        fail2(
+          EACCES,
+          `invalid access to packet, off=${reg.off + off} size=${size}, R${regno}(id=${reg.id},off=${reg.off},r=${reg.range})`,
+          `R${regno} offset is outside of the packet`,
+        );
+      }
+      return UNKNOWN();
+    }
+    return fail(EACCES, `R${regno} invalid mem access '${typeStr(reg)}'`);
+  }
+
+  /**
+   * The kernel's check_mem_region_access: the access at insn offset `off` through `reg` must stay
+   * in [0, limit) for the smallest and the largest value of the register's variable part.
+   */
+  boundsCheck(
+    regno: number,
+    reg: Reg,
+    off: number,
+    size: number,
+    limit: number,
+    msg: (o: number) => string,
+  ): void {
+    const base = BigInt(reg.off + off);
+    const smin = reg.s.smin;
+    if (
+      smin < 0n &&
+      (smin === S.S64_MIN || BigInt.asIntN(32, base + smin) !== base + smin || smin + base < 0n)
+    )
+      fail(EACCES, `R${regno} min value is negative, either use unsigned index or 'var &= const'`);
+    const lo = smin + base;
+    if (lo < 0n || lo + BigInt(size) > BigInt(limit))
+      fail2(EACCES, msg(Number(lo)), `R${regno} min value is outside of the allowed memory range`);
+    if (reg.s.umax >= BigInt(MAX_VAR_OFF))
+      fail(EACCES, `R${regno} unbounded memory access, make sure to bounds check any such access`);
+    const hi = reg.s.umax + base;
+    if (hi + BigInt(size) > BigInt(limit))
+      fail2(EACCES, msg(Number(hi)), `R${regno} max value is outside of the allowed memory range`);
+  }
+
+  stackAccess(
+    st: State,
+    regno: number,
+    reg: Reg,
+    off: number,
+    size: number,
+    write: boolean,
+    value?: Reg,
+  ): Reg {
+    if (!S.isConst(reg.s))
+      fail(EACCES, `R${regno} variable stack access is not supported by the machine's verifier`);
+    const varOff = Number(S.signed(reg.s.tv));
+    const o = reg.off + off + varOff;
+    if (o % size !== 0) fail(EACCES, `misaligned stack access off ${varOff}+${reg.off}+${off} size ${size}`);
+    if (o < -MAX_BPF_STACK || o + size > 0 || o >= 0)
+      fail(EACCES, `invalid ${write ? 'write to' : 'read from'} stack R${regno} off=${o} size=${size}`);
+    const fr = st.frames[reg.frame]!;
+    const b = MAX_BPF_STACK + o;
+    const slot = b >> 3;
+    this.noteDepth(fr.subprog, -o);
+    if (write) {
+      // Writing over part of a spilled register turns the rest into misc bytes.
+      const sp = fr.spill[slot];
+      if (sp !== undefined && size !== 8) {
+        for (let k = 0; k < 8; k++) fr.stype[slot * 8 + k] = ST_MISC;
+        fr.spill[slot] = undefined;
+        if (sp.t !== 'scalar' && !this.privileged)
+          fail(EACCES, 'attempt to corrupt spilled pointer on stack');
+      }
+      const v = value ?? UNKNOWN();
+      if (size === 8) {
+        if (
+          v.t === 'scalar' &&
+          S.isConst(v.s) &&
+          v.s.tv === 0n &&
+          value !== undefined &&
+          value.t === 'scalar'
+        ) {
+          fr.spill[slot] = v;
+          for (let k = 0; k < 8; k++) fr.stype[b + k] = ST_SPILL;
+        } else {
+          fr.spill[slot] = v;
+          for (let k = 0; k < 8; k++) fr.stype[b + k] = ST_SPILL;
+        }
+        return v;
+      }
+      if (v.t !== 'scalar') fail(EACCES, 'invalid size of register spill');
+      fr.spill[slot] = undefined;
+      const zero = S.isConst(v.s) && (v.s.tv & ((1n << BigInt(size * 8)) - 1n)) === 0n;
+      for (let k = 0; k < size; k++) fr.stype[b + k] = zero ? ST_ZERO : ST_MISC;
+      return v;
+    }
+    // read
+    const sp = fr.spill[slot];
+    if (sp !== undefined && fr.stype[b] === ST_SPILL) {
+      if (size === 8) return sp;
+      if (sp.t !== 'scalar') fail(EACCES, 'invalid size of register fill');
+      if (S.isConst(sp.s)) {
+        const shift = BigInt((b - slot * 8) * 8);
+        return scalarReg(S.constant((sp.s.tv >> shift) & ((1n << BigInt(size * 8)) - 1n)));
+      }
+      return UNKNOWN();
+    }
+    let allZero = true;
+    for (let k = 0; k < size; k++) {
+      const t = fr.stype[b + k]!;
+      // Privileged loaders may read uninitialized stack (allow_uninit_stack): an unknown value.
+      if ((t === ST_INVALID && !this.privileged) || t === ST_SPILL)
+        fail(EACCES, `invalid read from stack off ${o}+${k} size ${size}`);
+      if (t !== ST_ZERO) allZero = false;
+    }
+    return allZero ? scalarReg(ZERO) : UNKNOWN();
+  }
+
+  noteDepth(subprog: number, d: number): void {
+    if (d > (this.depth.get(subprog) ?? 0)) this.depth.set(subprog, d);
+  }
+
+  ldx(st: State, i: Insn): void {
+    const mode = i.code & 0xe0;
+    if (mode !== 0x60 && mode !== 0x80)
+      fail(EINVAL, `unknown opcode ${i.code.toString(16).padStart(2, '0')}`);
+    const src = this.readReg(st, i.src);
+    const size = [4, 2, 1, 8][(i.code >> 3) & 3]!;
+    let r = this.access(st, i.src, src, i.off, size, false);
+    if (r.t === 'scalar') {
+      if (mode === 0x80) r = scalarReg(S.sext(r.s, size * 8, false));
+      else if (size < 8) {
+        const m = (1n << BigInt(size * 8)) - 1n;
+        r = scalarReg(S.isConst(r.s) ? S.constant(r.s.tv & m) : S.urange(0n, m));
+      }
+    }
+    this.writeReg(st, i.dst, r);
+  }
+
+  store(st: State, i: Insn): void {
+    const cls = i.code & 7;
+    const mode = i.code & 0xe0;
+    const size = [4, 2, 1, 8][(i.code >> 3) & 3]!;
+    const dst = this.readReg(st, i.dst);
+    if (cls === 0x03 && mode === 0xc0) {
+      this.atomic(st, i, dst, size);
+      return;
+    }
+    if (mode !== 0x60) fail(EINVAL, `unknown opcode ${i.code.toString(16).padStart(2, '0')}`);
+    let val: Reg;
+    if (cls === 0x03) val = this.readReg(st, i.src);
+    else val = scalarReg(S.constant(BigInt(i.imm)));
+    if (val.t !== 'scalar' && dst.t === 'stack' && size === 8) {
+      this.access(st, i.dst, dst, i.off, size, true, val);
+      return;
+    }
+    if (val.t !== 'scalar' && !this.privileged && dst.t !== 'stack')
+      fail(EACCES, `R${i.src} leaks addr into mem`);
+    const stored = val.t === 'scalar' && size < 8 ? scalarReg(truncate(val.s, size)) : val;
+    this.access(st, i.dst, dst, i.off, size, true, stored);
+  }
+
+  atomic(st: State, i: Insn, dst: Reg, size: number): void {
+    const op = i.imm;
+    if (op === 0x100 || op === 0x110)
+      fail(EINVAL, 'load-acquire/store-release are not supported by the machine verifier');
+    if (size !== 4 && size !== 8) fail(EINVAL, 'invalid atomic operand size');
+    const src = this.readReg(st, i.src);
+    if (op === 0xf1) this.readReg(st, 0);
+    if (src.t !== 'scalar') fail(EACCES, `R${i.src} leaks addr into mem`);
+    if (dst.t !== 'stack' && dst.t !== 'map_value' && dst.t !== 'mem')
+      fail(EACCES, `BPF_ATOMIC stores into R${i.dst} ${typeStr(dst)} is not allowed`);
+    if (dst.t === 'stack') {
+      // read then write: the bytes must be initialized and hold no pointer
+      const r = this.access(st, i.dst, dst, i.off, size, false);
+      if (r.t !== 'scalar') fail(EACCES, `R${i.dst} leaks addr into mem`);
+      this.access(st, i.dst, dst, i.off, size, true, UNKNOWN());
+    } else {
+      this.access(st, i.dst, dst, i.off, size, false);
+      this.access(st, i.dst, dst, i.off, size, true, UNKNOWN());
+    }
+    const fetched = size === 4 ? scalarReg(S.urange(0n, S.U32_MAX)) : UNKNOWN();
+    if (op === 0xf1) this.writeReg(st, 0, fetched);
+    else if (op & 1) this.writeReg(st, i.src, fetched);
+  }
+
+  ldImm64(st: State, pc: number, i: Insn): void {
+    const f = this.frame(st);
+    if (i.dst === 10) fail(EACCES, 'frame pointer is read only');
+    switch (i.src) {
+      case Pseudo.NONE: {
+        const v = (BigInt((i.imm2 ?? 0) >>> 0) << 32n) | BigInt(i.imm >>> 0);
+        f.regs[i.dst] = scalarReg(S.constant(v));
+        return;
+      }
+      case Pseudo.MAP_FD:
+      case Pseudo.MAP_IDX:
+        f.regs[i.dst] = mkReg('map_ptr', { map: this.mapAt[pc] });
+        return;
+      case Pseudo.MAP_VALUE:
+      case Pseudo.MAP_IDX_VALUE:
+        f.regs[i.dst] = mkReg('map_value', { map: this.mapAt[pc], off: (i.imm2 ?? 0) >>> 0 });
+        return;
+      case Pseudo.FUNC:
+        fail(EINVAL, 'missing btf func_info');
+        return;
+      default:
+        fail(EINVAL, 'unrecognized bpf_ld_imm64 insn');
+    }
+  }
+
+  ldAbs(st: State, i: Insn): void {
+    const mode = i.code & 0xe0;
+    if (mode !== 0x20 && mode !== 0x40)
+      fail(EINVAL, `unknown opcode ${i.code.toString(16).padStart(2, '0')}`);
+    if (this.progType !== ProgType.SOCKET_FILTER && this.progType !== ProgType.SCHED_CLS)
+      fail(EINVAL, 'BPF_LD_[ABS|IND] instructions not allowed for this program type');
+    if (this.frame(st).subprog !== 0 || this.subprogs.length > 1)
+      fail(EINVAL, 'BPF_LD_[ABS|IND] instructions cannot be mixed with bpf-to-bpf calls');
+    if (st.refs.length > 0) fail(EINVAL, 'BPF_LD_[ABS|IND] cannot be mixed with socket references');
+    const r6 = this.readReg(st, 6);
+    if (mode === 0x40) {
+      const s = this.readReg(st, i.src);
+      if (s.t !== 'scalar') fail(EACCES, `R${i.src} leaks addr`);
+    }
+    if (r6.t !== 'ctx' || r6.off !== 0) fail(EINVAL, 'at the time of BPF_LD_ABS|IND R6 != pointer to skb');
+    const f = this.frame(st);
+    for (let r = 1; r <= 5; r++) f.regs[r] = NOT_INIT;
+    const size = [4, 2, 1, 8][(i.code >> 3) & 3]!;
+    f.regs[0] = scalarReg(size === 8 ? S.unknown() : S.urange(0n, (1n << BigInt(size * 8)) - 1n));
+  }
+
+  // --- jumps, calls, exit ------------------------------------------------------------------------
+
+  jmp(st: State, pc: number, i: Insn, is32: boolean): number {
+    const op = i.code & 0xf0;
+    if (op === 0x00) {
+      return jumpTarget(i, pc);
+    }
+    if (op === 0x90) return this.exit(st, pc);
+    if (op === 0x80) return this.call(st, pc, i);
+    if (op === 0xe0) fail(EINVAL, 'may_goto is not supported by the machine verifier');
+    this.jmpsProcessed++;
+    const cmp = CMP[op];
+    if (cmp === undefined) fail(EINVAL, `unknown opcode ${i.code.toString(16).padStart(2, '0')}`);
+    const x = (i.code & 8) !== 0;
+    const a = this.readReg(st, i.dst);
+    const b = x ? this.readReg(st, i.src) : scalarReg(S.constant(is32 ? BigInt(i.imm >>> 0) : BigInt(i.imm)));
+    const target = jumpTarget(i, pc);
+    const fall = pc + 1;
+    const op2 = cmp as S.CmpOp;
+
+    // Pointer comparisons.
+    if (a.t !== 'scalar' || b.t !== 'scalar') {
+      return this.ptrCmp(st, pc, i, a, b, op2, is32, x, target, fall);
+    }
+    const taken = S.branchTaken(op2, a.s, b.s, !is32);
+    if (taken === 1) return target;
+    if (taken === 0) return fall;
+    // Both: refine each side.
+    const other = cloneState(st);
+    const okT = this.refineScalars(other, i, op2, is32, x, true);
+    const okF = this.refineScalars(st, i, op2, is32, x, false);
+    if (okT && okF) {
+      this.pushBranch(other, target, pc);
+      return fall;
+    }
+    if (okT) {
+      st.frames = other.frames;
+      return target;
+    }
+    if (okF) return fall;
+    return -1; // neither feasible: dead path
+  }
+
+  /** Narrows the compared scalars in `st`, for the taken (`taken`) or the fall-through edge. False: infeasible. */
+  refineScalars(st: State, i: Insn, op: S.CmpOp, is32: boolean, x: boolean, taken: boolean): boolean {
+    const f = this.frame(st);
+    const a = S.copy(f.regs[i.dst]!.s);
+    const b = x ? S.copy(f.regs[i.src]!.s) : S.constant(is32 ? BigInt(i.imm >>> 0) : BigInt(i.imm));
+    const a0 = S.copy(a);
+    const b0 = S.copy(b);
+    if (taken || op !== 'set') {
+      const eff = taken ? op : S.negate(op)!;
+      S.refine(eff, a, b0, !is32);
+      S.refine(S.flip(eff), b, a0, !is32);
+    } else {
+      S.refineNotSet(a, b0, !is32);
+      if (x && S.isConst(a0)) S.refineNotSet(b, a0, !is32);
+    }
+    if (S.isEmpty(a) || S.isEmpty(b)) return false;
+    const oldA = f.regs[i.dst]!;
+    f.regs[i.dst] = { ...oldA, s: a };
+    if (x) f.regs[i.src] = { ...f.regs[i.src]!, s: b };
+    return true;
+  }
+
+  ptrCmp(
+    st: State,
+    pc: number,
+    i: Insn,
+    a: Reg,
+    b: Reg,
+    op: S.CmpOp,
+    is32: boolean,
+    x: boolean,
+    target: number,
+    fall: number,
+  ): number {
+    // NULL checks: ptr_or_null ==/!= 0
+    const isZero = (r: Reg): boolean => r.t === 'scalar' && S.isConst(r.s) && r.s.tv === 0n;
+    if (!is32 && (op === 'eq' || op === 'ne')) {
+      const nullable = a.nullable ? a : b.nullable ? b : undefined;
+      const zero = a.nullable ? b : a;
+      if (nullable !== undefined && isZero(zero)) {
+        const other = cloneState(st);
+        // taken edge: for 'eq' the pointer is null.
+        this.markNull(other, nullable.id, op === 'eq');
+        this.markNull(st, nullable.id, op !== 'eq');
+        this.pushBranch(other, target, pc);
+        return fall;
+      }
+      const ptr = a.t !== 'scalar' ? a : b;
+      const oth = a.t !== 'scalar' ? b : a;
+      if (!ptr.nullable && ptr.t !== 'not_init' && isZero(oth) && ptr.t !== 'scalar') {
+        // a valid pointer is never NULL
+        return op === 'eq' ? fall : target;
+      }
+    }
+    if (!this.privileged) fail(EACCES, `R${i.dst} pointer comparison prohibited`);
+    // Packet range: pkt vs pkt_end.
+    if (!is32 && x) {
+      const res = this.pktCmp(st, pc, a, b, op, target, fall);
+      if (res !== undefined) return res;
+    }
+    // Unknown outcome: explore both edges unchanged.
+    this.pushBranch(st, target, pc);
+    return fall;
+  }
+
+  pktCmp(
+    st: State,
+    pc: number,
+    a: Reg,
+    b: Reg,
+    op: S.CmpOp,
+    target: number,
+    fall: number,
+  ): number | undefined {
+    let pkt: Reg;
+    let cmp = op;
+    if ((a.t === 'pkt' || a.t === 'pkt_meta') && b.t === 'pkt_end') pkt = a;
+    else if ((b.t === 'pkt' || b.t === 'pkt_meta') && a.t === 'pkt_end') {
+      pkt = b;
+      cmp = S.flip(op);
+    } else if (a.t === 'pkt_meta' && b.t === 'pkt') {
+      pkt = a;
+    } else if (b.t === 'pkt_meta' && a.t === 'pkt') {
+      pkt = b;
+      cmp = S.flip(op);
+    } else return undefined;
+    // pkt CMP end. Range proven on the edge where pkt <= end (pkt + k bytes fit: range = off).
+    // pkt > end: fall-through has pkt <= end; pkt >= end: fall-through pkt < end;
+    // pkt < end: taken has pkt < end; pkt <= end: taken has pkt <= end.
+    const other = cloneState(st);
+    const rangeOf = (strict: boolean): number => pkt.off + (strict ? 1 : 0);
+    let takenRange = -1;
+    let fallRange = -1;
+    if (cmp === 'gt') fallRange = rangeOf(false);
+    else if (cmp === 'ge') fallRange = rangeOf(true);
+    else if (cmp === 'lt') takenRange = rangeOf(true);
+    else if (cmp === 'le') takenRange = rangeOf(false);
+    // strict `<` gives range off+1? The kernel gives `off` for both; use `off` (never more than proven).
+    if (takenRange > 0) this.markPktRange(other, pkt, pkt.off);
+    if (fallRange > 0) this.markPktRange(st, pkt, pkt.off);
+    this.pushBranch(other, target, pc);
+    return fall;
+  }
+
+  markPktRange(st: State, pkt: Reg, range: number): void {
+    if (pkt.off < 0) return;
+    for (const f of st.frames) {
+      const upd = (r: Reg): Reg =>
+        r.t === pkt.t && r.id === pkt.id && r.range < range ? { ...r, range } : r;
+      for (let k = 0; k < f.regs.length; k++) f.regs[k] = upd(f.regs[k]!);
+      for (let k = 0; k < f.spill.length; k++) {
+        const s = f.spill[k];
+        if (s !== undefined) f.spill[k] = upd(s);
+      }
+    }
+  }
+
+  markNull(st: State, id: number, isNull: boolean): void {
+    let released = 0;
+    for (const f of st.frames) {
+      const upd = (r: Reg): Reg => {
+        if (!r.nullable || r.id !== id) return r;
+        if (isNull) {
+          if (r.ref) released = r.ref;
+          return scalarReg(ZERO);
+        }
+        return { ...r, nullable: false };
+      };
+      for (let k = 0; k < f.regs.length; k++) f.regs[k] = upd(f.regs[k]!);
+      for (let k = 0; k < f.spill.length; k++) {
+        const s = f.spill[k];
+        if (s !== undefined) f.spill[k] = upd(s);
+      }
+    }
+    if (released) st.refs = st.refs.filter((r) => r.id !== released);
+  }
+
+  exit(st: State, pc: number): number {
+    const f = this.frame(st);
+    const r0 = f.regs[0]!;
+    if (st.frames.length > 1) {
+      if (r0.t === 'not_init') fail(EACCES, 'R0 !read_ok');
+      if (r0.t === 'stack' && r0.frame === st.frames.length - 1)
+        fail(EINVAL, 'cannot return stack pointer to the caller');
+      st.frames.pop();
+      const caller = this.frame(st);
+      caller.regs[0] = r0;
+      for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
+      return f.callsite + 1;
+    }
+    if (st.refs.length > 0) {
+      const r = st.refs[0]!;
+      fail2(
+        EINVAL,
+        `Unreleased reference id=${r.id} alloc_insn=${r.insn}`,
+        'BPF_EXIT instruction in main prog would lead to reference leak',
+      );
+    }
+    if (r0.t === 'not_init') fail(EACCES, 'R0 !read_ok');
+    if (r0.t !== 'scalar') {
+      if (!this.privileged) fail(EACCES, 'R0 leaks addr as return value');
+    }
+    void pc;
+    return -1;
+  }
+
+  call(st: State, pc: number, i: Insn): number {
+    if (i.src === 1) {
+      // bpf-to-bpf call
+      if (st.frames.length >= MAX_CALL_FRAMES)
+        fail(E2BIG, `the call stack of ${st.frames.length + 1} frames is too deep`);
+      const target = pc + i.imm + 1;
+      const caller = this.frame(st);
+      const callee = newFrame(pc, target);
+      for (let r = 1; r <= 5; r++) callee.regs[r] = caller.regs[r]!;
+      callee.regs[10] = mkReg('stack', { frame: st.frames.length });
+      st.frames.push(callee);
+      return target;
+    }
+    if (i.src !== 0) fail(EINVAL, 'calling kernel functions is not supported by the machine');
+    this.helperCall(st, pc, i.imm);
+    return pc + 1;
+  }
+
+  helperCall(st: State, pc: number, id: number): void {
+    const proto = HELPERS.get(id);
+    if (proto === undefined) {
+      const name = HELPER_NAMES.get(id);
+      if (name === undefined) fail(EINVAL, `invalid func unknown#${id}`);
+      fail(EINVAL, `program of this type cannot use helper bpf_${name}#${id}`);
+    }
+    const p = proto as HelperProto;
+    if (!helperAllowed(p, this.progType))
+      fail(EINVAL, `program of this type cannot use helper bpf_${p.name}#${id}`);
+    if (p.gplOnly && !this.gpl)
+      fail(EINVAL, 'cannot call GPL-restricted function from non-GPL compatible program');
+    const f = this.frame(st);
+    let map: VerifierMap | undefined;
+    let memSize = 0;
+    let releaseRef = 0;
+    let keyConst: bigint | undefined;
+    for (let k = 0; k < p.args.length; k++) {
+      const regno = k + 1;
+      const kind = p.args[k]!;
+      const reg = this.readReg(st, regno);
+      switch (kind) {
+        case 'anything':
+          if (reg.t !== 'scalar' && !this.privileged)
+            fail(EACCES, `R${regno} leaks addr into helper function`);
+          break;
+        case 'map':
+          if (reg.t !== 'map_ptr') fail(EACCES, `R${regno} type=${typeStr(reg)} expected=map_ptr`);
+          map = reg.map;
+          if (id === 12 && map!.type !== MapType.PROG_ARRAY)
+            throw new Reject(EINVAL, 'expected prog array map for tail call', [], true);
+          break;
+        case 'key':
+        case 'value':
+        case 'uninit_value': {
+          if (map === undefined)
+            fail(EACCES, `invalid map_ptr to access map->${kind === 'key' ? 'key' : 'value'}`);
+          const size = kind === 'key' ? map!.keySize : map!.valueSize;
+          if (size === 0) fail(EACCES, 'invalid zero-sized read');
+          if (kind === 'key') keyConst = this.constKey(st, reg, size);
+          this.memArg(st, regno, reg, size, kind !== 'uninit_value', kind);
+          break;
+        }
+        case 'mem':
+        case 'uninit_mem':
+        case 'mem_or_null': {
+          const sizeReg = this.readReg(st, regno + 1);
+          const sizeKind = p.args[k + 1]!;
+          const size = this.sizeArg(regno + 1, sizeReg, sizeKind === 'size_or_zero');
+          if (kind === 'mem_or_null' && reg.t === 'scalar' && S.isConst(reg.s) && reg.s.tv === 0n) break;
+          if (size.max === 0n && reg.t === 'scalar' && S.isConst(reg.s) && reg.s.tv === 0n) break;
+          this.memArgRange(st, regno, reg, size, kind !== 'uninit_mem');
+          k++;
+          break;
+        }
+        case 'size':
+        case 'size_or_zero':
+          this.sizeArg(regno, reg, kind === 'size_or_zero');
+          break;
+        case 'alloc_size_or_zero':
+          if (reg.t !== 'scalar' || !S.isConst(reg.s)) fail(EACCES, `R${regno} is not a known constant'`);
+          memSize = Number(reg.s.tv);
+          break;
+        case 'ctx':
+          if (reg.t !== 'ctx') fail(EACCES, `R${regno} type=${typeStr(reg)} expected=ctx`);
+          if (reg.off !== 0 || !S.isConst(reg.s))
+            fail(EACCES, `dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`);
+          break;
+        case 'ringbuf_mem_release':
+          if (reg.t !== 'mem' || reg.nullable)
+            fail(EACCES, `R${regno} type=${typeStr(reg)} expected=ringbuf_mem`);
+          if (reg.off !== 0 || !S.isConst(reg.s))
+            fail(
+              EACCES,
+              `R${regno} must have zero offset when passed to release func or trusted arg to kfunc`,
+            );
+          if (!st.refs.some((r) => r.id === reg.ref))
+            fail(EINVAL, `R${regno} must be referenced when passed to release func`);
+          releaseRef = reg.ref;
+          break;
+        case 'long_ptr':
+          this.memArgRange(st, regno, reg, { min: 8n, max: 8n }, false);
+          if (reg.t === 'stack' && reg.off % 8 !== 0) fail(EACCES, `misaligned stack access`);
+          break;
+        case 'func':
+        case 'stack_or_null':
+          fail(EINVAL, 'bpf_loop callbacks are not supported by the machine verifier');
+      }
+    }
+    if (map !== undefined && !mapFitsHelper(id, map.type))
+      fail(EINVAL, `cannot pass map_type ${map.type} into func bpf_${p.name}#${id}`);
+    if (releaseRef) {
+      st.refs = st.refs.filter((r) => r.id !== releaseRef);
+      for (const fr of st.frames) {
+        for (let k = 0; k < fr.regs.length; k++)
+          if (fr.regs[k]!.ref === releaseRef) fr.regs[k] = this.privileged ? UNKNOWN() : NOT_INIT;
+        for (let k = 0; k < fr.spill.length; k++) {
+          const s = fr.spill[k];
+          if (s !== undefined && s.ref === releaseRef) {
+            fr.spill[k] = scalarReg(S.unknown());
+            for (let b = 0; b < 8; b++) fr.stype[k * 8 + b] = ST_MISC;
+          }
+        }
+      }
+    }
+    for (let r = 1; r <= 5; r++) f.regs[r] = NOT_INIT;
+    switch (p.ret) {
+      case 'integer':
+        f.regs[0] = UNKNOWN();
+        break;
+      case 'void':
+        f.regs[0] = NOT_INIT;
+        break;
+      case 'map_value_or_null': {
+        // Linux 6.14+: an array lookup with a constant in-range key cannot fail.
+        const k =
+          map !== undefined && (map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY)
+            ? keyConst
+            : undefined;
+        if (k !== undefined && k < BigInt(map!.maxEntries)) f.regs[0] = mkReg('map_value', { map });
+        else f.regs[0] = mkReg('map_value', { map, nullable: true, id: ++this.nextId });
+        break;
+      }
+      case 'ringbuf_mem_or_null': {
+        const id = ++this.nextId;
+        st.refs = [...st.refs, { id, insn: pc }];
+        f.regs[0] = mkReg('mem', { nullable: true, id, ref: id, memSize });
+        break;
+      }
+    }
+    if (id === 12) {
+      // tail_call: continues when the call fails.
+      f.regs[0] = UNKNOWN();
+      if (st.refs.length > 0) fail(EINVAL, 'tail_call would lead to reference leak');
+    }
+  }
+
+  /** The value of a `size`-byte key on the stack when every byte is known (zero or a spilled constant). */
+  constKey(st: State, reg: Reg, size: number): bigint | undefined {
+    if (reg.t !== 'stack' || !S.isConst(reg.s) || size > 8) return undefined;
+    const o = reg.off + Number(S.signed(reg.s.tv));
+    if (o < -MAX_BPF_STACK || o + size > 0) return undefined;
+    const fr = st.frames[reg.frame]!;
+    let v = 0n;
+    for (let k = size - 1; k >= 0; k--) {
+      const b = MAX_BPF_STACK + o + k;
+      const t = fr.stype[b]!;
+      let byte: bigint;
+      if (t === ST_ZERO) byte = 0n;
+      else if (t === ST_SPILL) {
+        const sp = fr.spill[b >> 3];
+        if (sp === undefined || sp.t !== 'scalar' || !S.isConst(sp.s)) return undefined;
+        byte = (sp.s.tv >> BigInt((b & 7) * 8)) & 0xffn;
+      } else return undefined;
+      v = (v << 8n) | byte;
+    }
+    return v;
+  }
+
+  sizeArg(regno: number, reg: Reg, zeroOk: boolean): { min: bigint; max: bigint } {
+    if (reg.t !== 'scalar') fail(EACCES, `R${regno} type=${typeStr(reg)} expected=scalar`);
+    const s = reg.s;
+    if (s.smin < 0n) fail(EACCES, `R${regno} min value is negative, either use unsigned or 'var &= const'`);
+    if (s.umin === 0n && !zeroOk)
+      fail(EACCES, `R${regno} invalid zero-sized read: u64=[${s.umin},${s.umax}]`);
+    if (s.umax >= 1n << 29n)
+      fail(EACCES, `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+    return { min: s.umin, max: s.umax };
+  }
+
+  memArg(st: State, regno: number, reg: Reg, size: number, init: boolean, _kind: string): void {
+    this.memArgRange(st, regno, reg, { min: BigInt(size), max: BigInt(size) }, init);
+  }
+
+  /** A helper reads (`init`) or writes `size` bytes through `reg`. */
+  memArgRange(st: State, regno: number, reg: Reg, size: { min: bigint; max: bigint }, init: boolean): void {
+    const n = Number(size.max);
+    if (n === 0) return;
+    switch (reg.t) {
+      case 'stack': {
+        if (!S.isConst(reg.s))
+          fail(EACCES, `R${regno} variable stack access is not supported by the machine's verifier`);
+        const o = reg.off + Number(S.signed(reg.s.tv));
+        if (o < -MAX_BPF_STACK || o + n > 0)
+          fail(EACCES, `invalid ${init ? 'read from' : 'write to'} stack R${regno} off=${o} size=${n}`);
+        const fr = st.frames[reg.frame]!;
+        this.noteDepth(fr.subprog, -o);
+        for (let k = 0; k < n; k++) {
+          const b = MAX_BPF_STACK + o + k;
+          const t = fr.stype[b]!;
+          if (init) {
+            if (t === ST_INVALID && !this.privileged)
+              fail(EACCES, `invalid read from stack R${regno} off ${o}+${k} size ${n}`);
+            if (t === ST_SPILL && fr.spill[b >> 3]!.t !== 'scalar' && !this.privileged)
+              fail(EACCES, `R${regno} leaks addr`);
+          } else {
+            // the helper writes: the bytes become misc, spilled registers there are lost
+            if (t === ST_SPILL) {
+              const slot = b >> 3;
+              fr.spill[slot] = undefined;
+              for (let q = 0; q < 8; q++)
+                if (fr.stype[slot * 8 + q] === ST_SPILL) fr.stype[slot * 8 + q] = ST_MISC;
+            }
+            fr.stype[b] = ST_MISC;
+          }
+        }
+        return;
+      }
+      case 'map_value': {
+        const m = reg.map!;
+        if (!init && (m.flags & MapFlag.RDONLY_PROG) !== 0)
+          fail(EACCES, `write into map forbidden, value_size=${m.valueSize} off=${reg.off} size=${n}`);
+        this.boundsCheck(
+          regno,
+          reg,
+          0,
+          n,
+          m.valueSize,
+          (o) => `invalid access to map value, value_size=${m.valueSize} off=${o} size=${n}`,
+        );
+        return;
+      }
+      case 'mem':
+        if (reg.nullable) break;
+        this.boundsCheck(
+          regno,
+          reg,
+          0,
+          n,
+          reg.memSize,
+          (o) => `invalid access to memory, mem_size=${reg.memSize} off=${o} size=${n}`,
+        );
+        return;
+      case 'pkt':
+      case 'pkt_meta':
+        if (!init && !packetWritable(this.progType))
+          fail(EACCES, 'helper access to the packet is not allowed');
+        this.access(st, regno, reg, 0, 1, false);
+        if (reg.off + n > reg.range)
+          fail2(
+            EACCES,
+            `invalid access to packet, off=${reg.off} size=${n}, R${regno}(id=${reg.id},off=${reg.off},r=${reg.range})`,
+            `R${regno} offset is outside of the packet`,
+          );
+        return;
+      default:
+        break;
+    }
+    fail(
+      EACCES,
+      `R${regno} type=${typeStr(reg)} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`,
+    );
+  }
+}
+
+function truncate(s: Scalar, size: number): Scalar {
+  if (size >= 8) return s;
+  const m = (1n << BigInt(size * 8)) - 1n;
+  return S.isConst(s) ? S.constant(s.tv & m) : S.urange(0n, m);
+}
+
+function EBADF_OR_INVAL(byIdx: boolean): number {
+  return byIdx ? EFAULT : 9;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+// --- state comparison ------------------------------------------------------------------------------
+
+class IdMap {
+  readonly fwd = new Map<number, number>();
+  readonly back = new Map<number, number>();
+  check(a: number, b: number): boolean {
+    if (a === 0 && b === 0) return true;
+    if (a === 0 || b === 0) return false;
+    const f = this.fwd.get(a);
+    const r = this.back.get(b);
+    if (f === undefined && r === undefined) {
+      this.fwd.set(a, b);
+      this.back.set(b, a);
+      return true;
+    }
+    return f === b && r === a;
+  }
+}
+
+function regSafe(old: Reg, cur: Reg, exact: boolean, ids: IdMap): boolean {
+  if (old.t === 'not_init') return exact ? cur.t === 'not_init' : true;
+  if (old.t !== cur.t) return false;
+  if (old.t === 'scalar') return exact ? S.equal(old.s, cur.s) : S.within(old.s, cur.s);
+  if (old.off !== cur.off || old.nullable !== cur.nullable || old.map !== cur.map) return false;
+  if (old.frame !== cur.frame || old.memSize !== cur.memSize) return false;
+  if (
+    exact
+      ? !S.equal(old.s, cur.s) || old.range !== cur.range
+      : !S.within(old.s, cur.s) || old.range > cur.range
+  )
+    return false;
+  if (!ids.check(old.id, cur.id)) return false;
+  if (!ids.check(old.ref, cur.ref)) return false;
+  return true;
+}
+
+function statesEqual(old: State, cur: State, live: number, exact: boolean): boolean {
+  if (old.frames.length !== cur.frames.length) return false;
+  const ids = new IdMap();
+  for (let k = 0; k < old.frames.length; k++) {
+    const of = old.frames[k]!;
+    const cf = cur.frames[k]!;
+    if (of.callsite !== cf.callsite) return false;
+    const top = k === old.frames.length - 1;
+    for (let r = 0; r < 10; r++) {
+      if (top && !(live & (1 << r))) continue;
+      if (!regSafe(of.regs[r]!, cf.regs[r]!, exact, ids)) return false;
+    }
+    for (let b = 0; b < MAX_BPF_STACK; b++) {
+      const ot = of.stype[b]!;
+      const ct = cf.stype[b]!;
+      if (ot === ST_INVALID) {
+        if (exact && ct !== ST_INVALID) return false;
+        continue;
+      }
+      if (ot === ST_MISC) {
+        if (ct === ST_MISC || (!exact && ct === ST_ZERO)) continue;
+        if (!exact && ct === ST_SPILL && cf.spill[b >> 3]?.t === 'scalar') continue;
+        return false;
+      }
+      if (ot === ST_ZERO) {
+        if (ct !== ST_ZERO) return false;
+        continue;
+      }
+      // spill: compare once per slot
+      if (ct !== ST_SPILL) return false;
+      if ((b & 7) === 0 || of.stype[b - 1] !== ST_SPILL) {
+        const os = of.spill[b >> 3];
+        const cs = cf.spill[b >> 3];
+        if (os === undefined || cs === undefined) return false;
+        if (!regSafe(os, cs, exact, ids)) return false;
+      }
+    }
+  }
+  if (old.refs.length !== cur.refs.length) return false;
+  for (let k = 0; k < old.refs.length; k++) if (!ids.check(old.refs[k]!.id, cur.refs[k]!.id)) return false;
+  return true;
+}

@@ -1,0 +1,606 @@
+/**
+ * Hand-written verifier corpus programs (LLVM assembly syntax), at least one per rejection
+ * reason, with accepted twins. Maps are `map[idx:K]` into `maps`.
+ */
+import type { Insn } from '../../src/isa/insn.js';
+import { MapFlag, MapType, ProgType } from '../../src/uapi/constants.js';
+import type { CorpusMap } from './corpus.js';
+
+/** One hand-written program. */
+export interface HandProgram {
+  name: string;
+  type: number;
+  asm?: string;
+  insns?: Insn[];
+  maps?: CorpusMap[];
+  license?: string;
+}
+
+const XDP = ProgType.XDP;
+const TC = ProgType.SCHED_CLS;
+const SOCK = ProgType.SOCKET_FILTER;
+const SYS = ProgType.SYSCALL;
+
+const ARR: CorpusMap = { type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 4 };
+const ARR1: CorpusMap = { type: MapType.ARRAY, keySize: 4, valueSize: 16, maxEntries: 1 };
+const HASH: CorpusMap = { type: MapType.HASH, keySize: 8, valueSize: 16, maxEntries: 16 };
+const RO: CorpusMap = { ...ARR1, flags: MapFlag.RDONLY_PROG };
+const RB: CorpusMap = { type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 4096 };
+const QUEUE: CorpusMap = { type: MapType.QUEUE, keySize: 0, valueSize: 8, maxEntries: 8 };
+const PROGS: CorpusMap = { type: MapType.PROG_ARRAY, keySize: 4, valueSize: 4, maxEntries: 4 };
+
+const LOOKUP = `
+r1 = 0
+*(u32 *)(r10 - 4) = r1
+r2 = r10
+r2 += -4
+r1 = map[idx:0] ll
+call 1`;
+
+const VLOOKUP = `
+call 7
+*(u32 *)(r10 - 4) = r0
+r2 = r10
+r2 += -4
+r1 = map[idx:0] ll
+call 1`;
+
+const HLOOKUP = `
+r1 = 0
+*(u64 *)(r10 - 8) = r1
+r2 = r10
+r2 += -8
+r1 = map[idx:0] ll
+call 1`;
+
+/** The programs. */
+export const HAND: HandProgram[] = [
+  // --- accepted basics
+  { name: 'ok/return0', type: XDP, asm: 'r0 = 0\nexit' },
+  { name: 'ok/return0-socket', type: SOCK, asm: 'r0 = 0\nexit' },
+  { name: 'ok/return0-tc', type: TC, asm: 'r0 = 0\nexit' },
+  { name: 'ok/return0-syscall', type: SYS, asm: 'r0 = 0\nexit' },
+  { name: 'ok/return-ptr-privileged', type: XDP, asm: 'r0 = r1\nexit' },
+  { name: 'ok/return-big', type: XDP, asm: 'r0 = 12345\nexit' },
+  { name: 'ok/return-big-socket', type: SOCK, asm: 'r0 = -1\nexit' },
+  { name: 'ok/return-big-tc', type: TC, asm: 'r0 = 77\nexit' },
+  { name: 'ok/return-big-syscall', type: SYS, asm: 'r0 = -5\nexit' },
+  {
+    name: 'ok/lookup-null-checked',
+    type: XDP,
+    maps: [ARR],
+    asm: `${LOOKUP}\nif r0 == 0 goto out\nr1 = *(u64 *)(r0 + 0)\nout:\nr0 = 0\nexit`,
+  },
+  {
+    name: 'ok/lookup-null-checked-ne',
+    type: XDP,
+    maps: [ARR],
+    asm: `${LOOKUP}\nif r0 != 0 goto use\nr0 = 0\nexit\nuse:\nr1 = *(u64 *)(r0 + 0)\nr0 = 0\nexit`,
+  },
+  {
+    name: 'ok/lookup-copy-checked',
+    type: XDP,
+    maps: [ARR],
+    asm: `${LOOKUP}\nr6 = r0\nif r0 == 0 goto out\nr1 = *(u64 *)(r6 + 0)\nout:\nr0 = 0\nexit`,
+  },
+  {
+    name: 'ok/lookup-spilled-copy',
+    type: XDP,
+    maps: [ARR],
+    asm: `${LOOKUP}\n*(u64 *)(r10 - 16) = r0\nif r0 == 0 goto out\nr6 = *(u64 *)(r10 - 16)\nr1 = *(u64 *)(r6 + 0)\nout:\nr0 = 0\nexit`,
+  },
+  {
+    name: 'ok/hash-update',
+    type: XDP,
+    maps: [HASH],
+    asm: `r1 = 0\n*(u64 *)(r10 - 8) = r1\n*(u64 *)(r10 - 16) = r1\n*(u64 *)(r10 - 24) = r1\nr2 = r10\nr2 += -8\nr3 = r10\nr3 += -24\nr4 = 0\nr1 = map[idx:0] ll\ncall 2\nr0 = 0\nexit`,
+  },
+  {
+    name: 'ok/hash-delete',
+    type: XDP,
+    maps: [HASH],
+    asm: `r1 = 0\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr1 = map[idx:0] ll\ncall 3\nr0 = 0\nexit`,
+  },
+  {
+    name: 'ok/hash-lookup-write',
+    type: TC,
+    maps: [HASH],
+    asm: `${HLOOKUP}\nif r0 == 0 goto out\nr1 = 5\n*(u64 *)(r0 + 8) = r1\nout:\nr0 = 0\nexit`,
+  },
+  {
+    name: 'ok/helpers-noarg',
+    type: XDP,
+    asm: 'call 5\ncall 7\ncall 8\ncall 14\ncall 15\ncall 125\nr0 = 0\nexit',
+  },
+  { name: 'ok/comm', type: XDP, asm: 'r1 = r10\nr1 += -16\nr2 = 16\ncall 16\nr0 = *(u64 *)(r10 - 16)\nexit' },
+  {
+    name: 'ok/trace-printk',
+    type: XDP,
+    asm: 'r1 = 0x0a6968\n*(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -8\nr2 = 4\ncall 6\nr0 = 0\nexit',
+  },
+  {
+    name: 'ok/map-value-direct',
+    type: XDP,
+    maps: [ARR1],
+    asm: 'r1 = map_value[idx:0]+8 ll\nr0 = *(u64 *)(r1 + 0)\nexit',
+  },
+  {
+    name: 'ok/rdonly-read',
+    type: XDP,
+    maps: [RO],
+    asm: 'r1 = map_value[idx:0]+0 ll\nr0 = *(u64 *)(r1 + 8)\nexit',
+  },
+  {
+    name: 'ok/atomic-stack',
+    type: XDP,
+    asm: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\nr2 = 1\nlock *(u64 *)(r10 - 8) += r2\nr0 = *(u64 *)(r10 - 8)\nexit',
+  },
+  {
+    name: 'ok/atomic-map',
+    type: XDP,
+    maps: [ARR],
+    asm: `${LOOKUP}\nif r0 == 0 goto out\nr1 = 1\nlock *(u64 *)(r0 + 0) += r1\nout:\nr0 = 0\nexit`,
+  },
+  {
+    name: 'ok/ringbuf-submit',
+    type: XDP,
+    maps: [RB],
+    asm: 'r1 = map[idx:0] ll\nr2 = 16\nr3 = 0\ncall 131\nif r0 == 0 goto out\nr1 = 7\n*(u64 *)(r0 + 8) = r1\nr1 = r0\nr2 = 0\ncall 132\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'ok/ringbuf-discard',
+    type: XDP,
+    maps: [RB],
+    asm: 'r1 = map[idx:0] ll\nr2 = 8\nr3 = 0\ncall 131\nif r0 == 0 goto out\nr1 = r0\nr2 = 0\ncall 133\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'ok/ringbuf-output',
+    type: XDP,
+    maps: [RB],
+    asm: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr1 = map[idx:0] ll\nr3 = 8\nr4 = 0\ncall 130\nr0 = 0\nexit',
+  },
+  {
+    name: 'ok/ringbuf-query',
+    type: XDP,
+    maps: [RB],
+    asm: 'r1 = map[idx:0] ll\nr2 = 0\ncall 134\nr0 = 0\nexit',
+  },
+  {
+    name: 'ok/queue-push-pop',
+    type: XDP,
+    maps: [QUEUE],
+    asm: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr1 = map[idx:0] ll\nr3 = 0\ncall 87\nr2 = r10\nr2 += -16\nr1 = map[idx:0] ll\ncall 88\nr0 = *(u64 *)(r10 - 16)\nexit',
+  },
+  {
+    name: 'ok/tail-call',
+    type: XDP,
+    maps: [PROGS],
+    asm: 'r2 = map[idx:0] ll\nr3 = 0\ncall 12\nr0 = 0\nexit',
+  },
+  { name: 'ok/subprog', type: XDP, asm: 'r1 = 3\ncall f\nexit\nf:\nr0 = r1\nr0 += 1\nexit' },
+  {
+    name: 'ok/subprog-stack-arg',
+    type: XDP,
+    asm: 'r1 = 3\n*(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -8\ncall f\nexit\nf:\nr0 = *(u64 *)(r1 + 0)\nexit',
+  },
+  { name: 'ok/subprog-keeps-r6', type: XDP, asm: 'r6 = 3\ncall f\nr0 = r6\nexit\nf:\nr0 = 1\nexit' },
+  { name: 'ok/syscall-ctx', type: SYS, asm: 'r0 = *(u64 *)(r1 + 8)\nr2 = 1\n*(u32 *)(r1 + 0) = r2\nexit' },
+  { name: 'ok/sys-close', type: SYS, asm: 'r1 = 100\ncall 168\nr0 = 0\nexit' },
+  { name: 'ok/branch-both', type: XDP, asm: 'call 7\nif r0 > 10 goto a\nr0 = 1\nexit\na:\nr0 = 2\nexit' },
+  { name: 'ok/jmp32', type: XDP, asm: 'call 7\nif w0 > 10 goto a\nr0 = 1\nexit\na:\nr0 = 2\nexit' },
+  {
+    name: 'ok/dead-branch-uninit',
+    type: XDP,
+    asm: 'r1 = 5\nif r1 > 10 goto a\nr0 = 1\nexit\na:\nr0 = r9\nexit',
+  },
+  { name: 'ok/ld-abs', type: SOCK, asm: 'r6 = r1\nr0 = *(u8 *)skb[12]\nr0 = 0\nexit' },
+  {
+    name: 'ok/ptr-sub-ptr',
+    type: XDP,
+    asm: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr3 -= r2\nr0 = 0\nexit',
+  },
+  {
+    name: 'ok/pkt-var-off',
+    type: XDP,
+    asm: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 1\nif r4 > r3 goto out\nr5 = *(u8 *)(r2 + 0)\nr2 += r5\nr4 = r2\nr4 += 4\nif r4 > r3 goto out\nr0 = *(u32 *)(r2 + 0)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'ok/pkt-write-xdp',
+    type: XDP,
+    asm: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 2\nif r4 > r3 goto out\nr5 = 1\n*(u16 *)(r2 + 0) = r5\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'ok/pkt-check-reversed',
+    type: XDP,
+    asm: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 4\nif r3 < r4 goto out\nr0 = *(u32 *)(r2 + 0)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'ok/pkt-check-le',
+    type: XDP,
+    asm: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 4\nif r4 <= r3 goto use\nr0 = 0\nexit\nuse:\nr0 = *(u32 *)(r2 + 0)\nexit',
+  },
+  { name: 'ok/var-stack-helper', type: XDP, asm: 'r1 = r10\nr1 += -8\nr2 = 8\ncall 16\nr0 = 0\nexit' },
+  {
+    name: 'ok/and-bounds',
+    type: XDP,
+    maps: [ARR1],
+    asm: `call 7\nr6 = r0\nr6 &= 8\nr1 = map_value[idx:0]+0 ll\nr1 += r6\nr0 = *(u64 *)(r1 + 0)\nexit`,
+  },
+  {
+    name: 'ok/strtol',
+    type: XDP,
+    asm: 'r1 = 0x3231\n*(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -8\nr2 = 2\nr3 = 10\nr4 = r10\nr4 += -16\ncall 105\nr0 = 0\nexit',
+  },
+  {
+    name: 'ok/probe-read-kernel',
+    type: SYS,
+    asm: 'r1 = r10\nr1 += -8\nr2 = 8\nr3 = 0\ncall 113\nr0 = 0\nexit',
+  },
+  {
+    name: 'ok/sys-bpf',
+    type: SYS,
+    asm: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\n*(u64 *)(r10 - 16) = r1\nr2 = r10\nr2 += -16\nr1 = 0\nr3 = 16\ncall 166\nr0 = 0\nexit',
+  },
+
+  // --- rejections
+  { name: 'bad/r0-uninit', type: XDP, asm: 'exit' },
+  { name: 'bad/r2-uninit', type: XDP, asm: 'r0 = r2\nexit' },
+  { name: 'bad/write-r10', type: XDP, asm: 'r10 = 0\nr0 = 0\nexit' },
+  { name: 'bad/scalar-deref', type: XDP, asm: 'r1 = 0\nr0 = *(u64 *)(r1 + 0)\nexit' },
+  {
+    name: 'ok/array-const-key-no-null-check',
+    type: XDP,
+    maps: [ARR],
+    asm: `${LOOKUP}\nr1 = *(u64 *)(r0 + 0)\nr0 = 0\nexit`,
+  },
+  {
+    name: 'ok/array-const-key-dead-branch',
+    type: XDP,
+    maps: [ARR],
+    asm: `${LOOKUP}\nif r0 != 0 goto out\nr1 = *(u64 *)(r0 + 0)\nout:\nr0 = 0\nexit`,
+  },
+  {
+    name: 'bad/hash-missing-null-check',
+    type: XDP,
+    maps: [HASH],
+    asm: `${HLOOKUP}\nr1 = *(u64 *)(r0 + 0)\nr0 = 0\nexit`,
+  },
+  {
+    name: 'bad/map-off-by-one',
+    type: XDP,
+    maps: [ARR],
+    asm: `${LOOKUP}\nif r0 == 0 goto out\nr1 = *(u64 *)(r0 + 1)\nout:\nr0 = 0\nexit`,
+  },
+  {
+    name: 'bad/map-neg-off',
+    type: XDP,
+    maps: [ARR],
+    asm: `${LOOKUP}\nif r0 == 0 goto out\nr1 = *(u8 *)(r0 - 1)\nout:\nr0 = 0\nexit`,
+  },
+  {
+    name: 'bad/map-var-unbounded',
+    type: XDP,
+    maps: [ARR],
+    asm: `call 7\nr6 = r0\n${LOOKUP}\nif r0 == 0 goto out\nr0 += r6\nr1 = *(u8 *)(r0 + 0)\nout:\nr0 = 0\nexit`,
+  },
+  {
+    name: 'bad/map-var-neg',
+    type: XDP,
+    maps: [ARR],
+    asm: `call 7\nr6 = r0\nr6 <<= 32\nr6 s>>= 32\nif r6 s> 4 goto out2\n${LOOKUP}\nif r0 == 0 goto out\nr0 += r6\nr1 = *(u8 *)(r0 + 0)\nout:\nr0 = 0\nexit\nout2:\nr0 = 0\nexit`,
+  },
+  {
+    name: 'bad/map-var-upper',
+    type: XDP,
+    maps: [ARR1],
+    asm: `call 7\nr6 = r0\nr6 &= 15\nr1 = map_value[idx:0]+0 ll\nr1 += r6\nr0 = *(u64 *)(r1 + 0)\nexit`,
+  },
+  {
+    name: 'bad/rdonly-write',
+    type: XDP,
+    maps: [RO],
+    asm: 'r1 = map_value[idx:0]+0 ll\nr2 = 1\n*(u64 *)(r1 + 0) = r2\nr0 = 0\nexit',
+  },
+  {
+    name: 'bad/rdonly-lookup-write',
+    type: XDP,
+    maps: [{ ...ARR, flags: MapFlag.RDONLY_PROG }],
+    asm: `${LOOKUP}\nif r0 == 0 goto out\nr1 = 1\n*(u32 *)(r0 + 0) = r1\nout:\nr0 = 0\nexit`,
+  },
+  { name: 'ok/stack-uninit-read-privileged', type: XDP, asm: 'r0 = *(u64 *)(r10 - 8)\nexit' },
+  {
+    name: 'ok/stack-partial-uninit-privileged',
+    type: XDP,
+    asm: 'r1 = 1\n*(u32 *)(r10 - 8) = r1\nr0 = *(u64 *)(r10 - 8)\nexit',
+  },
+  { name: 'bad/stack-oob', type: XDP, asm: 'r1 = 1\n*(u64 *)(r10 - 520) = r1\nr0 = 0\nexit' },
+  { name: 'bad/stack-positive', type: XDP, asm: 'r1 = 1\n*(u64 *)(r10 + 0) = r1\nr0 = 0\nexit' },
+  { name: 'bad/stack-misaligned', type: XDP, asm: 'r1 = 1\n*(u64 *)(r10 - 12) = r1\nr0 = 0\nexit' },
+  {
+    name: 'ok/helper-stack-uninit-privileged',
+    type: XDP,
+    maps: [ARR],
+    asm: 'r2 = r10\nr2 += -4\nr1 = map[idx:0] ll\ncall 1\nr0 = 0\nexit',
+  },
+  { name: 'bad/ptr-spill-partial', type: XDP, asm: '*(u32 *)(r10 - 8) = r1\nr0 = 0\nexit' },
+  { name: 'bad/ptr-fill-partial', type: XDP, asm: '*(u64 *)(r10 - 8) = r1\nr0 = *(u32 *)(r10 - 8)\nexit' },
+  { name: 'bad/ctx-bad-off', type: XDP, asm: 'r0 = *(u32 *)(r1 + 100)\nexit' },
+  { name: 'bad/ctx-modified', type: XDP, asm: 'r1 += 4\nr0 = *(u32 *)(r1 + 0)\nexit' },
+  { name: 'bad/ctx-write-xdp', type: XDP, asm: 'r2 = 0\n*(u32 *)(r1 + 0) = r2\nr0 = 0\nexit' },
+  { name: 'bad/ctx-data-socket', type: SOCK, asm: 'r0 = *(u32 *)(r1 + 76)\nr0 = 0\nexit' },
+  { name: 'bad/pkt-no-check', type: XDP, asm: 'r2 = *(u32 *)(r1 + 0)\nr0 = *(u8 *)(r2 + 0)\nexit' },
+  {
+    name: 'bad/pkt-off-by-one',
+    type: XDP,
+    asm: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 4\nif r4 > r3 goto out\nr0 = *(u32 *)(r2 + 1)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'bad/pkt-wrong-branch',
+    type: XDP,
+    asm: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 4\nif r4 <= r3 goto out\nr0 = *(u32 *)(r2 + 0)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'bad/pkt-unbounded-math',
+    type: XDP,
+    asm: 'call 7\nr6 = r0\nr2 = *(u32 *)(r1 + 0)\nr2 += r6\nr0 = 0\nexit',
+  },
+  { name: 'bad/pkt-end-arith', type: XDP, asm: 'r3 = *(u32 *)(r1 + 4)\nr3 += 1\nr0 = 0\nexit' },
+  { name: 'bad/pkt-end-deref', type: XDP, asm: 'r3 = *(u32 *)(r1 + 4)\nr0 = *(u8 *)(r3 + 0)\nexit' },
+  {
+    name: 'diff/map-ptr-deref',
+    type: XDP,
+    maps: [ARR],
+    asm: 'r1 = map[idx:0] ll\nr0 = *(u64 *)(r1 + 0)\nexit',
+  },
+  { name: 'bad/map-ptr-arith', type: XDP, maps: [ARR], asm: 'r1 = map[idx:0] ll\nr1 += 8\nr0 = 0\nexit' },
+  { name: 'ok/array-const-key-arith', type: XDP, maps: [ARR], asm: `${LOOKUP}\nr0 += 8\nr0 = 0\nexit` },
+  { name: 'bad/ptr-32bit-arith', type: XDP, asm: 'w1 += 4\nr0 = 0\nexit' },
+  { name: 'bad/ptr-bitwise', type: XDP, asm: 'r1 &= 4\nr0 = 0\nexit' },
+  { name: 'bad/ptr-mul', type: XDP, asm: 'r1 *= 4\nr0 = 0\nexit' },
+  { name: 'bad/scalar-minus-ptr', type: XDP, asm: 'r2 = 4\nr2 -= r1\nr0 = 0\nexit' },
+  {
+    name: 'bad/ringbuf-unreleased',
+    type: XDP,
+    maps: [RB],
+    asm: 'r1 = map[idx:0] ll\nr2 = 16\nr3 = 0\ncall 131\nr0 = 0\nexit',
+  },
+  {
+    name: 'bad/ringbuf-leak-one-path',
+    type: XDP,
+    maps: [RB],
+    asm: 'r1 = map[idx:0] ll\nr2 = 16\nr3 = 0\ncall 131\nif r0 == 0 goto out\nr6 = r0\ncall 7\nif r0 > 5 goto out\nr1 = r6\nr2 = 0\ncall 132\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'bad/ringbuf-no-null-check',
+    type: XDP,
+    maps: [RB],
+    asm: 'r1 = map[idx:0] ll\nr2 = 16\nr3 = 0\ncall 131\nr1 = r0\nr2 = 0\ncall 132\nr0 = 0\nexit',
+  },
+  {
+    name: 'bad/ringbuf-double-submit',
+    type: XDP,
+    maps: [RB],
+    asm: 'r1 = map[idx:0] ll\nr2 = 16\nr3 = 0\ncall 131\nif r0 == 0 goto out\nr6 = r0\nr1 = r0\nr2 = 0\ncall 132\nr1 = r6\nr2 = 0\ncall 132\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'bad/ringbuf-oob',
+    type: XDP,
+    maps: [RB],
+    asm: 'r1 = map[idx:0] ll\nr2 = 16\nr3 = 0\ncall 131\nif r0 == 0 goto out\nr1 = 7\n*(u64 *)(r0 + 12) = r1\nr1 = r0\nr2 = 0\ncall 132\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'bad/ringbuf-var-size',
+    type: XDP,
+    maps: [RB],
+    asm: 'call 7\nr2 = r0\nr2 &= 15\nr1 = map[idx:0] ll\nr3 = 0\ncall 131\nr0 = 0\nexit',
+  },
+  {
+    name: 'bad/ringbuf-submit-offset',
+    type: XDP,
+    maps: [RB],
+    asm: 'r1 = map[idx:0] ll\nr2 = 16\nr3 = 0\ncall 131\nif r0 == 0 goto out\nr1 = r0\nr1 += 8\nr2 = 0\ncall 132\nout:\nr0 = 0\nexit',
+  },
+  { name: 'bad/lookup-ringbuf', type: XDP, maps: [RB], asm: `${LOOKUP}\nr0 = 0\nexit` },
+  {
+    name: 'bad/reserve-array',
+    type: XDP,
+    maps: [ARR],
+    asm: 'r1 = map[idx:0] ll\nr2 = 16\nr3 = 0\ncall 131\nr0 = 0\nexit',
+  },
+  {
+    name: 'bad/tail-call-array',
+    type: XDP,
+    maps: [ARR],
+    asm: 'r2 = map[idx:0] ll\nr3 = 0\ncall 12\nr0 = 0\nexit',
+  },
+  { name: 'bad/helper-arg-scalar-map', type: XDP, asm: 'r1 = 0\nr2 = r10\ncall 1\nr0 = 0\nexit' },
+  { name: 'bad/helper-unknown', type: XDP, asm: 'call 10000\nr0 = 0\nexit' },
+  {
+    name: 'bad/helper-gpl',
+    type: XDP,
+    license: 'MIT',
+    asm: 'r1 = 0x0a6968\n*(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -8\nr2 = 4\ncall 6\nr0 = 0\nexit',
+  },
+  { name: 'bad/helper-wrong-type', type: XDP, asm: 'r1 = 1\ncall 168\nr0 = 0\nexit' },
+  { name: 'bad/helper-size-zero', type: XDP, asm: 'r1 = r10\nr1 += -8\nr2 = 0\ncall 16\nr0 = 0\nexit' },
+  {
+    name: 'bad/helper-size-unbounded',
+    type: XDP,
+    asm: 'call 7\nr2 = r0\nr1 = r10\nr1 += -8\ncall 16\nr0 = 0\nexit',
+  },
+  { name: 'bad/helper-size-too-big', type: XDP, asm: 'r1 = r10\nr1 += -8\nr2 = 16\ncall 16\nr0 = 0\nexit' },
+  { name: 'bad/helper-args-clobbered', type: XDP, asm: 'r6 = 1\ncall 7\nr0 = r1\nexit' },
+  {
+    name: 'ok/update-value-uninit-privileged',
+    type: XDP,
+    maps: [HASH],
+    asm: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr3 = r10\nr3 += -24\nr4 = 0\nr1 = map[idx:0] ll\ncall 2\nr0 = 0\nexit',
+  },
+  { name: 'bad/div-zero', type: XDP, asm: 'r0 = 1\nr0 /= 0\nexit' },
+  { name: 'bad/shift-64', type: XDP, asm: 'r0 = 1\nr0 <<= 64\nexit' },
+  { name: 'bad/jump-out-of-range', type: XDP, asm: 'r0 = 0\nif r0 == 0 goto +5\nexit' },
+  { name: 'bad/jump-into-ldimm64', type: XDP, asm: 'r0 = 0\nif r0 == 0 goto +1\nr1 = 0x100000000 ll\nexit' },
+  { name: 'bad/ja-into-ldimm64', type: XDP, asm: 'goto +1\nr0 = 0x100000000 ll\nexit' },
+  { name: 'bad/unreachable', type: XDP, asm: 'r0 = 0\nexit\nr0 = 1\nexit' },
+  { name: 'bad/no-exit', type: XDP, asm: 'r0 = 0' },
+  { name: 'bad/fallthrough-end', type: XDP, asm: 'r0 = 0\nif r0 == 0 goto +1\nexit\nr0 = 1' },
+  { name: 'bad/call-out-of-range', type: XDP, asm: 'call +10\nr0 = 0\nexit' },
+  { name: 'bad/subprog-jump-out', type: XDP, asm: 'call f\nr0 = 0\nl:\nexit\nf:\nr0 = 1\ngoto l' },
+  { name: 'bad/subprog-r6-uninit', type: XDP, asm: 'r6 = 1\ncall f\nr0 = 0\nexit\nf:\nr0 = r6\nexit' },
+  { name: 'bad/subprog-no-r0', type: XDP, asm: 'call f\nexit\nf:\nexit' },
+  {
+    name: 'bad/subprog-return-stack',
+    type: XDP,
+    asm: 'call f\nr0 = *(u64 *)(r0 + 0)\nr0 = 0\nexit\nf:\nr1 = 0\n*(u64 *)(r10 - 8) = r1\nr0 = r10\nr0 += -8\nexit',
+  },
+  {
+    name: 'bad/call-depth',
+    type: XDP,
+    asm: 'call f1\nexit\nf1:\ncall f2\nexit\nf2:\ncall f3\nexit\nf3:\ncall f4\nexit\nf4:\ncall f5\nexit\nf5:\ncall f6\nexit\nf6:\ncall f7\nexit\nf7:\ncall f8\nexit\nf8:\ncall f9\nexit\nf9:\nr0 = 0\nexit',
+  },
+  {
+    name: 'ok/call-depth-8',
+    type: XDP,
+    asm: 'call f1\nexit\nf1:\ncall f2\nexit\nf2:\ncall f3\nexit\nf3:\ncall f4\nexit\nf4:\ncall f5\nexit\nf5:\ncall f6\nexit\nf6:\ncall f7\nexit\nf7:\nr0 = 0\nexit',
+  },
+  {
+    name: 'bad/combined-stack',
+    type: XDP,
+    asm: 'r1 = 0\n*(u64 *)(r10 - 400) = r1\ncall f\nexit\nf:\nr1 = 0\n*(u64 *)(r10 - 200) = r1\nr0 = 0\nexit',
+  },
+  {
+    name: 'ok/combined-stack',
+    type: XDP,
+    asm: 'r1 = 0\n*(u64 *)(r10 - 256) = r1\ncall f\nexit\nf:\nr1 = 0\n*(u64 *)(r10 - 240) = r1\nr0 = 0\nexit',
+  },
+  { name: 'bad/recursion', type: XDP, asm: 'call f\nexit\nf:\ncall f\nr0 = 0\nexit' },
+  { name: 'bad/atomic-ctx', type: XDP, asm: 'r2 = 1\nlock *(u32 *)(r1 + 0) += r2\nr0 = 0\nexit' },
+  {
+    name: 'ok/atomic-uninit-stack-privileged',
+    type: XDP,
+    asm: 'r2 = 1\nlock *(u64 *)(r10 - 8) += r2\nr0 = 0\nexit',
+  },
+  { name: 'bad/ld-abs-xdp', type: XDP, asm: 'r6 = r1\nr0 = *(u8 *)skb[12]\nr0 = 0\nexit' },
+  { name: 'bad/ld-abs-no-r6', type: SOCK, asm: 'r0 = *(u8 *)skb[12]\nr0 = 0\nexit' },
+  { name: 'bad/pkt-write-socket', type: SOCK, asm: 'r0 = 0\nexit\n' },
+  { name: 'bad/exclusive-map', type: XDP, maps: [{ ...ARR, excl: 'other' }], asm: `${LOOKUP}\nr0 = 0\nexit` },
+  {
+    name: 'ok/exclusive-map-self',
+    type: XDP,
+    maps: [{ ...ARR, excl: 'self' }],
+    asm: `${LOOKUP}\nr0 = 0\nexit`,
+  },
+  {
+    name: 'bad/map-value-direct-oob',
+    type: XDP,
+    maps: [ARR1],
+    asm: 'r1 = map_value[idx:0]+16 ll\nr0 = 0\nexit',
+  },
+  {
+    name: 'bad/map-value-direct-read-oob',
+    type: XDP,
+    maps: [ARR1],
+    asm: 'r1 = map_value[idx:0]+8 ll\nr0 = *(u64 *)(r1 + 4)\nexit',
+  },
+  {
+    name: 'bad/map-value-direct-multi',
+    type: XDP,
+    maps: [ARR],
+    asm: 'r1 = map_value[idx:0]+0 ll\nr0 = 0\nexit',
+  },
+  { name: 'bad/hash-direct-value', type: XDP, maps: [HASH], asm: 'r1 = map_value[idx:0]+0 ll\nr0 = 0\nexit' },
+  { name: 'bad/func-ptr-no-btf', type: XDP, asm: 'r2 = func[f] ll\nr0 = 0\nexit\nf:\nr0 = 0\nexit' },
+  { name: 'bad/syscall-helper-xdp', type: XDP, asm: 'r1 = 0\nr2 = r10\nr3 = 0\ncall 166\nr0 = 0\nexit' },
+  {
+    name: 'bad/may-leak-uninit-branch',
+    type: XDP,
+    asm: 'call 7\nif r0 > 10 goto a\nr1 = 1\na:\nr0 = r1\nexit',
+  },
+  {
+    name: 'ok/array-const-key-compare',
+    type: XDP,
+    maps: [ARR],
+    asm: `${LOOKUP}\nif r0 == 1 goto out\nr1 = *(u64 *)(r0 + 0)\nout:\nr0 = 0\nexit`,
+  },
+  {
+    name: 'bad/missing-null-check',
+    type: XDP,
+    maps: [ARR],
+    asm: `${VLOOKUP}\nr1 = *(u64 *)(r0 + 0)\nr0 = 0\nexit`,
+  },
+  {
+    name: 'bad/null-check-wrong-branch',
+    type: XDP,
+    maps: [ARR],
+    asm: `${VLOOKUP}\nif r0 != 0 goto out\nr1 = *(u64 *)(r0 + 0)\nout:\nr0 = 0\nexit`,
+  },
+  { name: 'bad/or-null-arith', type: XDP, maps: [ARR], asm: `${VLOOKUP}\nr0 += 8\nr0 = 0\nexit` },
+  {
+    name: 'bad/ptr-compare-scalar-deref',
+    type: XDP,
+    maps: [ARR],
+    asm: `${VLOOKUP}\nif r0 == 1 goto out\nr1 = *(u64 *)(r0 + 0)\nout:\nr0 = 0\nexit`,
+  },
+  {
+    name: 'ok/array-key-out-of-range-checked',
+    type: XDP,
+    maps: [ARR],
+    asm: `r1 = 9\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[idx:0] ll\ncall 1\nif r0 == 0 goto out\nr1 = *(u64 *)(r0 + 0)\nout:\nr0 = 0\nexit`,
+  },
+  {
+    name: 'bad/array-key-out-of-range',
+    type: XDP,
+    maps: [ARR],
+    asm: `r1 = 9\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[idx:0] ll\ncall 1\nr1 = *(u64 *)(r0 + 0)\nr0 = 0\nexit`,
+  },
+  {
+    name: 'ok/array-null-copy-spilled',
+    type: XDP,
+    maps: [ARR],
+    asm: `${VLOOKUP}\n*(u64 *)(r10 - 16) = r0\nr6 = r0\nif r6 == 0 goto out\nr7 = *(u64 *)(r10 - 16)\nr1 = *(u64 *)(r7 + 0)\nout:\nr0 = 0\nexit`,
+  },
+  {
+    name: 'bad/null-check-other-lookup',
+    type: XDP,
+    maps: [ARR],
+    asm: `${VLOOKUP}\nr6 = r0\n${VLOOKUP}\nif r0 == 0 goto out\nr1 = *(u64 *)(r6 + 0)\nout:\nr0 = 0\nexit`,
+  },
+  { name: 'bad/loop-budget', type: XDP, asm: 'r0 = 0\nr1 = 0\nl:\nr1 += 1\nif r1 < 600000 goto l\nexit' },
+  {
+    name: 'bad/stack-ptr-leak-map-unpriv-twin',
+    type: XDP,
+    maps: [ARR1],
+    asm: 'r1 = map_value[idx:0]+0 ll\n*(u64 *)(r1 + 0) = r10\nr0 = 0\nexit',
+  },
+  {
+    name: 'ok/xdp-meta-check',
+    type: XDP,
+    asm: 'r2 = *(u32 *)(r1 + 8)\nr3 = *(u32 *)(r1 + 0)\nr4 = r2\nr4 += 4\nif r4 > r3 goto out\nr0 = *(u32 *)(r2 + 0)\nout:\nr0 = 0\nexit',
+  },
+  { name: 'ok/tc-write-mark', type: TC, asm: 'r2 = 3\n*(u32 *)(r1 + 8) = r2\nr0 = 0\nexit' },
+  {
+    name: 'ok/socket-cb-rw',
+    type: SOCK,
+    asm: 'r2 = 3\n*(u32 *)(r1 + 48) = r2\nr0 = *(u32 *)(r1 + 48)\nexit',
+  },
+  { name: 'bad/ctx-leak-ptr-tc', type: TC, asm: '*(u32 *)(r1 + 48) = r10\nr0 = 0\nexit' },
+  { name: 'bad/sdiv-zero', type: XDP, asm: 'r0 = 1\nr0 s/= 0\nexit' },
+  { name: 'ok/movsx', type: XDP, asm: 'r1 = 255\nr0 = (s8)r1\nexit' },
+  { name: 'ok/bswap', type: XDP, asm: 'r0 = 0x1234\nr0 = bswap16 r0\nexit' },
+  {
+    name: 'bad/r11',
+    type: XDP,
+    insns: [
+      { code: 0xb7, dst: 11, src: 0, off: 0, imm: 0 },
+      { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 },
+    ],
+  },
+  {
+    name: 'bad/ld-imm64-last',
+    type: XDP,
+    insns: [
+      { code: 0xb7, dst: 0, src: 0, off: 0, imm: 0 },
+      { code: 0x18, dst: 1, src: 0, off: 0, imm: 0 },
+    ],
+  },
+];
