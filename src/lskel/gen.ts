@@ -20,8 +20,10 @@
  * log_buf), then one `struct bpf_map_desc` per map (map_fd, max_entries, initial_value) and one
  * `struct bpf_prog_desc` per program (prog_fd).
  *
- * Not supported yet (a {@link UnsupportedError} names the feature): loading the object's BTF
- * (maps and programs are created without BTF), map-in-map and prog_array initializers, externs
+ * The object's BTF is loaded first (as the loader issue's `loadableBtf` prepares it): maps get
+ * their BTF key/value types, programs their func_info; the BTF fd is closed at the end.
+ *
+ * Not supported yet (a {@link UnsupportedError} names the feature): line_info, map-in-map and prog_array initializers, externs
  * (kconfig, ksyms, kfuncs), CO-RE relocations, initial-value overrides of unsigned loaders.
  * Map pinning (`LIBBPF_PIN_BY_NAME`) is not applied: the maps are returned to the host, which
  * may pin them.
@@ -64,9 +66,10 @@ import {
 import { encode } from '../isa/codec.js';
 import type { Insn } from '../isa/insn.js';
 import { LD_IMM64, Pseudo } from '../isa/opcodes.js';
+import { BpfObject } from '../loader/object.js';
 import { encodeMapCreate, encodeProgLoad } from '../uapi/attrs.js';
 import { Cmd, Helper, MapType, ProgFlag } from '../uapi/constants.js';
-import { MapCreateLayout, MapElemLayout, ProgLoadLayout } from '../uapi/layout.js';
+import { BtfLoadLayout, MapCreateLayout, MapElemLayout, ProgLoadLayout } from '../uapi/layout.js';
 import type { AttrMemory } from '../uapi/memory.js';
 
 /** How the metadata (blob) is bound to the signature. */
@@ -227,8 +230,22 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     size = align8(size + bytes.length);
     return off;
   };
+  // The object's BTF as the kernel takes it (DATASECs fixed up, externs made loadable), loaded
+  // first: maps get their key/value types from it, programs their func_info (global
+  // subprograms need it).
+  const btf = spec.btf !== undefined ? BpfObject.fromSpec(spec).loadableBtf() : undefined;
+  const btfFdSlot = put(new Uint8Array(8));
+  let btfOff = -1;
+  let btfAttrOff = -1;
+  if (btf !== undefined) {
+    btfOff = put(btf);
+    const a = new Uint8Array(BtfLoadLayout.size);
+    new DataView(a.buffer).setUint32(BtfLoadLayout.fields.btf_size[0], btf.length, true);
+    btfAttrOff = put(a);
+  }
   const mapIndex = new Map<string, number>();
   const maps: LskelMap[] = [];
+  const mapHasBtf: boolean[] = [];
   const mapAttrOff: number[] = [];
   spec.maps.forEach((m, i) => {
     mapIndex.set(m.name, i);
@@ -242,8 +259,13 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
         numaNode: m.numaNode,
         mapName: kernelName(m.name),
         mapExtra: m.mapExtra,
+        btfKeyTypeId: btf !== undefined && m.origin !== 'data' ? (m.keyType ?? 0) : 0,
+        btfValueTypeId: btf === undefined ? 0 : m.origin === 'data' ? (m.btfId ?? 0) : (m.valueType ?? 0),
       },
       NO_MEMORY,
+    );
+    mapHasBtf.push(
+      btf !== undefined && (m.origin === 'data' ? m.btfId !== undefined : m.valueType !== undefined),
     );
     mapAttrOff.push(put(attr));
     maps.push({
@@ -276,6 +298,7 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     insnsOff: number;
     licOff: number;
     attrOff: number;
+    funcInfoOff: number;
     relocs: { slot: number; map: number }[];
   }[] = [];
   spec.programs.forEach((p, j) => {
@@ -297,6 +320,16 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     const bytes = encode(insns);
     const insnsOff = put(bytes);
     const licOff = put(license);
+    let funcInfo: Uint8Array | undefined;
+    if (btf !== undefined && linked.funcInfo.length > 0) {
+      funcInfo = new Uint8Array(8 * linked.funcInfo.length);
+      const fv = new DataView(funcInfo.buffer);
+      linked.funcInfo.forEach((f, k) => {
+        fv.setUint32(8 * k, f.slot, true);
+        fv.setUint32(8 * k + 4, f.typeId, true);
+      });
+    }
+    const funcInfoOff = funcInfo !== undefined ? put(funcInfo) : -1;
     let flags = 0;
     if (p.sleepable) flags |= ProgFlag.SLEEPABLE;
     if (p.xdpFrags) flags |= ProgFlag.XDP_HAS_FRAGS;
@@ -309,6 +342,8 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
         progName: kernelName(p.name),
         expectedAttachType: p.attachType,
         kernVersion: p.kernelVersion,
+        funcInfo,
+        funcInfoRecSize: 8,
       },
       NO_MEMORY,
     );
@@ -324,6 +359,7 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
       insnsOff,
       licOff,
       attrOff,
+      funcInfoOff,
       relocs,
     });
   });
@@ -357,9 +393,9 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     emit(mov64Reg(R7, R0), jsltImm(R0, 0, 'cleanup'));
   };
 
-  emit(mov64Reg(R6, R1), mov64Imm(R7, 0));
+  emit(mov64Reg(R6, R1), mov64Imm(R7, 0), ldMapIdxValue(R9, 0, 0));
   // Zero every fd slot of the context, so cleanup closes only what this run created.
-  emit(mov64Imm(R1, 0));
+  emit(mov64Imm(R1, 0), stxW(R9, btfFdSlot, R1));
   for (const m of maps) emit(stxW(R6, m.descOffset, R1));
   for (const p of progs) emit(stxW(R6, p.lp.descOffset, R1));
   if (scheme === 'inline') {
@@ -377,10 +413,19 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     }
     emit(mov64Imm(R7, 0));
   }
-  emit(ldMapIdxValue(R9, 0, 0));
   const ML = MapCreateLayout.fields;
+  const BL = BtfLoadLayout.fields;
   const EL = MapElemLayout.fields;
   const PL = ProgLoadLayout.fields;
+  if (btf !== undefined) {
+    storePtr(btfAttrOff + BL.btf[0], btfOff);
+    sysBpf(Cmd.BTF_LOAD, btfAttrOff, BtfLoadLayout.size);
+    emit(mov64Reg(R8, R0), stxW(R9, btfFdSlot, R8));
+    maps.forEach((_, i) => {
+      if (mapHasBtf[i]) storeBlob((mapAttrOff[i] as number) + ML.btf_fd[0], R8, false);
+    });
+    for (const p of progs) storeBlob(p.attrOff + PL.prog_btf_fd[0], R8, false);
+  }
   maps.forEach((m, i) => {
     const a = mapAttrOff[i] as number;
     if (!signed) {
@@ -410,12 +455,16 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
   for (const p of progs) {
     storePtr(p.attrOff + PL.insns[0], p.insnsOff);
     storePtr(p.attrOff + PL.license[0], p.licOff);
+    if (p.funcInfoOff >= 0) storePtr(p.attrOff + PL.func_info[0], p.funcInfoOff);
     sysBpf(Cmd.PROG_LOAD, p.attrOff, ProgLoadLayout.size);
     emit(stxW(R6, p.lp.descOffset, R0));
   }
+  // Success: the BTF fd was a temporary (maps and programs hold the BTF).
+  emit(ldxW(R1, R9, btfFdSlot), jsleImm(R1, 0, 'done'), call(Helper.sys_close), label('done'));
   emit(mov64Imm(R0, 0), exit());
   // Error path: close what was created (fd slots > 0), return the negative errno.
   emit(label('cleanup'));
+  emit(ldxW(R1, R9, btfFdSlot), jsleImm(R1, 0, 'btf_closed'), call(Helper.sys_close), label('btf_closed'));
   [...progs.map((p) => p.lp.descOffset), ...maps.map((m) => m.descOffset)].forEach((off, k) => {
     emit(
       ldxW(R1, R6, off),

@@ -27,7 +27,7 @@ import { kernel, openFds, skip } from '../kernel/kernel.js';
 import { testKey } from './keys.js';
 
 const fixture = (n: string) => parseObject(new Uint8Array(readFileSync(`test/fixtures/${n}.bpfel.o`)));
-const SUPPORTED = ['globals', 'maps', 'legacy'];
+const SUPPORTED = ['globals', 'maps', 'legacy', 'subprogs'];
 
 function signed(name: string, keyName = 'a'): LightSkeleton {
   const k = testKey('p256', keyName);
