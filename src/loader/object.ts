@@ -686,8 +686,12 @@ export class BpfObject {
         });
       }
       const isData = s.origin === 'data';
+      // Global data is typed by its DATASEC (rewritten away when the backend lacks DATASEC).
       const useBtf =
-        btfFd !== undefined && features.datasec && !isMapInMap(s.type) && s.type !== MapType.PROG_ARRAY;
+        btfFd !== undefined &&
+        (isData ? features.datasec : true) &&
+        !isMapInMap(s.type) &&
+        s.type !== MapType.PROG_ARRAY;
       const excl = m.exclusiveProgram;
       let fd: Fd;
       try {

@@ -56,8 +56,22 @@ for (const bc of backends()) {
           assert.ok(![K.DATASEC, K.VAR].includes(loaded.kindOf(id) as 14 | 15), `type ${id} was rewritten`);
         }
         assert.equal(c.programs.get('account')!.testRun({ dataIn: new Uint8Array(64) }).retval, 5 + 22);
+        assert.equal(c.maps.get('.data')!.info().btfValueTypeId, 0);
       } finally {
         c.close();
+      }
+      // Typed maps keep their key/value types without DATASEC.
+      const m = BpfObject.open(objectBytes('maps'), hostOptions(bc.cpus));
+      m.maps.get('sized')!.pinning = 0;
+      const mc = m.load(old);
+      try {
+        const info = mc.maps.get('flows')!.info();
+        // The machine's map info does not report BTF ids (yet): checked on the kernel.
+        if (bc.name === 'kernel')
+          assert.ok(info.btfId > 0 && info.btfKeyTypeId > 0 && info.btfValueTypeId > 0);
+        assert.equal(info.keySize, 12);
+      } finally {
+        mc.close();
       }
     });
 
@@ -72,6 +86,21 @@ for (const bc of backends()) {
       } finally {
         c.close();
       }
+    });
+
+    test('a reused pinned map cannot be made exclusive', () => {
+      const dir = bc.pinDir('loader-excl-pin');
+      const open = () => BpfObject.open(objectBytes('maps'), { ...hostOptions(bc.cpus), pinRoot: dir });
+      open().load(bc.backend()).close();
+      const obj = open();
+      obj.maps.get('sized')!.setExclusiveProgram(obj.programs.get('count_flows')!);
+      assert.throws(
+        () => obj.load(bc.backend()),
+        (e: unknown) =>
+          e instanceof Error &&
+          /reuses the pinned map at .*sized, which cannot be made exclusive/.test(e.message),
+      );
+      bc.unpin(`${dir}/sized`);
     });
 
     test('map overrides (max_entries, initial value, autocreate) and program type overrides', () => {
