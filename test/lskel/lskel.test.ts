@@ -7,6 +7,7 @@ import { parseObject } from '../../src/elf/object.js';
 import { progHash } from '../../src/hash/index.js';
 import { encode } from '../../src/isa/codec.js';
 import { Pseudo } from '../../src/isa/opcodes.js';
+import { BpfObject } from '../../src/loader/object.js';
 import {
   ATTACKS,
   generateLightSkeleton,
@@ -116,6 +117,40 @@ for (const be of backends) {
         }
       });
     }
+
+    it('maps and programs equal what the loader (BpfObject) creates directly: contents and program hashes', () => {
+      const b = be.make();
+      for (const obj of SUPPORTED) {
+        const bytes = new Uint8Array(readFileSync(`test/fixtures/${obj}.bpfel.o`));
+        const direct = BpfObject.open(bytes).load(b);
+        const c = loadAndRun(b, signed(obj));
+        try {
+          for (const [name, lp] of direct.programs) {
+            const info = b.objGetInfoByFd(c.programs.get(name)!.fd, { kind: 'prog' });
+            assert.deepEqual(info.tag, lp.info().tag, `${obj}/${name} tag`);
+            assert.equal(info.type, lp.info().type, `${obj}/${name} type`);
+          }
+          for (const [name, lm] of direct.maps) {
+            const fd = c.maps.get(name)!.fd;
+            const info = b.objGetInfoByFd(fd, { kind: 'map' });
+            const want = lm.info();
+            for (const f of ['type', 'keySize', 'valueSize', 'maxEntries', 'mapFlags'] as const)
+              assert.equal(info[f], want[f], `${obj}/${name} ${f}`);
+            if (lm.type === MapType.ARRAY) {
+              const v = new Uint8Array(lm.valueBufferSize);
+              for (let k = 0; k < lm.maxEntries; k++) {
+                const key = new Uint8Array(new Uint32Array([k]).buffer);
+                assert.ok(b.mapLookupElem(fd, key, v));
+                assert.deepEqual(v, lm.lookup(key), `${obj}/${name}[${k}]`);
+              }
+            }
+          }
+        } finally {
+          c.close();
+          direct.close();
+        }
+      }
+    });
 
     it('attack lab: every attack is refused or ignored', () => {
       const b = be.make();
