@@ -14,14 +14,7 @@ import { encodingError, type Insn } from '../../isa/insn.js';
 import { LD_IMM64, Pseudo } from '../../isa/opcodes.js';
 import { Helper, MapFlag, MapType, ProgType } from '../../uapi/constants.js';
 import { ctxAccess, packetWritable } from './ctx.js';
-import {
-  type ArgKind,
-  HELPERS,
-  type HelperProto,
-  helperAllowed,
-  KNOWN_MAP_TYPES,
-  mapFitsHelper,
-} from './helpers.js';
+import { HELPERS, type HelperProto, helperAllowed, KNOWN_MAP_TYPES, mapFitsHelper } from './helpers.js';
 import type { Scalar } from './scalar.js';
 import * as S from './scalar.js';
 import type { VerifierMap, VerifyOptions, VerifyResult } from './types.js';
@@ -1149,6 +1142,14 @@ class Verifier {
     const cls = i.code & 7;
     const mode = i.code & 0xe0;
     const size = [4, 2, 1, 8][(i.code >> 3) & 3]!;
+    if (cls === 0x03 && mode === 0xc0 && i.imm === 0x100) {
+      // load-acquire: dst = *(size *)(src + off)
+      const src = this.readReg(st, i.src);
+      let r = this.access(st, i.src, src, i.off, size, false);
+      if (r.t === 'scalar') r = scalarReg(truncate(r.s, size));
+      this.writeReg(st, i.dst, r);
+      return;
+    }
     const dst = this.readReg(st, i.dst);
     if (cls === 0x03 && mode === 0xc0) {
       this.atomic(st, i, dst, size);
@@ -1170,8 +1171,23 @@ class Verifier {
 
   atomic(st: State, i: Insn, dst: Reg, size: number): void {
     const op = i.imm;
-    if (op === 0x100 || op === 0x110)
-      fail(EINVAL, 'load-acquire/store-release are not supported by the machine verifier');
+    if (op === 0x110) {
+      // store-release: *(size *)(dst + off) = src
+      const val = this.readReg(st, i.src);
+      if (val.t !== 'scalar' && !this.privileged) fail(EACCES, `R${i.src} leaks addr into mem`);
+      if (val.t !== 'scalar' && size !== 8 && dst.t === 'stack')
+        fail(EACCES, 'invalid size of register spill');
+      this.access(
+        st,
+        i.dst,
+        dst,
+        i.off,
+        size,
+        true,
+        val.t === 'scalar' ? scalarReg(truncate(val.s, size)) : val,
+      );
+      return;
+    }
     if (size !== 4 && size !== 8) fail(EINVAL, 'invalid atomic operand size');
     const src = this.readReg(st, i.src);
     if (op === 0xf1) this.readReg(st, 0);
