@@ -12,3 +12,4 @@ export * from './gen.js';
 export * from './run.js';
 export * from './sign.js';
 export * from './signer.js';
+export * from './throwaway.js';

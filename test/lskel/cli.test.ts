@@ -80,3 +80,13 @@ describe('tsbpf gen skeleton / lskel', () => {
     }
   });
 });
+
+describe('tsbpf lskel demo', () => {
+  it('signs, loads, runs and shows attacks 1-4 refused', () => {
+    const r = tsbpf('lskel', 'demo');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /signature verified/);
+    for (const k of ['omit-exclusive', 'tamper-data', 'tamper-insns', 'wrong-key'])
+      assert.match(r.out, new RegExp(`${k} +refused: `));
+  });
+});

@@ -100,3 +100,24 @@ describe('CMS signatures of loaders', () => {
     assert.throws(() => signerFromFiles(new Uint8Array([0x30, 0x03, 1, 2, 3]), k.cert), FormatError);
   });
 });
+
+describe('throwaway identities (pure key + self-signed certificate)', () => {
+  it('openssl accepts the certificate and verifies CMS signatures made with it; seeds reproduce', async () => {
+    const { throwawayIdentity } = await import('../../src/lskel/throwaway.js');
+    const when = new Date('2026-01-01T00:00:00Z');
+    const id = throwawayIdentity('tsbpf test throwaway', new Uint8Array([9]), when);
+    assert.deepEqual(
+      throwawayIdentity('tsbpf test throwaway', new Uint8Array([9]), when).certificate,
+      id.certificate,
+    );
+    const d = tmp();
+    const der = join(d, 'tw.der');
+    const pem = join(d, 'tw.pem');
+    writeFileSync(der, id.certificate);
+    execFileSync('openssl', ['x509', '-inform', 'DER', '-in', der, '-out', pem]);
+    const sig = signCms(content, id.signer);
+    const v = opensslVerify(sig, content, pem, 'throwaway');
+    assert.ok(v.ok, v.err);
+    assert.deepEqual(certificateKeyId(id.certificate), id.signer.keyId);
+  });
+});

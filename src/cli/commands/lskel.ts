@@ -5,19 +5,24 @@
  * @module
  */
 
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { parseObject } from '../../elf/object.js';
 import { mapContentHash, progHash } from '../../hash/index.js';
 import { decode } from '../../isa/codec.js';
 import { LD_IMM64 } from '../../isa/opcodes.js';
 import {
   ATTACKS,
   type AttackKind,
+  generateLightSkeleton,
   type LightSkeleton,
   loadAndRun,
   lskelFromJson,
   pemOrDer,
   runAttack,
   signedContent,
+  signLightSkeleton,
+  throwawayIdentity,
 } from '../../lskel/index.js';
 import { Machine } from '../../machine/machine.js';
 import { MachineKeyrings, parseCertificate, verifySignature } from '../../machine/signature/index.js';
@@ -82,7 +87,50 @@ function embeddedHash(insns: Uint8Array, hash: Uint8Array): number | undefined {
   return undefined;
 }
 
-/** Registers `lskel run|verify|attack`. */
+/** The committed fixture the demo uses (relative to this module in src/ and in dist/). */
+export const DEMO_OBJECT = new URL('../../../test/fixtures/globals.bpfel.o', import.meta.url);
+
+/**
+ * The signed light-skeleton chain end to end on the built-in machine, as text lines: take a
+ * committed fixture, generate a signed light skeleton with a throwaway key, load it with the
+ * key's certificate in the session keyring, run one of its programs, then replay attacks 1-4
+ * and show each refusal. (`tsbpf lskel demo`; meant for `npm start`.)
+ */
+export function lskelDemo(objectBytes: Uint8Array = new Uint8Array(readFileSync(DEMO_OBJECT))): string[] {
+  const out: string[] = [];
+  const spec = parseObject(objectBytes);
+  const id = throwawayIdentity('tsbpf demo signer');
+  const cert = parseCertificate(id.certificate);
+  const l = signLightSkeleton(generateLightSkeleton(spec, { name: 'globals', signed: true }), id.signer);
+  out.push(
+    `1. object: ${spec.programs.length} program(s) (${spec.programs.map((p) => p.name).join(', ')}), ${spec.maps.length} map(s)`,
+    `2. signed light skeleton: loader ${l.insns.length / 8} insns (hash ${toHex(l.exclProgHash).slice(0, 16)}…), blob ${l.data.length} bytes, ` +
+      `CMS ${l.signature!.length} bytes by '${cert.subject}' (key id ${toHex(cert.keyId).slice(0, 16)}…), inline scheme`,
+  );
+  const kr = new MachineKeyrings();
+  kr.addCertificate(id.certificate, KeySpec.SESSION_KEYRING);
+  const m = new Machine({ keyrings: kr });
+  const c = loadAndRun(m, l);
+  try {
+    const prog = c.programs.get(spec.programs[0]!.name)!;
+    const r = m.progTestRun({ progFd: prog.fd, dataIn: new Uint8Array(64), repeat: 3 });
+    const maps = [...c.maps.keys()].join(', ');
+    out.push(
+      `3. loaded on the machine: signature ${c.signature}; maps ${maps}; ran '${spec.programs[0]!.name}' 3 times: r0 = ${r.retval}`,
+    );
+  } finally {
+    c.close();
+  }
+  const other = signLightSkeleton(l, throwawayIdentity('someone else').signer);
+  out.push('4. a hostile host tries:');
+  for (const kind of ['omit-exclusive', 'tamper-data', 'tamper-insns', 'wrong-key'] as const) {
+    const r = runAttack(m, l, kind, {}, other);
+    out.push(`   ${kind.padEnd(15)} ${r.outcome}: ${r.why}`);
+  }
+  return out;
+}
+
+/** Registers `lskel run|verify|attack|demo`. */
 export function registerLskel(program: Command): void {
   const lskel = program.command('lskel').description('load, verify and attack light skeletons');
 
@@ -182,6 +230,15 @@ export function registerLskel(program: Command): void {
       );
       process.stdout.write(`${out.join('\n')}\n`);
       if (!ok) process.exitCode = 1;
+    });
+
+  lskel
+    .command('demo')
+    .description('sign, load and attack a light skeleton on the built-in machine')
+    .option('--object <file>', 'BPF object (default: the committed globals fixture)')
+    .action((o: { object?: string }) => {
+      const lines = lskelDemo(o.object ? readInput(o.object) : undefined);
+      process.stdout.write(`${lines.join('\n')}\n`);
     });
 
   lskel
