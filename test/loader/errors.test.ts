@@ -9,7 +9,14 @@ import { test } from 'node:test';
 import { BTF_KIND, type Btf } from '../../src/btf/index.js';
 import type { ObjectSpec, ProgramSpec } from '../../src/elf/index.js';
 import { LD_IMM64, Pseudo } from '../../src/isa/opcodes.js';
-import { BpfObject, kernelVersionCode, LoaderError, parseKernelConfig } from '../../src/loader/index.js';
+import {
+  BpfObject,
+  encodeKconfigValue,
+  type KconfigSlot,
+  kernelVersionCode,
+  LoaderError,
+  parseKernelConfig,
+} from '../../src/loader/index.js';
 import { FormatError } from '../../src/util/errors.js';
 import { FIXTURES, hostOptions, objectBytes } from './helpers.js';
 
@@ -178,4 +185,31 @@ test('errors: malformed bytes are a FormatError; a big-endian object is refused 
   assert.throws(() => BpfObject.open(objectBytes('globals').subarray(0, 100)), FormatError);
   const be = BpfObject.open(new Uint8Array(readFileSync(join(FIXTURES, 'globals.bpfeb.o'))));
   assert.throws(() => be.load({} as never), /big-endian/);
+});
+
+test('kconfig values: bool, tristate, char, signed and unsigned ints, strings; wrong shapes refused', () => {
+  const enc = (shape: KconfigSlot['shape'], size: number, raw: string, signed = false) => {
+    const out = new Uint8Array(size);
+    encodeKconfigValue({ name: 'CONFIG_X', size, shape, signed }, raw, out);
+    return Array.from(out);
+  };
+  assert.deepEqual(enc('bool', 1, 'y'), [1]);
+  assert.deepEqual(enc('bool', 1, 'n'), [0]);
+  assert.throws(() => enc('bool', 1, 'm'), /not valid for a bool/);
+  assert.deepEqual(enc('tristate', 4, 'm'), [2, 0, 0, 0]);
+  assert.deepEqual(enc('char', 1, 'm'), ['m'.charCodeAt(0)]);
+  assert.deepEqual(enc('int', 4, '-2', true), [0xfe, 0xff, 0xff, 0xff]);
+  assert.deepEqual(enc('int', 2, '0x1234'), [0x34, 0x12]);
+  assert.throws(() => enc('int', 1, '256'), /does not fit in 1 bytes/);
+  assert.throws(() => enc('int', 4, '-1'), /does not fit/);
+  assert.deepEqual(enc('array', 4, '"ab"'), [0x61, 0x62, 0, 0]);
+  assert.throws(() => enc('array', 2, '"ab"'), /does not fit/);
+  assert.throws(() => enc('int', 4, 'y'), /not valid for a int/);
+  assert.deepEqual(
+    [...parseKernelConfig('# CONFIG_A is not set\nCONFIG_B=m\n# comment\n')],
+    [
+      ['CONFIG_A', 'n'],
+      ['CONFIG_B', 'm'],
+    ],
+  );
 });
