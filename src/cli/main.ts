@@ -21,6 +21,7 @@ import { registerObj } from './commands/obj.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerProgLoad } from './commands/prog-load.js';
 import { registerProgRun } from './commands/prog-run.js';
+import { registerVerify } from './commands/verify.js';
 import { UsageError } from './common.js';
 
 /** Builds the command tree. */
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerMap(program);
   registerGen(program);
   registerLskel(program);
+  registerVerify(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }
