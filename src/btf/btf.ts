@@ -224,8 +224,170 @@ export class Btf {
     return btf;
   }
 
-  /** Walks the type words: builds the offset index and checks every record's structure. */
+  /**
+   * Walks the type words: builds the offset index and checks every record's structure. A compact
+   * loop ({@link fastScan}) handles well-formed input; anything it does not accept is scanned again
+   * by {@link checkedScan}, which finds the first fault and reports it.
+   */
   private scanTypes(typeStart: number): void {
+    if (!this.fastScan()) this.checkedScan(typeStart);
+  }
+
+  /**
+   * The scan for well-formed BTF: the same checks as {@link checkedScan} (or stricter), but no
+   * error reporting, kinds as literals and one small function, so the first parse in a fresh
+   * process (before the JIT has optimized anything) stays cheap. Returns false to fall back.
+   */
+  private fastScan(): boolean {
+    const w = this.w;
+    const end = this.wLen;
+    const strTotal = this.strings.totalLength;
+    const maxN = BTF_MAX_TYPE - this.startId + 1;
+    const offs = new Uint32Array(((end / 3) | 0) + 1);
+    let n = 0;
+    let p = 0;
+    let maxRef = 0;
+    while (p < end) {
+      if (end - p < 3 || n >= maxN) return false;
+      const nameOff = w[p]!;
+      const info = w[p + 1]!;
+      if (nameOff >= strTotal || (info & 0x60ff0000) !== 0) return false;
+      const kind = info >>> 24;
+      const vlen = info & 0xffff;
+      const third = w[p + 2]!;
+      let len = 3;
+      switch (kind) {
+        case 2: // PTR
+        case 9: // VOLATILE
+        case 10: // CONST
+        case 11: // RESTRICT
+          if (vlen !== 0) return false;
+          if (third > maxRef) maxRef = third;
+          break;
+        case 8: // TYPEDEF
+          if (nameOff === 0 || vlen !== 0) return false;
+          if (third > maxRef) maxRef = third;
+          break;
+        case 4: // STRUCT
+        case 5: // UNION
+        case 0x84:
+        case 0x85: {
+          len = 3 + 3 * vlen;
+          if (end - p < len) return false;
+          for (let q = p + 3, e = p + len; q < e; q += 3) {
+            if (w[q]! >= strTotal) return false;
+            const t = w[q + 1]!;
+            if (t > maxRef) maxRef = t;
+          }
+          break;
+        }
+        case 13: {
+          // FUNC_PROTO
+          len = 3 + 2 * vlen;
+          if (end - p < len) return false;
+          if (third > maxRef) maxRef = third;
+          for (let q = p + 3, e = p + len; q < e; q += 2) {
+            if (w[q]! >= strTotal) return false;
+            const t = w[q + 1]!;
+            if (t > maxRef) maxRef = t;
+          }
+          break;
+        }
+        case 12: // FUNC
+          if (nameOff === 0 || vlen > 2) return false;
+          if (third > maxRef) maxRef = third;
+          break;
+        case 1: {
+          // INT
+          len = 4;
+          if (end - p < 4 || vlen !== 0) return false;
+          const v = w[p + 3]!;
+          const enc = (v >>> 24) & 0x0f;
+          const bits = v & 0xff;
+          if ((v & 0xf000ff00) !== 0 || enc === 3 || enc > 4) return false;
+          if (third !== 1 && third !== 2 && third !== 4 && third !== 8 && third !== 16) return false;
+          if (bits === 0 || bits > 128 || ((v >>> 16) & 0xff) + bits > third * 8) return false;
+          break;
+        }
+        case 6: // ENUM
+        case 0x86: {
+          len = 3 + 2 * vlen;
+          if (end - p < len || (third !== 1 && third !== 2 && third !== 4 && third !== 8)) return false;
+          for (let q = p + 3, e = p + len; q < e; q += 2) {
+            const mo = w[q]!;
+            if (mo === 0 || mo >= strTotal) return false;
+          }
+          break;
+        }
+        case 19: // ENUM64
+        case 0x93: {
+          len = 3 + 3 * vlen;
+          if (end - p < len || (third !== 1 && third !== 2 && third !== 4 && third !== 8)) return false;
+          for (let q = p + 3, e = p + len; q < e; q += 3) {
+            const mo = w[q]!;
+            if (mo === 0 || mo >= strTotal) return false;
+          }
+          break;
+        }
+        case 7: // FWD
+        case 0x87:
+          if (nameOff === 0 || vlen !== 0) return false;
+          break;
+        case 18: // TYPE_TAG
+        case 0x92:
+          if (nameOff === 0 || vlen !== 0) return false;
+          if (third > maxRef) maxRef = third;
+          break;
+        case 3: {
+          // ARRAY
+          len = 6;
+          if (end - p < 6 || vlen !== 0 || third !== 0) return false;
+          const a = w[p + 3]!;
+          const b = w[p + 4]!;
+          if (a > maxRef) maxRef = a;
+          if (b > maxRef) maxRef = b;
+          break;
+        }
+        case 14: // VAR
+          len = 4;
+          if (end - p < 4 || nameOff === 0 || vlen !== 0 || w[p + 3]! > 2) return false;
+          if (third > maxRef) maxRef = third;
+          break;
+        case 15: {
+          // DATASEC
+          len = 3 + 3 * vlen;
+          if (end - p < len || nameOff === 0) return false;
+          for (let q = p + 3, e = p + len; q < e; q += 3) {
+            const t = w[q]!;
+            if (t > maxRef) maxRef = t;
+          }
+          break;
+        }
+        case 16: // FLOAT
+          if (vlen !== 0 || (third !== 2 && third !== 4 && third !== 8 && third !== 12 && third !== 16))
+            return false;
+          break;
+        case 17: // DECL_TAG
+        case 0x91:
+          len = 4;
+          if (end - p < 4 || nameOff === 0 || vlen !== 0 || (w[p + 3]! | 0) < -1) return false;
+          if (third > maxRef) maxRef = third;
+          break;
+        default:
+          return false;
+      }
+      offs[n++] = p;
+      p += len;
+    }
+    if (maxRef >= this.startId + n) return false;
+    offs[n] = p;
+    this.offs = offs;
+    this.n = n;
+    return true;
+  }
+
+  /** The scan with error reporting: finds the first fault in the type words and throws it. */
+  private checkedScan(typeStart: number): void {
     const w = this.w;
     const end = this.wLen;
     const startId = this.startId;
