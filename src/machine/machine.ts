@@ -50,6 +50,7 @@ import type { EngineEnv } from './engine/env.js';
 import { Vm } from './engine/interp.js';
 import { EngineFault } from './engine/memory.js';
 import { kernelHelpers } from './helpers/index.js';
+import { MachineLsm, type MachineLsmOptions } from './lsm/index.js';
 import { ArrayMap } from './maps/array.js';
 import { createMap, innerMapCompatible } from './maps/create.js';
 import { FdArrayMap } from './maps/fdarray.js';
@@ -138,6 +139,8 @@ export interface MachineOptions {
   memoryLimit?: number;
   /** Seed of hash maps, bloom filters and `bpf_get_prandom_u32` (default fixed, so runs repeat). */
   seed?: number;
+  /** The LSM layer: IPE's verdict vocabulary, deciding hook, enforcement ({@link MachineLsm}). */
+  lsm?: MachineLsmOptions;
 }
 
 /** The sysctl knobs the machine models. */
@@ -181,6 +184,7 @@ class MachineCore {
   readonly clock: () => bigint;
   readonly memoryLimit: number;
   readonly keyrings: Keyrings | undefined;
+  readonly lsm: MachineLsm;
   readonly bpffs = new Bpffs();
   readonly maps = new Map<number, BpfMap>();
   readonly progs = new Map<number, Prog>();
@@ -205,6 +209,7 @@ class MachineCore {
     this.clock = opts.clock ?? defaultClock;
     this.memoryLimit = opts.memoryLimit ?? 256 * 1024 * 1024;
     this.keyrings = opts.keyrings ?? new MachineKeyrings();
+    this.lsm = new MachineLsm(opts.lsm);
     this.seed = (opts.seed ?? 0x5eed1234) >>> 0;
     this.bootNs = this.clock();
   }
@@ -697,6 +702,15 @@ export class MachineContext implements Backend {
     }
     const name = attr.progName ?? '';
     if (name.length > 15 || !/^[A-Za-z0-9_.]*$/.test(name)) fail(C, Errno.EINVAL, 'prog_name');
+    // LSM: security_bpf_prog_load (then bpf_prog_load_post_integrity), before verification.
+    const denied = core.lsm.bpfProgLoad({
+      verdict,
+      progType: type,
+      progName: name,
+      pid: p.pid,
+      comm: p.comm,
+    });
+    if (denied !== undefined) fail(C, denied.errno, denied.message);
     const gpl = licenseIsGpl(attr.license);
     const finish = (lines: string[]): string => (lines.length === 0 ? '' : `${lines.join('\n')}\n`);
     const failLoad = (errno: number, lines: string[]): never => {
@@ -782,7 +796,7 @@ export class MachineContext implements Backend {
       tracePrintk: (line) => {
         core.trace.push(line);
       },
-      sysBpf: (cmd, bytes) => sysBpf(this, cmd, bytes, vm.memory),
+      sysBpf: (cmd, bytes) => core.lsm.inKernel(() => sysBpf(this, cmd, bytes, vm.memory)),
       sysClose: (fd) => {
         try {
           this.close(fd);
@@ -1071,6 +1085,16 @@ export class Machine extends MachineContext {
   /** Keyrings given at construction. */
   get keyrings(): Keyrings | undefined {
     return this.core.keyrings;
+  }
+
+  /** The LSM layer: IPE policies (install, activate, replace, list), hook decisions, audit log. */
+  get lsm(): MachineLsm {
+    return this.core.lsm;
+  }
+
+  /** The IPE audit log of the machine (shorthand for `lsm.auditLog()`). */
+  auditLog(): ReturnType<MachineLsm['auditLog']> {
+    return this.core.lsm.auditLog();
   }
 
   /** The machine's bpffs (mkdir, unlink, list). */
