@@ -27,3 +27,4 @@ export * from './prog.js';
 export * from './sysbpf.js';
 export * from './testrun.js';
 export * from './signature/index.js';
+export * from './lsm/index.js';
