@@ -237,11 +237,12 @@ export function sync(s: Scalar): Scalar {
   return s;
 }
 
+/** An unknown scalar with the given tnum; callers narrow the bounds and then {@link sync}. */
 function fromTnum(tv: bigint, tm: bigint): Scalar {
   const s = unknown();
   s.tv = tv;
   s.tm = tm;
-  return sync(s);
+  return s;
 }
 
 function tnumAdd(a: Scalar, b: Scalar): [bigint, bigint] {
@@ -442,7 +443,7 @@ export function alu64(op: AluName, a: Scalar, b: Scalar): Scalar {
     case 'xor': {
       const v = a.tv ^ b.tv;
       const mu = a.tm | b.tm;
-      return fromTnum(v & ~mu & U64_MAX, mu);
+      return sync(fromTnum(v & ~mu & U64_MAX, mu));
     }
     case 'lsh': {
       if (!isConst(b) || b.tv >= 64n) return unknown();

@@ -1,0 +1,147 @@
+/**
+ * Verification time: the machine's verifier against the Linux verifier on the same programs, in
+ * the same run. Programs: ../shared/bench/alu_loop.asm (about 120k processed instructions in
+ * the kernel), the largest BPF C fixtures, and the corpus programs that walk the most
+ * instructions (bounded loops, the 1M budget).
+ *
+ * Kernel time: the verifier's own "verification time N usec" (log_level BPF_LOG_STATS) and the
+ * wall time of BPF_PROG_LOAD without a log, medians. Machine time: wall time of verify(),
+ * median. Ratio = machine / kernel verifier time (target: within 3x).
+ *
+ * Run: `node --import tsx bench/verifier/verifier.ts` (`--runs N`, default 5).
+ *
+ * @module
+ */
+
+import { readFileSync } from 'node:fs';
+import { assembleConformance } from '../../src/isa/asm/conformance.js';
+import { encode } from '../../src/isa/codec.js';
+import { type VerifierMap, verify } from '../../src/machine/verifier/index.js';
+import { VerifierError } from '../../src/sys/errors.js';
+import { kernelBackend } from '../../src/sys/kernel/index.js';
+import { ProgFlag } from '../../src/uapi/constants.js';
+import { type CorpusProgram, corpus } from '../../test/verifier/corpus.js';
+
+const args = process.argv.slice(2);
+const runsIdx = args.indexOf('--runs');
+const RUNS = runsIdx >= 0 ? Number(args[runsIdx + 1]) : 5;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+const k = kernelBackend();
+
+function kernelTimes(p: CorpusProgram): { statedUs: number; wallUs: number; processed: number; ok: boolean } {
+  const bytes = encode(p.insns);
+  const fds = p.maps.map((m) =>
+    k.mapCreate({
+      mapType: m.type,
+      keySize: m.keySize,
+      valueSize: m.valueSize,
+      maxEntries: m.maxEntries,
+      mapFlags: m.flags ?? 0,
+    }),
+  );
+  const attr = {
+    progType: p.progType,
+    insns: bytes,
+    license: p.license,
+    ...(p.attachType !== undefined ? { expectedAttachType: p.attachType } : {}),
+    ...(p.sleepable ? { progFlags: ProgFlag.SLEEPABLE } : {}),
+    ...(fds.length > 0 ? { fdArray: Int32Array.from(fds.map((f) => f.fd)) } : {}),
+  };
+  const stated: number[] = [];
+  const wall: number[] = [];
+  let processed = 0;
+  let ok = true;
+  for (let r = 0; r < RUNS; r++) {
+    let log = '';
+    try {
+      const buf = new Uint8Array(1 << 16);
+      const fd = k.progLoad({ ...attr, logLevel: 4, logBuf: buf });
+      const end = buf.indexOf(0);
+      log = new TextDecoder().decode(buf.subarray(0, end < 0 ? buf.length : end));
+      fd.close();
+    } catch (e) {
+      if (!(e instanceof VerifierError)) throw e;
+      log = e.log;
+      ok = false;
+    }
+    const m = /verification time (\d+) usec/.exec(log);
+    if (m) stated.push(Number(m[1]));
+    const pm = /processed (\d+) insns/.exec(log);
+    if (pm) processed = Number(pm[1]);
+    const t = process.hrtime.bigint();
+    try {
+      k.progLoad(attr).close();
+    } catch {
+      // rejected programs: the wall time still counts
+    }
+    wall.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  for (const f of fds) f.close();
+  return { statedUs: stated.length ? median(stated) : Number.NaN, wallUs: median(wall), processed, ok };
+}
+
+function machineTime(p: CorpusProgram): { us: number; processed: number; ok: boolean } {
+  const times: number[] = [];
+  const maps: VerifierMap[] = p.maps.map((m) => ({
+    type: m.type,
+    keySize: m.keySize,
+    valueSize: m.valueSize,
+    maxEntries: m.maxEntries,
+    flags: m.flags ?? 0,
+  }));
+  const opts = { progType: p.progType, gpl: true, maps: (_: 'fd' | 'idx', i: number) => maps[i] };
+  let r = verify(p.insns, opts);
+  for (let n = 0; n < RUNS; n++) {
+    const t = process.hrtime.bigint();
+    r = verify(p.insns, opts);
+    times.push(Number(process.hrtime.bigint() - t) / 1000);
+  }
+  return { us: median(times), processed: r.processed, ok: r.ok };
+}
+
+const programs: CorpusProgram[] = [];
+const aluText = readFileSync(new URL('../../../shared/bench/alu_loop.asm', import.meta.url), 'utf8');
+programs.push({
+  name: 'alu_loop.asm',
+  progType: 1,
+  insns: assembleConformance(aluText),
+  maps: [],
+  license: 'GPL',
+});
+const all = corpus();
+const fixtures = all
+  .filter((p) => p.name.startsWith('fix/'))
+  .sort((a, b) => b.insns.length - a.insns.length)
+  .slice(0, 4);
+programs.push(...fixtures);
+for (const name of [
+  'gen/loop/count30000',
+  'gen/loop/count1000',
+  'hand/bad/loop-budget',
+  'gen/loop/unknown-bound',
+]) {
+  const p = all.find((q) => q.name === name);
+  if (p) programs.push(p);
+}
+
+console.log(
+  `${'program'.padEnd(34)} ${'insns'.padStart(6)} ${'k.proc'.padStart(8)} ${'m.proc'.padStart(8)} ${'kernel µs'.padStart(10)} ${'k.wall µs'.padStart(10)} ${'machine µs'.padStart(11)} ${'ratio'.padStart(6)}`,
+);
+const ratios: number[] = [];
+for (const p of programs) {
+  const kt = kernelTimes(p);
+  const mt = machineTime(p);
+  const base = Number.isNaN(kt.statedUs) || kt.statedUs === 0 ? kt.wallUs : kt.statedUs;
+  const ratio = mt.us / base;
+  ratios.push(ratio);
+  const verdicts = kt.ok === mt.ok ? '' : `  (verdicts differ: kernel ${kt.ok}, machine ${mt.ok})`;
+  console.log(
+    `${p.name.padEnd(34)} ${String(p.insns.length).padStart(6)} ${String(kt.processed).padStart(8)} ${String(mt.processed).padStart(8)} ${kt.statedUs.toFixed(0).padStart(10)} ${kt.wallUs.toFixed(0).padStart(10)} ${mt.us.toFixed(0).padStart(11)} ${ratio.toFixed(2).padStart(6)}${verdicts}`,
+  );
+}
+console.log(`median ratio machine/kernel: ${median(ratios).toFixed(2)}`);
