@@ -1,37 +1,50 @@
 /**
  * Our side of bench/btf/parse.ts, in its own process so its peak RSS is its own.
  * Usage: parse-worker.ts FILE ITERATIONS file|mem   Prints one JSON line like libbpf_parse.c.
+ * `file` is the user's path: {@link parseBtfFile} (fstat + one readSync into one buffer, then
+ * parse); `mem` parses bytes read once before timing.
  */
 
-import { readFileSync } from 'node:fs';
 import { Btf } from '../../src/btf/index.js';
+import { parseBtfFile, readFileWhole } from '../../src/cli/commands/btf.js';
 
 const [path, itersText, mode] = process.argv.slice(2);
 const iters = Number(itersText);
-const mem = mode === 'mem';
-const pre = mem ? new Uint8Array(readFileSync(path!)) : undefined;
+const pre = mode === 'mem' ? readFileWhole(path!) : undefined;
 const rssBefore = process.memoryUsage().rss;
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 let total = 0;
+let totalCpu = 0;
 let min = Number.POSITIVE_INFINITY;
 let types = 0;
 let first = 0;
+let firstCpu = 0;
 for (let i = 0; i < iters; i++) {
+  const c = process.cpuUsage();
   const t = performance.now();
-  const btf = Btf.parse(pre ?? new Uint8Array(readFileSync(path!)));
+  const btf = pre ? Btf.parse(pre) : parseBtfFile(path!);
   const d = performance.now() - t;
+  const dc = cpuMs(process.cpuUsage(c));
   types = btf.typeCount;
-  if (i === 0) first = d;
+  if (i === 0) {
+    first = d;
+    firstCpu = dc;
+    continue;
+  }
   total += d;
+  totalCpu += dc;
   if (d < min) min = d;
 }
-const ru = process.resourceUsage();
+const warm = iters > 1 ? iters - 1 : 0;
 console.log(
   JSON.stringify({
-    meanMs: iters ? total / iters : 0,
-    minMs: iters ? min : 0,
     firstMs: first,
+    firstCpuMs: firstCpu,
+    meanMs: warm ? total / warm : 0,
+    minMs: warm ? min : 0,
+    cpuMs: warm ? totalCpu / warm : 0,
     types,
-    maxRssKb: ru.maxRSS,
+    maxRssKb: process.resourceUsage().maxRSS,
     rssBeforeKb: Math.round(rssBefore / 1024),
   }),
 );

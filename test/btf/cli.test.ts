@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { DATA, data, hasTool, run } from './helpers.js';
+import { Btf } from '../../src/btf/index.js';
+import { parseBtfFile, readFileWhole } from '../../src/cli/commands/btf.js';
+import { FormatError } from '../../src/util/errors.js';
+import { DATA, data, hasTool, run, same, vmlinux } from './helpers.js';
 
 const HARNESS = join(dirname(fileURLToPath(import.meta.url)), 'cli-harness.ts');
 const tsbpf = (...args: string[]) =>
@@ -50,5 +53,38 @@ describe('tsbpf btf dump', () => {
     assert.equal(s.status, 1);
     assert.match(s.stderr, /\.BTF\/header \(offset 16\): string section/);
     assert.equal(tsbpf('btf', 'dump', join(dir, 'bad.btf'), '--format', 'x').status, 2);
+  });
+});
+
+describe('readFileWhole / parseBtfFile', () => {
+  it('reads regular files, empty files and files whose size stat does not know', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'btf-read-'));
+    for (const name of ['kinds.bpfel.btf', 'kinds.bpfeb.o']) {
+      const got = readFileWhole(join(DATA, name));
+      assert.equal(got.byteOffset, 0);
+      assert.ok(same(got, readFileSync(join(DATA, name))));
+    }
+    writeFileSync(join(dir, 'empty'), new Uint8Array(0));
+    assert.equal(readFileWhole(join(dir, 'empty')).length, 0);
+    // procfs reports size 0: read on until EOF, growing past the first 64 KiB chunk
+    const maps = readFileWhole('/proc/self/maps');
+    assert.ok(maps.length > 0);
+    assert.match(new TextDecoder().decode(maps), /\[stack\]/);
+    const big = new Uint8Array(200_000).map((_, i) => i * 7);
+    writeFileSync(join(dir, 'big'), big);
+    assert.ok(same(readFileWhole(join(dir, 'big')), big));
+    assert.throws(() => readFileWhole(join(dir, 'missing')), /missing: no such file/);
+  });
+  it('parses raw BTF in place and names the file in errors', () => {
+    const b = parseBtfFile(join(DATA, 'kinds.bpfel.btf'));
+    assert.ok(same(b.serialize(), data('kinds.bpfel.btf')));
+    const vm = vmlinux();
+    if (vm) assert.equal(parseBtfFile('/sys/kernel/btf/vmlinux').typeCount, Btf.parse(vm).typeCount);
+    const dir = mkdtempSync(join(tmpdir(), 'btf-read-'));
+    writeFileSync(join(dir, 'short.btf'), data('kinds.bpfel.btf').subarray(0, 30));
+    assert.throws(
+      () => parseBtfFile(join(dir, 'short.btf')),
+      (e: unknown) => e instanceof FormatError && /short\.btf: \.BTF\/header/.test(e.where),
+    );
   });
 });

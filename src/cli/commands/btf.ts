@@ -5,11 +5,12 @@
  * @module
  */
 
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Btf, dumpC, formatRaw } from '../../btf/index.js';
+import { Btf, type BtfParseOptions, dumpC, formatRaw } from '../../btf/index.js';
 import { elfSectionData } from '../../elf/index.js';
 import { FormatError } from '../../util/errors.js';
-import { choice, printJson, readInput } from '../common.js';
+import { choice, printJson } from '../common.js';
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 
@@ -19,9 +20,67 @@ function inFile(file: string, e: unknown): unknown {
   return e;
 }
 
+/** Bytes read past the size `fstat` reported before giving up (a file that keeps growing). */
+const MAX_GROWTH = 1 << 30;
+
+/**
+ * Reads a whole file into one fresh `Uint8Array` at offset 0 of its own `ArrayBuffer`: `fstat`
+ * gives the size, one buffer of that size (not zero-filled) is filled with `readSync`, so there is
+ * no chunk list, no copy and no `Buffer` pool slice (which {@link Btf.parse} could not view as
+ * 32-bit words in place). Files
+ * whose size `fstat` does not know (pipes, procfs) or that grow while read are read on in
+ * doubling chunks. `-` reads standard input.
+ */
+export function readFileWhole(path: string): Uint8Array {
+  let fd: number;
+  try {
+    fd = path === '-' ? 0 : openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`${path}: ${code === 'ENOENT' ? 'no such file' : ((e as Error).message ?? String(e))}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    // not zero-filled (every byte returned is read), not from Buffer's shared pool (offset 0)
+    const fresh = (n: number) => new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
+    let buf = fresh(st.isFile() && st.size > 0 ? st.size : 1 << 16);
+    let len = 0;
+    for (;;) {
+      if (len === buf.length) {
+        if (len >= MAX_GROWTH + st.size) throw new Error(`${path}: file keeps growing past ${len} bytes`);
+        const nb = fresh(buf.length * 2);
+        nb.set(buf);
+        buf = nb;
+      }
+      const got = readSync(fd, buf, len, buf.length - len, null);
+      if (got === 0) break;
+      len += got;
+    }
+    return len === buf.length ? buf : buf.subarray(0, len);
+  } finally {
+    if (fd !== 0) closeSync(fd);
+  }
+}
+
+/**
+ * Reads and parses a raw BTF file (such as `/sys/kernel/btf/vmlinux`) with
+ * {@link readFileWhole}: the type section is used in place, not copied. For ELF objects use
+ * {@link loadBtf}.
+ *
+ * @throws FormatError naming the file and the place, for malformed BTF.
+ */
+export function parseBtfFile(path: string, opts: BtfParseOptions = {}): Btf {
+  const bytes = readFileWhole(path);
+  try {
+    return Btf.parse(bytes, opts);
+  } catch (e) {
+    throw inFile(path, e);
+  }
+}
+
 /** Loads BTF from a raw BTF file or from the `.BTF` section of an ELF object. */
 export function loadBtf(file: string, base?: Btf): Btf {
-  const bytes = readInput(file);
+  const bytes = readFileWhole(file);
   try {
     if (bytes.length >= 4 && ELF_MAGIC.every((b, i) => bytes[i] === b)) {
       const sec = elfSectionData(bytes, '.BTF');
