@@ -20,6 +20,7 @@ import {
 } from '../../policy/index.js';
 import { FormatError } from '../../util/errors.js';
 import { printJson, readText, UsageError } from '../common.js';
+import { registerPolicyTest } from './policy-test.js';
 
 /** Reads the `--event` value: JSON text, or `@FILE`. */
 function readEvent(text: string): PolicyEvent {
@@ -42,7 +43,7 @@ function readEvent(text: string): PolicyEvent {
 export function registerPolicy(program: Command): void {
   const policy = program
     .command('policy')
-    .description('IPE policies for BPF program loads: check and explain');
+    .description('IPE policies for BPF program loads: check, explain and test');
 
   policy
     .command('check')
@@ -119,4 +120,6 @@ export function registerPolicy(program: Command): void {
       for (const l of explainDecision(d)) process.stdout.write(`  ${l}\n`);
       process.stdout.write(`audit: ${d.audit.text}\n`);
     });
+
+  registerPolicyTest(policy);
 }
