@@ -28,12 +28,24 @@ export interface CDumpOptions {
 }
 
 const DECLARED = 1;
-/** Gaps at least this long (bits) are padded with one byte array instead of `long: N;` lines. */
-const PAD_ARRAY_BITS = 64 * 64;
+/** Gaps longer than this (bits: 8 KiB) are padded with one byte array instead of `long: 64;` lines. */
+const PAD_ARRAY_BITS = 8 * 8192;
+/** Padding lines a dump writes before it pads every further gap with one byte array. */
+const MAX_PAD_LINES = 1 << 20;
+/** Unnamed bitfield types for padding, widest first, with their widths (BPF: long is 64 bits). */
+const PAD_TYPES: ReadonlyArray<readonly [string, number]> = [
+  ['long', 64],
+  ['int', 32],
+  ['short', 16],
+  ['char', 8],
+];
 /** Most characters of C the dump builds before giving up (exponential anonymous nesting). */
 const MAX_OUTPUT = 1 << 27;
 const DEFINING = 2;
 const DEFINED = 4;
+
+/** A declarator that starts with a type qualifier. */
+const QUALIFIER_START = /^(const|volatile|restrict)\b/;
 
 /** Names the C compiler predefines: typedefs with these names are not emitted. */
 const BUILTIN_TYPEDEFS = new Set(['__builtin_va_list']);
@@ -301,7 +313,9 @@ class CDumper {
       }
       case K.PTR: {
         const target = (this.t(id) as { type: number }).type;
-        let inner = `*${pre}${s}`;
+        // bpftool's spacing: `* const p`, `* (*fn)(...)` for a function returning a pointer
+        const sep = s.startsWith('(') || QUALIFIER_START.test(s) ? ' ' : '';
+        let inner = `*${pre}${sep}${s}`;
         const tk = this.kinds[this.skipMods(target)];
         if (tk === K.ARRAY || tk === K.FUNC_PROTO) inner = `(${inner})`;
         return this.decl(target, inner, indent, '', post, depth + 1);
@@ -351,8 +365,9 @@ class CDumper {
     const lines = t.values.map((v, i) => {
       let val: string;
       if (t.kind === 'ENUM64') {
+        // like bpftool: every value of a signed ENUM64 with LL, of an unsigned one with ULL
         const x = v.value as bigint;
-        val = x > 0x7fffffffffffffffn ? `${x}ULL` : x < -0x80000000n ? `${x}LL` : `${x}`;
+        val = x < 0n || t.signed ? `${x}LL` : `${x}ULL`;
         if (x === -0x8000000000000000n) val = '(-9223372036854775807LL - 1)';
       } else val = `${v.value}`;
       return `${tabs}\t${names[i]} = ${val},`;
@@ -390,64 +405,107 @@ class CDumper {
     });
     let align = 1;
     let packed = false;
+    let maxEnd = 0;
     for (const { m, bits, align: a } of info) {
       if (a > align) align = a;
       const unit = a * 8;
       if (bits > 0) {
         if (Math.floor(m.bitOffset / unit) !== Math.floor((m.bitOffset + bits - 1) / unit)) packed = true;
       } else if (m.bitOffset % unit !== 0) packed = true;
+      const end = m.bitOffset + (bits > 0 ? bits : this.memberBits(m.type));
+      if (end > maxEnd) maxEnd = end;
     }
     if (t.size % align !== 0) packed = true;
     const lines: string[] = [];
-    const pad = (from: number, to: number) => {
-      if (to - from >= PAD_ARRAY_BITS) {
-        // a long gap as one byte array (bpftool writes `long: 64;` lines: unbounded for huge gaps)
-        if (from % 8 !== 0) {
-          lines.push(`${tabs}\tlong: ${8 - (from % 8)};`);
-          from += 8 - (from % 8);
-        }
-        const n = Math.floor((to - from) / 8);
-        lines.push(`${tabs}\tunsigned char __pad_${from / 8}[${n}];`);
-        from += n * 8;
-      }
-      while (from < to) {
-        const k = from % 64 !== 0 ? Math.min(to - from, 64 - (from % 64)) : Math.min(to - from, 64);
-        lines.push(`${tabs}\tlong: ${k};`);
-        from += k;
-      }
-    };
+    const inner = `${tabs}\t`;
     let cur = 0;
+    let prevBitfield = false;
     for (const { m, bits, align: a } of info) {
+      if (isStruct) this.pad(lines, inner, cur, m.bitOffset, packed ? 1 : a, prevBitfield && bits > 0);
+      const d = this.decl(m.type, m.name, indent + 1, '', '', depth + 1);
+      lines.push(`${inner}${d}${bits > 0 ? `: ${bits}` : ''};`);
       if (isStruct) {
-        const unit = packed ? 8 : a * 8;
-        let nat: number;
-        if (bits > 0) {
-          const u = a * 8;
-          nat =
-            !packed && Math.floor(cur / u) !== Math.floor((cur + bits - 1) / u)
-              ? Math.ceil(cur / u) * u
-              : cur;
-        } else nat = Math.ceil(cur / unit) * unit;
-        if (m.bitOffset > nat) pad(cur, m.bitOffset);
-      }
-      const name = m.name;
-      const d = this.decl(m.type, name, indent + 1, '', '', depth + 1);
-      lines.push(`${tabs}\t${d}${bits > 0 ? `: ${bits}` : ''};`);
-      if (isStruct) {
-        const end = m.bitOffset + (bits > 0 ? bits : this.memberBits(m.type));
-        if (end > cur) cur = end;
+        cur = m.bitOffset + (bits > 0 ? bits : this.memberBits(m.type));
+        prevBitfield = bits > 0;
       }
     }
     if (isStruct) {
-      const a = (packed ? 1 : align) * 8;
-      const natEnd = Math.ceil(cur / a) * a;
-      if (t.size * 8 > natEnd) pad(cur, t.size * 8);
+      this.pad(lines, inner, cur, t.size * 8, packed ? 1 : align, false);
+    } else if (t.size * 8 > Math.ceil(maxEnd / (align * 8)) * align * 8) {
+      // a union larger than its largest member (bpftool leaves it short): an anonymous struct of
+      // unnamed bitfields as long as the union; it adds size, not alignment
+      const padLines: string[] = [];
+      this.pad(padLines, `${inner}\t`, 0, t.size * 8, 1, false);
+      lines.push(`${inner}struct {`, ...padLines, `${inner}};`);
     }
     if (anon) this.visitingAnon[id] = 0;
     const attr = packed ? ' __attribute__((packed))' : '';
     if (lines.length === 0) return `${head}{}${attr}`;
     for (const l of lines) this.spend(l.length + 1, id);
     return `${head}{\n${lines.join('\n')}\n${tabs}}${attr}`;
+  }
+
+  /** Padding lines written so far; past {@link MAX_PAD_LINES} gaps become byte arrays. */
+  private padLines = 0;
+
+  /**
+   * Fills the gap from bit `cur` to bit `next` before a member of alignment `nextAlign` (bytes)
+   * with unnamed bitfields, the way bpftool does: first up to the boundary of the largest of
+   * long/int/short/char that fits in the gap (with a `type: 0;` marker, or `type: N;` after a
+   * bitfield, where the compiler would not get there by itself), then whole `long: 64;`-style
+   * units, then one smallest type for the rest. A gap longer than {@link PAD_ARRAY_BITS}, or past
+   * the dump's budget of padding lines, is one byte array instead, so the output stays bounded.
+   */
+  private pad(
+    lines: string[],
+    tabs: string,
+    cur: number,
+    next: number,
+    nextAlign: number,
+    inBitfield: boolean,
+  ): void {
+    if (cur >= next) return;
+    if (next - cur > PAD_ARRAY_BITS || this.padLines > MAX_PAD_LINES) {
+      if (cur % 8 !== 0) {
+        lines.push(`${tabs}char: ${8 - (cur % 8)};`);
+        cur += 8 - (cur % 8);
+      }
+      const n = Math.floor((next - cur) / 8);
+      if (n > 0) lines.push(`${tabs}unsigned char __pad_${cur / 8}[${n}];`);
+      cur += n * 8;
+      if (cur < next) lines.push(`${tabs}char: ${next - cur};`);
+      this.padLines += 3;
+      return;
+    }
+    let type = 'char';
+    let unit = 8;
+    let aligned = 0;
+    for (const [t, b] of PAD_TYPES) {
+      type = t;
+      unit = b;
+      aligned = Math.ceil(cur / b) * b;
+      if (aligned <= next) break;
+    }
+    if (aligned > cur && aligned <= next) {
+      const alignBits = nextAlign * 8;
+      if (
+        inBitfield ||
+        (aligned === next && Math.ceil(cur / alignBits) * alignBits !== aligned) ||
+        (aligned !== next && next - aligned <= aligned - cur)
+      ) {
+        lines.push(`${tabs}${type}: ${inBitfield ? aligned - cur : 0};`);
+        this.padLines++;
+      }
+      cur = aligned;
+    }
+    while (cur < next) {
+      const bits = Math.min(next - cur, unit);
+      let t = type;
+      if (bits < unit) for (const [pt, pb] of PAD_TYPES) if (pb >= bits) t = pt;
+      lines.push(`${tabs}${t}: ${bits};`);
+      this.padLines++;
+      cur += bits;
+    }
   }
 
   private memberBits(type: number): number {
