@@ -28,3 +28,4 @@ export * from './sysbpf.js';
 export * from './testrun.js';
 export * from './signature/index.js';
 export * from './lsm/index.js';
+export * from './lsm/demo.js';
