@@ -604,3 +604,35 @@ export const HAND: HandProgram[] = [
     ],
   },
 ];
+
+/** Pruning must keep ids consistent between registers and spilled copies (shared stacks included). */
+HAND.push({
+  name: 'bad/prune-spilled-id',
+  type: ProgType.XDP,
+  maps: [{ type: MapType.HASH, keySize: 8, valueSize: 16, maxEntries: 16 }],
+  asm: `
+r1 = 0
+*(u64 *)(r10 - 8) = r1
+r2 = r10
+r2 += -8
+r1 = map[idx:0] ll
+call 1
+*(u64 *)(r10 - 16) = r0
+r6 = r0
+call 7
+if r0 > 5 goto join
+r1 = 0
+*(u64 *)(r10 - 8) = r1
+r2 = r10
+r2 += -8
+r1 = map[idx:0] ll
+call 1
+r6 = r0
+join:
+if r6 == 0 goto out
+r7 = *(u64 *)(r10 - 16)
+r0 = *(u64 *)(r7 + 0)
+out:
+r0 = 0
+exit`,
+});

@@ -112,18 +112,9 @@ export function isEmpty(s: Scalar): boolean {
 
 /** Number of significant bits of a positive bigint below 2^64. */
 function bitLength(v: bigint): bigint {
-  let n = 0n;
-  let x = v;
-  if (x >> 32n) {
-    n += 32n;
-    x >>= 32n;
-  }
-  let y = Number(x);
-  while (y > 0) {
-    n++;
-    y = Math.floor(y / 2);
-  }
-  return n;
+  const hi = Number(v >> 32n);
+  if (hi !== 0) return BigInt(64 - Math.clz32(hi));
+  return BigInt(32 - Math.clz32(Number(v & U32_MAX)));
 }
 
 /** tnum of the range [lo, hi]. */

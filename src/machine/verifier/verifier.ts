@@ -111,6 +111,17 @@ interface Frame {
   callsite: number;
   /** Start slot of the subprogram. */
   subprog: number;
+  /** `stype`/`spill` belong to this frame alone (else copy before writing: copy-on-write). */
+  owned: boolean;
+}
+
+/** Makes the frame's stack arrays its own before a write. */
+function own(f: Frame): void {
+  if (!f.owned) {
+    f.stype = f.stype.slice();
+    f.spill = f.spill.slice();
+    f.owned = true;
+  }
 }
 
 interface Ref {
@@ -134,12 +145,14 @@ interface Checkpoint {
 }
 
 function cloneFrame(f: Frame): Frame {
+  f.owned = false;
   return {
     regs: f.regs.slice(),
-    stype: f.stype.slice(),
-    spill: f.spill.slice(),
+    stype: f.stype,
+    spill: f.spill,
     callsite: f.callsite,
     subprog: f.subprog,
+    owned: false,
   };
 }
 
@@ -155,6 +168,7 @@ function newFrame(callsite: number, subprog: number): Frame {
     spill: new Array(MAX_BPF_STACK / 8).fill(undefined),
     callsite,
     subprog,
+    owned: true,
   };
 }
 
@@ -1064,6 +1078,7 @@ class Verifier {
     const slot = b >> 3;
     this.noteDepth(fr.subprog, -o);
     if (write) {
+      own(fr);
       // Writing over part of a spilled register turns the rest into misc bytes.
       const sp = fr.spill[slot];
       if (sp !== undefined && size !== 8) {
@@ -1409,7 +1424,13 @@ class Verifier {
       for (let k = 0; k < f.regs.length; k++) f.regs[k] = upd(f.regs[k]!);
       for (let k = 0; k < f.spill.length; k++) {
         const s = f.spill[k];
-        if (s !== undefined) f.spill[k] = upd(s);
+        if (s !== undefined) {
+          const u = upd(s);
+          if (u !== s) {
+            own(f);
+            f.spill[k] = u;
+          }
+        }
       }
     }
   }
@@ -1428,7 +1449,13 @@ class Verifier {
       for (let k = 0; k < f.regs.length; k++) f.regs[k] = upd(f.regs[k]!);
       for (let k = 0; k < f.spill.length; k++) {
         const s = f.spill[k];
-        if (s !== undefined) f.spill[k] = upd(s);
+        if (s !== undefined) {
+          const u = upd(s);
+          if (u !== s) {
+            own(f);
+            f.spill[k] = u;
+          }
+        }
       }
     }
     if (released) st.refs = st.refs.filter((r) => r.id !== released);
@@ -1580,6 +1607,7 @@ class Verifier {
         for (let k = 0; k < fr.spill.length; k++) {
           const s = fr.spill[k];
           if (s !== undefined && s.ref === releaseRef) {
+            own(fr);
             fr.spill[k] = scalarReg(S.unknown());
             for (let b = 0; b < 8; b++) fr.stype[k * 8 + b] = ST_MISC;
           }
@@ -1678,6 +1706,7 @@ class Verifier {
               fail(EACCES, `R${regno} leaks addr`);
           } else {
             // the helper writes: the bytes become misc, spilled registers there are lost
+            own(fr);
             if (t === ST_SPILL) {
               const slot = b >> 3;
               fr.spill[slot] = undefined;
@@ -1799,6 +1828,12 @@ function statesEqual(old: State, cur: State, live: number, exact: boolean): bool
     for (let r = 0; r < 10; r++) {
       if (top && !(live & (1 << r))) continue;
       if (!regSafe(of.regs[r]!, cf.regs[r]!, exact, ids)) return false;
+    }
+    // Copy-on-write: a stack still shared with the checkpoint is the same stack; only the ids of
+    // its spilled registers must still map consistently with the registers' ids.
+    if (of.stype === cf.stype && of.spill === cf.spill) {
+      for (const sp of of.spill) if (sp !== undefined && !regSafe(sp, sp, exact, ids)) return false;
+      continue;
     }
     for (let b = 0; b < MAX_BPF_STACK; b++) {
       const ot = of.stype[b]!;
