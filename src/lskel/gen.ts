@@ -37,8 +37,10 @@ import { mapContentHash, progHash } from '../hash/index.js';
 import {
   add64Imm,
   call,
+  callKfunc,
   exit,
   jeqImm,
+  jneImm,
   jneReg,
   jsleImm,
   jsltImm,
@@ -60,6 +62,7 @@ import {
   R7,
   R8,
   R9,
+  R10,
   stxDW,
   stxW,
 } from '../isa/builder.js';
@@ -136,8 +139,53 @@ export interface LightSkeleton {
   ctxSize: number;
   maps: LskelMap[];
   programs: LskelProgram[];
-  /** CMS signature over `insns` (absent until signed). */
+  /** CMS signature over {@link signedContent} (absent until signed). */
   signature?: Uint8Array;
+  /**
+   * Kfunc scheme: the loader's minimal prog BTF declaring `bpf_loader_verify_metadata` (loaded
+   * by the runner, passed as fd_array[1], covered by the signature).
+   */
+  kfuncBtf?: Uint8Array;
+}
+
+/** Type id of `bpf_loader_verify_metadata` in {@link kfuncBtf}. */
+export const KFUNC_BTF_ID = 4;
+
+/**
+ * The minimal BTF the kfunc scheme's loader declares its kfunc in:
+ * `int bpf_loader_verify_metadata(void *map, void *hash, int hash__sz)` (extern FUNC, id 4).
+ */
+export function kfuncBtf(): Uint8Array {
+  const strs = ['', 'int', 'map', 'hash', 'hash__sz', 'bpf_loader_verify_metadata'];
+  const off: number[] = [];
+  let strLen = 0;
+  for (const x of strs) {
+    off.push(strLen);
+    strLen += x.length + 1;
+  }
+  const types = [
+    [off[1], 0x01000000, 4, 0x01000020], // [1] INT int, signed, 32 bits
+    [0, 0x02000000, 0], // [2] PTR -> void
+    [0, (13 << 24) | 3, 1, off[2], 2, off[3], 2, off[4], 1], // [3] FUNC_PROTO int (void *, void *, int)
+    [off[5], (12 << 24) | 2, 3], // [4] FUNC extern
+  ].flat() as number[];
+  const typeLen = types.length * 4;
+  const out = new Uint8Array(24 + typeLen + strLen);
+  const dv = new DataView(out.buffer);
+  dv.setUint16(0, 0xeb9f, true);
+  out[2] = 1;
+  dv.setUint32(4, 24, true);
+  dv.setUint32(8, 0, true);
+  dv.setUint32(12, typeLen, true);
+  dv.setUint32(16, typeLen, true);
+  dv.setUint32(20, strLen, true);
+  types.forEach((w, i) => dv.setUint32(24 + 4 * i, w >>> 0, true));
+  let q = 24 + typeLen;
+  for (const x of strs) {
+    out.set(new TextEncoder().encode(x), q);
+    q += x.length + 1;
+  }
+  return out;
 }
 
 /** A feature of the object that the generator does not handle yet. */
@@ -161,13 +209,15 @@ export interface GenerateOptions {
 /**
  * The bytes a skeleton's signature covers: the loader's instructions, followed by the blob under
  * the load-time scheme (the kernel appends the frozen contents of the exclusive maps in
- * fd_array; the blob's size is a multiple of 8, so it is its own padded content).
+ * fd_array; the blob's size is a multiple of 8, so it is its own padded content), or by the
+ * minimal prog BTF under the kfunc scheme.
  */
-export function signedContent(l: Pick<LightSkeleton, 'insns' | 'data' | 'scheme'>): Uint8Array {
-  if (l.scheme !== 'load-time') return l.insns;
-  const out = new Uint8Array(l.insns.length + l.data.length);
+export function signedContent(l: Pick<LightSkeleton, 'insns' | 'data' | 'scheme' | 'kfuncBtf'>): Uint8Array {
+  const tail = l.scheme === 'load-time' ? l.data : l.scheme === 'kfunc' ? l.kfuncBtf : undefined;
+  if (tail === undefined) return l.insns;
+  const out = new Uint8Array(l.insns.length + tail.length);
   out.set(l.insns);
-  out.set(l.data, l.insns.length);
+  out.set(tail, l.insns.length);
   return out;
 }
 
@@ -213,8 +263,6 @@ function checkMap(m: MapSpec): void {
 export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = {}): LightSkeleton {
   const signed = opts.signed ?? false;
   const scheme = signed ? (opts.scheme ?? 'inline') : undefined;
-  if (scheme === 'kfunc')
-    throw new UnsupportedError(`metadata scheme 'kfunc' is not implemented yet (inline and load-time are)`);
   if (spec.endian !== 'little')
     throw new UnsupportedError('big-endian objects cannot be loaded on this host');
   if (spec.externs.length > 0)
@@ -412,6 +460,13 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
       emit(ldxDW(R2, R1, 8 * i), ldImm64(R3, dv.getBigUint64(8 * i, true)), jneReg(R2, R3, 'cleanup'));
     }
     emit(mov64Imm(R7, 0));
+  } else if (scheme === 'kfunc') {
+    // Kfunc scheme: the signed hash goes on the stack and bpf_loader_verify_metadata(map, hash,
+    // 32), declared in the minimal prog BTF at fd_array[1], checks it.
+    const dv = new DataView(metadataHash.buffer, metadataHash.byteOffset, 32);
+    for (let i = 0; i < 4; i++) emit(ldImm64(R1, dv.getBigUint64(8 * i, true)), stxDW(R10, -32 + 8 * i, R1));
+    emit(ldMapIdx(R1, 0), mov64Reg(R2, R10), add64Imm(R2, -32), mov64Imm(R3, 32), callKfunc(KFUNC_BTF_ID, 1));
+    emit(mov64Reg(R7, R0), jneImm(R0, 0, 'cleanup'));
   }
   const ML = MapCreateLayout.fields;
   const BL = BtfLoadLayout.fields;
@@ -488,5 +543,6 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     ctxSize,
     maps,
     programs: progs.map((p) => p.lp),
+    kfuncBtf: scheme === 'kfunc' ? kfuncBtf() : undefined,
   };
 }

@@ -108,6 +108,7 @@ export function loadAndRun(backend: Backend, lskel: LightSkeleton, opts: RunOpti
     exclProgHash: lskel.signed && !h.omitExclusive ? lskel.exclProgHash : undefined,
   });
   let loader: Fd | undefined;
+  let btfFd: Fd | undefined;
   try {
     backend.mapUpdateElem(meta.fd, new Uint8Array(4), data, 0);
     if (lskel.signed && !h.skipFreeze) backend.mapFreeze(meta.fd);
@@ -135,13 +136,24 @@ export function loadAndRun(backend: Backend, lskel: LightSkeleton, opts: RunOpti
         Errno.EOPNOTSUPP,
         'the load-time metadata scheme needs a kernel that verifies signatures over exclusive maps (Linux 6.18 does not): use --scheme inline',
       );
+    const kfunc = lskel.signed && lskel.scheme === 'kfunc';
+    if (kfunc && onKernel)
+      throw new LoaderError(
+        'failed',
+        Errno.EOPNOTSUPP,
+        'the kfunc metadata scheme needs bpf_loader_verify_metadata, which Linux 6.18 lacks: use --scheme inline',
+      );
+    if (kfunc) {
+      if (lskel.kfuncBtf === undefined) throw new TypeError('kfunc-scheme skeleton without its prog BTF');
+      btfFd = backend.btfLoad({ btf: lskel.kfuncBtf });
+    }
     loader = backend.progLoad({
       progType: ProgType.SYSCALL,
       insns,
       license: 'Dual BSD/GPL',
       progFlags: ProgFlag.SLEEPABLE,
       progName: '__loader.prog',
-      fdArray: Int32Array.of(meta.fd),
+      fdArray: btfFd !== undefined ? Int32Array.of(meta.fd, btfFd.fd) : Int32Array.of(meta.fd),
       // The load-time scheme binds the metadata map up front (fd_array_cnt); the others must not
       // (Linux 6.18 checks maps bound that way against a zero digest).
       fdArrayCnt: loadTime,
@@ -167,7 +179,9 @@ export function loadAndRun(backend: Backend, lskel: LightSkeleton, opts: RunOpti
         throw new LoaderError(
           'not-exclusive',
           errno,
-          'loader refused: the metadata map is not exclusive to it',
+          lskel.scheme === 'kfunc'
+            ? 'loader refused: bpf_loader_verify_metadata says the metadata map is not exclusive to it or not frozen'
+            : 'loader refused: the metadata map is not exclusive to it',
         );
       if (lskel.signed && errno === LoaderRefusal.HASH_MISMATCH)
         throw new LoaderError(
@@ -189,6 +203,7 @@ export function loadAndRun(backend: Backend, lskel: LightSkeleton, opts: RunOpti
     return { maps, programs, signature: status, warnings, close, [Symbol.dispose]: close };
   } finally {
     loader?.close();
+    btfFd?.close();
     meta.close();
   }
 }

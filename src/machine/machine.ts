@@ -47,7 +47,7 @@ import { Cmd, FileFlag, MapFlag, MapType, ProgFlag, ProgType, SHA256_SIZE } from
 import type { BtfInfo, LinkInfo, MapInfo, ProgInfo } from '../uapi/info.js';
 import { Bpffs } from './bpffs.js';
 import type { EngineEnv } from './engine/env.js';
-import { Vm } from './engine/interp.js';
+import { type HelperFn, Vm } from './engine/interp.js';
 import { EngineFault } from './engine/memory.js';
 import { kernelHelpers } from './helpers/index.js';
 import { MachineLsm, type MachineLsmOptions } from './lsm/index.js';
@@ -74,7 +74,13 @@ import {
   Prog,
   statsLine,
 } from './prog.js';
-import { MachineKeyrings, type SignatureVerdict, verifySignature } from './signature/index.js';
+import {
+  MachineKeyrings,
+  resolveVerifyMetadata,
+  type SignatureVerdict,
+  verifyMetadataKfunc,
+  verifySignature,
+} from './signature/index.js';
 import { sysBpf } from './sysbpf.js';
 import { testRun } from './testrun.js';
 
@@ -100,6 +106,13 @@ export interface KernelProfile {
    * exclusive maps in fd_array. False on Linux 6.18 (the signature covers the instructions).
    */
   loadTimeSignatures: boolean;
+  /**
+   * The kfunc metadata scheme (May 2026 proposal): the machine provides the kfunc
+   * `bpf_loader_verify_metadata` (see src/machine/signature/kfunc.ts) whatever this says, and
+   * with this set a signed load's signature also covers the BTF objects its kfunc calls name in
+   * fd_array (the loader's minimal prog BTF). False on Linux 6.18.
+   */
+  kfuncMetadata: boolean;
   /** Maximum instructions for an unprivileged loader (BPF_MAXINSNS). */
   maxInsnsUnprivileged: number;
 }
@@ -110,6 +123,7 @@ export const LINUX_6_18: KernelProfile = Object.freeze({
   unprivilegedBpfDisabled: 2,
   strictExclusiveFdArray: false,
   loadTimeSignatures: false,
+  kfuncMetadata: false,
   maxInsns: 1_000_000,
   maxInsnsUnprivileged: 4096,
 });
@@ -189,6 +203,10 @@ class MachineCore {
   readonly maps = new Map<number, BpfMap>();
   readonly progs = new Map<number, Prog>();
   readonly btfs = new Map<number, Btf>();
+  /** kfuncs the Vm calls, by the BTF id programs call them with (filled as loads resolve them). */
+  readonly kfuncs = new Map<number, HelperFn>();
+  /** The program BPF_PROG_TEST_RUN is running (kfuncs record verdicts on it). */
+  running: Prog | undefined;
   readonly trace: string[] = [];
   unprivilegedBpfDisabled: 0 | 1 | 2;
   seed: number;
@@ -658,6 +676,38 @@ export class MachineContext implements Backend {
       // fd_array, in fd_array order; an unfrozen exclusive map is refused.
       let content = attr.insns;
       let boundMaps = 0;
+      // Kfunc metadata scheme (profile.kfuncMetadata): the minimal prog BTF objects that kfunc
+      // calls name through fd_array are part of the signed content, after the instructions.
+      if (core.profile.kfuncMetadata && attr.fdArray !== undefined) {
+        const dvi = new DataView(attr.insns.buffer, attr.insns.byteOffset, attr.insns.length);
+        const seen = new Set<number>();
+        const extra: Uint8Array[] = [];
+        for (let q = 0; q + 8 <= attr.insns.length; q += 8) {
+          const code = attr.insns[q]!;
+          if (code === 0x18) {
+            q += 8;
+            continue;
+          }
+          if (code !== 0x85 || attr.insns[q + 1]! >> 4 !== 2) continue;
+          const off = dvi.getInt16(q + 2, true);
+          const fd = off > 0 ? attr.fdArray[off] : undefined;
+          if (fd === undefined || seen.has(fd)) continue;
+          seen.add(fd);
+          const e = this.proc.fds.get(fd);
+          if (e?.kind === 'btf') extra.push((e.obj as Btf).data);
+        }
+        if (extra.length > 0) {
+          let n = attr.insns.length;
+          for (const x of extra) n += x.length;
+          content = new Uint8Array(n);
+          content.set(attr.insns);
+          n = attr.insns.length;
+          for (const x of extra) {
+            content.set(x, n);
+            n += x.length;
+          }
+        }
+      }
       if (core.profile.loadTimeSignatures && attr.fdArrayCnt && attr.fdArray !== undefined) {
         const parts: Uint8Array[] = [attr.insns];
         for (const fd of attr.fdArray) {
@@ -732,6 +782,22 @@ export class MachineContext implements Backend {
           return e.obj as BpfMap;
         },
         isBtfFd: (fd) => p.fds.get(fd)?.kind === 'btf',
+        kfunc: (btfFd, btfId, progType) => {
+          const e = btfFd === undefined ? undefined : p.fds.get(btfFd);
+          const bytes = e?.kind === 'btf' ? (e.obj as Btf).data : undefined;
+          const why = resolveVerifyMetadata(bytes, btfId, progType);
+          if (why === undefined && !core.kfuncs.has(btfId)) {
+            core.kfuncs.set(
+              btfId,
+              verifyMetadataKfunc(() => {
+                const pr = core.running;
+                if (pr !== undefined && pr.signature.state === 'OK')
+                  pr.signature = { ...pr.signature, state: 'METADATA_VERIFIED' };
+              }),
+            );
+          }
+          return why;
+        },
       },
       type,
       attr.insns,
@@ -785,7 +851,7 @@ export class MachineContext implements Backend {
     const C = Cmd.PROG_TEST_RUN;
     const prog = this.#progOf(C, attr.progFd);
     const core = this.core;
-    core.vm ??= new Vm({}, { helpers: kernelHelpers() });
+    core.vm ??= new Vm({}, { helpers: kernelHelpers(), kfuncs: core.kfuncs });
     const vm = core.vm;
     const env: EngineEnv = {
       cpu: attr.cpu ?? 0,
@@ -808,12 +874,16 @@ export class MachineContext implements Backend {
     };
     vm.env = env;
     let r: ReturnType<typeof testRun>;
+    const outer = core.running;
+    core.running = prog;
     try {
       r = testRun({ vm, now: () => core.clock() }, prog, attr);
     } catch (e) {
       // A run-time fault: the verifier would have refused the program. Report it, never crash.
       if (e instanceof EngineFault) fail(C, Errno.EFAULT, `program fault: ${e.message}`);
       throw e;
+    } finally {
+      core.running = outer;
     }
     if ('errno' in r) fail(C, r.errno);
     return r;

@@ -189,6 +189,12 @@ export interface LoadContext {
    * 32 zero bytes Linux 6.18 compares them with, its digest not being computed yet (false).
    */
   strictExclusiveFdArray: boolean;
+  /**
+   * Resolves a kfunc call (`call` src 2): `btfFd` is fd_array[off] (undefined for off 0, i.e.
+   * vmlinux), `btfId` the call's imm. Returns undefined when the machine provides that kfunc to
+   * this program type, else the verifier's message. Absent: no kfunc is available.
+   */
+  kfunc?(btfFd: number | undefined, btfId: number, progType: number): string | undefined;
 }
 
 /** A failed load: errno (positive) and the log lines. */
@@ -312,7 +318,14 @@ export function checkProgram(
       starts.add(t);
     }
     if (s.code === 0x85 && s.src === 2) {
-      return fail(Errno.EINVAL, 'calling kernel functions is not supported by the machine');
+      const off = s.off;
+      const btfFd = off > 0 ? fdArray?.[off] : undefined;
+      if (off < 0 || (off > 0 && btfFd === undefined))
+        return fail(Errno.EINVAL, `kfunc call at insn ${i}: no BTF fd at fd_array[${off}]`);
+      const why = ctx.kfunc
+        ? ctx.kfunc(btfFd, s.imm, progType)
+        : 'calling kernel functions is not supported by the machine';
+      if (why !== undefined) return fail(Errno.EINVAL, why);
     }
     if (s.code === LD_IMM64) i++;
   }

@@ -217,10 +217,66 @@ describe('light-skeleton generator', () => {
     assert.throws(() => generateLightSkeleton(fixture('mapinmap')), UnsupportedError);
     assert.throws(() => generateLightSkeleton(fixture('externs')), UnsupportedError);
     assert.throws(() => generateLightSkeleton(fixture('core')), UnsupportedError);
-    assert.throws(
-      () => generateLightSkeleton(fixture('globals'), { signed: true, scheme: 'kfunc' }),
-      UnsupportedError,
-    );
+  });
+});
+
+function spyingMachine(profile: Record<string, boolean>): {
+  b: Backend;
+  verdicts: { state: string }[];
+  m: Machine;
+} {
+  const kr = new MachineKeyrings();
+  kr.addCertificate(pemOrDer(testKey('p256').cert, 'CERTIFICATE'), KeySpec.SESSION_KEYRING);
+  const m = new Machine({ keyrings: kr, profile });
+  const verdicts: { state: string }[] = [];
+  const b = new Proxy(m, {
+    get(t, k) {
+      if (k === 'progTestRun')
+        return (a: Parameters<Machine['progTestRun']>[0]) => {
+          const r = t.progTestRun(a);
+          const p = t.progOf(a.progFd)!;
+          if (p.signature.state !== 'UNSIGNED') verdicts.push(p.signature);
+          return r;
+        };
+      const v = Reflect.get(t, k);
+      return typeof v === 'function' ? v.bind(t) : v;
+    },
+  }) as Backend;
+  return { b, verdicts, m };
+}
+
+describe('kfunc metadata scheme (machine with the May 2026 profile)', () => {
+  const k = testKey('p256');
+  const kf = signLightSkeleton(
+    generateLightSkeleton(fixture('globals'), { signed: true, scheme: 'kfunc' }),
+    signerFromFiles(k.key, k.cert),
+  );
+
+  it('bpf_loader_verify_metadata checks the map; the verdict becomes METADATA_VERIFIED', () => {
+    const { b, verdicts } = spyingMachine({ kfuncMetadata: true });
+    const c = loadAndRun(b, kf);
+    try {
+      checkCollection(b, 'globals', kf, c);
+    } finally {
+      c.close();
+    }
+    assert.equal(verdicts[0]?.state, 'METADATA_VERIFIED');
+  });
+
+  it('the minimal prog BTF is signed; attacks are refused by the kfunc or the load', () => {
+    const { b } = spyingMachine({ kfuncMetadata: true });
+    const btf = kf.kfuncBtf!.slice();
+    btf[btf.length - 2] ^= 1; // a byte of the kfunc's name
+    assert.throws(() => loadAndRun(b, { ...kf, kfuncBtf: btf }), /EKEYREJECTED/);
+    assert.match(runAttack(b, kf, 'omit-exclusive').why, /not exclusive/);
+    assert.match(runAttack(b, kf, 'unfrozen-metadata').why, /not frozen/);
+    assert.match(runAttack(b, kf, 'tamper-data').why, /hash differs/);
+    assert.match(runAttack(b, kf, 'tamper-insns').why, /EKEYREJECTED/);
+    assert.equal(runAttack(b, kf, 'override-max-entries').outcome, 'ignored');
+  });
+
+  it('the kernel backend refuses the scheme clearly', { skip }, () => {
+    assert.throws(() => loadAndRun(kernel(), kf), /kfunc metadata scheme needs bpf_loader_verify_metadata/);
   });
 });
 

@@ -28,3 +28,4 @@ export type SignatureVerdict =
       /** Hex subject key identifier of the signer. */
       keyId: string;
     };
+export * from './kfunc.js';
