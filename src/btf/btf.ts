@@ -1110,8 +1110,9 @@ export class Btf {
   }
 
   /**
-   * Alignment in bytes of type `id`: integers, floats and enums by size (at most `pointerSize`),
-   * pointers `pointerSize`, arrays by element, structs and unions by their most aligned member (1
+   * Alignment in bytes of type `id`: integers, floats and enums by size (at most `pointerSize`,
+   * except 16-byte integers: 16, as `__int128` is in clang for BPF, x86-64 and arm64; libbpf's
+   * `btf__align_of` says 8 there), pointers `pointerSize`, arrays by element, structs and unions by their most aligned member (1
    * when the layout shows the struct is packed). Throws FormatError for sizeless types and cycles.
    */
   alignOf(id: number, pointerSize = 8): number {
@@ -1135,9 +1136,11 @@ export class Btf {
       case K.INT:
       case K.ENUM:
       case K.ENUM64:
-      case K.FLOAT:
-        a = Math.min(this.sizeOrType(id), ptr);
+      case K.FLOAT: {
+        const size = this.sizeOrType(id);
+        a = kind === K.INT && size === 16 ? 16 : Math.min(size, ptr);
         break;
+      }
       case K.PTR:
         a = ptr;
         break;
