@@ -6,6 +6,7 @@
  */
 
 export * from './attack.js';
+export * from './cheader.js';
 export * from './cms.js';
 export * from './format.js';
 export * from './gen.js';

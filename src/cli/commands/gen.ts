@@ -1,18 +1,24 @@
 /**
  * `tsbpf gen skeleton OBJ --light [--sign --key K --cert C] [--scheme inline|kfunc|load-time]
- * [--format json|ts] [-o FILE]`: generates a (signed) light skeleton of a BPF object.
+ * [--format json|ts|c] [-o FILE]`: generates a (signed) light skeleton of a BPF object.
  *
  * @module
  */
 
 import type { Command } from 'commander';
 import { parseObject } from '../../elf/object.js';
-import { generateLightSkeleton, lskelToJson, lskelToTs, signLightSkeleton } from '../../lskel/index.js';
+import {
+  generateLightSkeleton,
+  lskelToC,
+  lskelToJson,
+  lskelToTs,
+  signLightSkeleton,
+} from '../../lskel/index.js';
 import { choice, readInput, UsageError, writeOutput } from '../common.js';
 import { signerFromFiles } from '../signer.js';
 
 const SCHEMES = ['inline', 'kfunc', 'load-time'] as const;
-const FORMATS = ['json', 'ts'] as const;
+const FORMATS = ['json', 'ts', 'c'] as const;
 
 /** Registers `gen skeleton`. */
 export function registerGen(program: Command): void {
@@ -28,7 +34,11 @@ export function registerGen(program: Command): void {
     .option('--key <file>', 'private key, PEM or DER (RSA 2048-4096, ECDSA P-256/P-384)')
     .option('--cert <file>', 'X.509 certificate of the key, PEM or DER, with a subjectKeyIdentifier')
     .option('--scheme <scheme>', 'metadata scheme of a signed loader: inline, kfunc or load-time', 'inline')
-    .option('--format <format>', 'json or ts', 'json')
+    .option(
+      '--format <format>',
+      'json, ts, or c (a bpftool-style header over libbpf skel_internal.h)',
+      'json',
+    )
     .option('--name <name>', 'object name (default: the file name)')
     .option('-o, --output <file>', 'output file (default: stdout)', '-')
     .action(
@@ -61,7 +71,10 @@ export function registerGen(program: Command): void {
           });
           l = signLightSkeleton(l, signer);
         }
-        writeOutput(o.output, format === 'json' ? lskelToJson(l) : lskelToTs(l));
+        writeOutput(
+          o.output,
+          format === 'json' ? lskelToJson(l) : format === 'ts' ? lskelToTs(l) : lskelToC(l, spec),
+        );
       },
     );
 }
