@@ -12,7 +12,7 @@
 
 import { FormatError } from '../util/errors.js';
 import type { Btf, Endian } from './btf.js';
-import { BTF_MAGIC, BTF_VERSION } from './kinds.js';
+import { BPF_CORE_RELO_NAMES, BTF_MAGIC, BTF_VERSION, kindName } from './kinds.js';
 
 /** A `bpf_func_info` record: the BTF FUNC of the function starting at `insnOff`. */
 export interface FuncInfo {
@@ -350,4 +350,208 @@ export class BtfExt {
 /** Parses `.BTF.ext`; see {@link BtfExt.parse}. */
 export function parseBtfExt(bytes: Uint8Array, opts?: BtfExtParseOptions): BtfExt {
   return BtfExt.parse(bytes, opts);
+}
+
+/** A func_info record for display ({@link describeBtfExt}). */
+export interface FuncInfoView {
+  /** Instruction index in the section (the record's byte offset / 8). */
+  insn: number;
+  /** The FUNC type id. */
+  typeId: number;
+  /** The function's name. */
+  func: string;
+}
+
+/** A line_info record for display. */
+export interface LineInfoView {
+  /** Instruction index in the section. */
+  insn: number;
+  /** Source file name. */
+  file: string;
+  /** Line number. */
+  line: number;
+  /** Column. */
+  col: number;
+  /** The source line text (as the compiler recorded it). */
+  source: string;
+}
+
+/** A CO-RE relocation for display. */
+export interface CoreReloView {
+  /** Instruction index in the section. */
+  insn: number;
+  /** Relocation kind name (`FIELD_BYTE_OFFSET`, ...), or `kind N` for an unknown one. */
+  kind: string;
+  /** Local root type id. */
+  typeId: number;
+  /** The root type as C (`struct task_struct`). */
+  type: string;
+  /** The access string as recorded (`0:1:2`). */
+  access: string;
+  /** The access resolved against the local BTF (`struct task_struct.pid`, `enum e::E_ONE`). */
+  spec: string;
+}
+
+/** One program section's records for display. */
+export interface BtfExtSectionView<R> {
+  /** ELF section name. */
+  section: string;
+  /** The records. */
+  records: R[];
+}
+
+/** `.BTF.ext` resolved against its BTF: names instead of string offsets (see {@link formatBtfExt}). */
+export interface BtfExtView {
+  /** Byte order of the section. */
+  endian: Endian;
+  /** Record sizes as found. */
+  recordSizes: { funcInfo: number; lineInfo: number; coreRelo: number };
+  /** func_info per section. */
+  funcInfo: BtfExtSectionView<FuncInfoView>[];
+  /** line_info per section. */
+  lineInfo: BtfExtSectionView<LineInfoView>[];
+  /** CO-RE relocations per section. */
+  coreRelo: BtfExtSectionView<CoreReloView>[];
+}
+
+/** Most access-string components resolved to names; longer specs stay numeric past this. */
+const MAX_SPEC_DEPTH = 64;
+
+function typeLabel(btf: Btf, id: number): string {
+  if (id === 0) return 'void';
+  const k = btf.kindOf(id);
+  const name = btf.nameOf(id) || '(anon)';
+  switch (k) {
+    case 4:
+      return `struct ${name}`;
+    case 5:
+      return `union ${name}`;
+    case 6:
+    case 19:
+      return `enum ${name}`;
+    default:
+      return name === '(anon)' ? `${kindName(k)} [${id}]` : name;
+  }
+}
+
+/**
+ * Resolves a CO-RE access string against the local BTF: `0:1:2` on `struct s` is
+ * `struct s.b.c` (members by index, `[i]` for arrays, `[n]` first for a non-zero root index);
+ * enumerator relocations name the value (`enum e::E_ONE`). Anything that does not resolve is
+ * shown as recorded, after what did.
+ */
+function resolveAccess(btf: Btf, typeId: number, access: string, kind: number): string {
+  const root = typeLabel(btf, typeId);
+  const parts = access.split(':');
+  if (parts.some((p) => !/^\d+$/.test(p))) return `${root} ${access}`;
+  const idx = parts.map(Number);
+  if (kind === 10 || kind === 11) {
+    const t = btf.type(btf.resolve(typeId));
+    if ((t.kind === 'ENUM' || t.kind === 'ENUM64') && idx[0]! < t.values.length)
+      return `${root}::${t.values[idx[0]!]!.name}`;
+    return `${root} ${access}`;
+  }
+  if ((kind >= 6 && kind <= 9) || kind === 12) return root;
+  let out = idx[0] === 0 ? root : `${root}[${idx[0]}]`;
+  let cur = typeId;
+  for (let i = 1; i < idx.length; i++) {
+    if (i > MAX_SPEC_DEPTH) return `${out} ${parts.slice(i).join(':')}`;
+    const r = btf.resolve(cur);
+    const t = r === 0 ? undefined : btf.type(r);
+    if (t && (t.kind === 'STRUCT' || t.kind === 'UNION') && idx[i]! < t.members.length) {
+      const m = t.members[idx[i]!]!;
+      out += m.name ? `.${m.name}` : `.<anon ${idx[i]}>`;
+      cur = m.type;
+    } else if (t && t.kind === 'ARRAY') {
+      out += `[${idx[i]}]`;
+      cur = t.type;
+    } else {
+      return `${out} ${parts.slice(i).join(':')}`;
+    }
+  }
+  return out;
+}
+
+/**
+ * `.BTF.ext` with string offsets and type ids resolved against the object's BTF, for display.
+ * Lookups that fail (a record the BTF does not explain) show the raw value instead of throwing
+ * anything but a FormatError for cyclic types.
+ */
+export function describeBtfExt(ext: BtfExt, btf: Btf): BtfExtView {
+  const str = (off: number) => (off < btf.strings.totalLength ? btf.strings.get(off) : `<string ${off}>`);
+  const safe = <T>(f: () => T, fallback: T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof RangeError) return fallback;
+      throw e;
+    }
+  };
+  const sec = <R, V>(s: BtfExtSection<R>, f: (r: R) => V): BtfExtSectionView<V> => ({
+    section: s.sectionName || str(s.sectionNameOff),
+    records: s.records.map(f),
+  });
+  return {
+    endian: ext.endian,
+    recordSizes: {
+      funcInfo: ext.funcInfoRecSize,
+      lineInfo: ext.lineInfoRecSize,
+      coreRelo: ext.coreReloRecSize,
+    },
+    funcInfo: ext.funcInfo.map((s) =>
+      sec(s, (r) => ({
+        insn: r.insnOff / 8,
+        typeId: r.typeId,
+        func: safe(() => btf.nameOf(r.typeId), `<type ${r.typeId}>`),
+      })),
+    ),
+    lineInfo: ext.lineInfo.map((s) =>
+      sec(s, (r) => ({
+        insn: r.insnOff / 8,
+        file: str(r.fileNameOff),
+        line: r.line,
+        col: r.col,
+        source: str(r.lineOff),
+      })),
+    ),
+    coreRelo: ext.coreRelo.map((s) =>
+      sec(s, (r) => {
+        const access = str(r.accessStrOff);
+        return {
+          insn: r.insnOff / 8,
+          kind: BPF_CORE_RELO_NAMES[r.kind] ?? `kind ${r.kind}`,
+          typeId: r.typeId,
+          type: safe(() => typeLabel(btf, r.typeId), `<type ${r.typeId}>`),
+          access,
+          spec: safe(() => resolveAccess(btf, r.typeId, access, r.kind), access),
+        };
+      }),
+    ),
+  };
+}
+
+/**
+ * A text listing of `.BTF.ext`: per program section, func_info (`insn 0: [12] FUNC 'name'`),
+ * line_info (`insn 3: file.c:12:5` and the source line) and CO-RE relocations
+ * (`insn 5: FIELD_BYTE_OFFSET [7] struct task_struct.pid (0:1)`).
+ */
+export function formatBtfExt(ext: BtfExt, btf: Btf): string {
+  const v = describeBtfExt(ext, btf);
+  const out: string[] = [
+    `.BTF.ext: ${v.endian}-endian, record sizes: func_info ${v.recordSizes.funcInfo}, line_info ${v.recordSizes.lineInfo}, core_relo ${v.recordSizes.coreRelo}`,
+  ];
+  for (const s of v.funcInfo) {
+    out.push(`func_info section '${s.section}' (${s.records.length} records):`);
+    for (const r of s.records) out.push(`\tinsn ${r.insn}: [${r.typeId}] FUNC '${r.func}'`);
+  }
+  for (const s of v.lineInfo) {
+    out.push(`line_info section '${s.section}' (${s.records.length} records):`);
+    for (const r of s.records)
+      out.push(`\tinsn ${r.insn}: ${r.file}:${r.line}:${r.col}${r.source ? `\t${r.source.trim()}` : ''}`);
+  }
+  for (const s of v.coreRelo) {
+    out.push(`core_relo section '${s.section}' (${s.records.length} records):`);
+    for (const r of s.records) out.push(`\tinsn ${r.insn}: ${r.kind} [${r.typeId}] ${r.spec} (${r.access})`);
+  }
+  return `${out.join('\n')}\n`;
 }

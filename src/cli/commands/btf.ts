@@ -1,16 +1,25 @@
 /**
- * `tsbpf btf dump FILE [--format raw|c] [--json] [--base FILE]`: the types of raw BTF (such as
- * `/sys/kernel/btf/vmlinux`, or module BTF with `--base`) or of an ELF object's `.BTF` section.
+ * `tsbpf btf dump FILE [--format raw|c] [--json] [--base FILE] [--ext]`: the types of raw BTF (such
+ * as `/sys/kernel/btf/vmlinux`, or module BTF with `--base`) or of an ELF object's `.BTF` section;
+ * with `--ext`, the object's `.BTF.ext` (func_info, line_info, CO-RE relocations per section).
  *
  * @module
  */
 
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Command } from 'commander';
-import { Btf, type BtfParseOptions, dumpC, formatRaw } from '../../btf/index.js';
+import {
+  Btf,
+  BtfExt,
+  type BtfParseOptions,
+  describeBtfExt,
+  dumpC,
+  formatBtfExt,
+  formatRaw,
+} from '../../btf/index.js';
 import { elfSectionData } from '../../elf/index.js';
 import { FormatError } from '../../util/errors.js';
-import { choice, printJson } from '../common.js';
+import { choice, printJson, UsageError } from '../common.js';
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
 
@@ -93,6 +102,23 @@ export function loadBtf(file: string, base?: Btf): Btf {
   }
 }
 
+/** Loads the `.BTF` and `.BTF.ext` sections of an ELF object. */
+export function loadBtfExt(file: string): { btf: Btf; ext: BtfExt } {
+  const bytes = readFileWhole(file);
+  if (!(bytes.length >= 4 && ELF_MAGIC.every((b, i) => bytes[i] === b)))
+    throw new UsageError(`${file}: --ext needs an ELF object (raw BTF has no .BTF.ext)`);
+  try {
+    const sec = elfSectionData(bytes, '.BTF');
+    if (!sec) throw new FormatError(file, 'the ELF object has no .BTF section');
+    const extSec = elfSectionData(bytes, '.BTF.ext');
+    if (!extSec) throw new FormatError(file, 'the ELF object has no .BTF.ext section');
+    const btf = Btf.parse(sec);
+    return { btf, ext: BtfExt.parse(extSec, { btf }) };
+  } catch (e) {
+    throw inFile(file, e);
+  }
+}
+
 /** Registers `btf`. */
 export function registerBtf(program: Command): void {
   const btf = program.command('btf').description('inspect BTF type information');
@@ -103,8 +129,23 @@ export function registerBtf(program: Command): void {
     .option('--format <format>', 'raw (like bpftool) or c (a header that compiles)', 'raw')
     .option('--json', 'print the decoded types as JSON')
     .option('--base <file>', 'base BTF for split (module) BTF')
-    .action((file: string, opts: { format: string; json?: boolean; base?: string }) => {
+    .option(
+      '--ext',
+      "print the object's .BTF.ext instead: func_info, line_info, CO-RE relocations per section",
+    )
+    .action((file: string, opts: { format: string; json?: boolean; base?: string; ext?: boolean }) => {
       const format = choice('--format', opts.format, ['raw', 'c'] as const);
+      if (opts.ext) {
+        if (format === 'c') throw new UsageError('--ext prints .BTF.ext as text or --json, not C');
+        const { btf: eb, ext } = loadBtfExt(file);
+        try {
+          if (opts.json) printJson({ file, ...describeBtfExt(ext, eb) });
+          else process.stdout.write(formatBtfExt(ext, eb));
+        } catch (e) {
+          throw inFile(file, e);
+        }
+        return;
+      }
       const base = opts.base ? loadBtf(opts.base) : undefined;
       const b = loadBtf(file, base);
       try {
