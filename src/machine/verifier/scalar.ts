@@ -203,9 +203,15 @@ export function sync(s: Scalar): Scalar {
       s.u32min = max(s.u32min, s.umin & U32_MAX);
       s.u32max = min(s.u32max, s.umax & U32_MAX);
     }
-    if (s.smin >> 32n === s.smax >> 32n) {
+    // (the low halves of a range inside one 2^32 block are ordered as signed 32-bit values only
+    // when the block's range does not cross 0x80000000)
+    if (s.smin >> 32n === s.smax >> 32n && s32(s.smin) <= s32(s.smax)) {
       s.s32min = max(s.s32min, s32(s.smin));
       s.s32max = min(s.s32max, s32(s.smax));
+    }
+    if (s.umin >> 32n === s.umax >> 32n && s32(s.umin) <= s32(s.umax)) {
+      s.s32min = max(s.s32min, s32(s.umin));
+      s.s32max = min(s.s32max, s32(s.umax));
     }
     // 32-bit -> 64-bit when the upper 32 bits are known
     if (s.tm >> 32n === 0n) {

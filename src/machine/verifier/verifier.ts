@@ -1178,8 +1178,17 @@ class Verifier {
       this.access(st, i.dst, dst, i.off, size, true, val);
       return;
     }
-    if (val.t !== 'scalar' && !this.privileged && dst.t !== 'stack')
-      fail(EACCES, `R${i.src} leaks addr into mem`);
+    if (val.t !== 'scalar' && !this.privileged && dst.t !== 'stack') {
+      const where =
+        dst.t === 'map_value'
+          ? 'map'
+          : dst.t === 'ctx'
+            ? 'ctx'
+            : dst.t === 'pkt' || dst.t === 'pkt_meta'
+              ? 'packet'
+              : 'mem';
+      fail(EACCES, `R${i.src} leaks addr into ${where}`);
+    }
     const stored = val.t === 'scalar' && size < 8 ? scalarReg(truncate(val.s, size)) : val;
     this.access(st, i.dst, dst, i.off, size, true, stored);
   }
