@@ -5,6 +5,13 @@
  * bitfields, explicit padding and `__attribute__((packed))` where the offsets need them,
  * function pointers, arrays of pointers, and duplicate names renamed `name___2`.
  *
+ * For vmlinux the struct and union bodies equal bpftool 7.1's: the same `long: 64;`-style padding
+ * (bounded here: a gap over 8 KiB, or any gap after a million padding lines, is one byte array).
+ * Differences, each so that clang's layout matches the BTF: enums narrower than 4 bytes get
+ * `__attribute__((packed))`; a union longer than its largest member gets an anonymous struct of
+ * padding bitfields; a struct whose bitfield straddles its storage unit is packed. Like bpftool,
+ * no `__attribute__((aligned(N)))` (BTF does not record alignment) and no DECL_TAG attributes.
+ *
  * @module
  */
 
