@@ -787,14 +787,20 @@ export class MachineContext implements Backend {
           const bytes = e?.kind === 'btf' ? (e.obj as Btf).data : undefined;
           const why = resolveVerifyMetadata(bytes, btfId, progType);
           if (why === undefined && !core.kfuncs.has(btfId)) {
-            core.kfuncs.set(
-              btfId,
-              verifyMetadataKfunc(() => {
-                const pr = core.running;
-                if (pr !== undefined && pr.signature.state === 'OK')
-                  pr.signature = { ...pr.signature, state: 'METADATA_VERIFIED' };
-              }),
-            );
+            // On success the kfunc fires bpf_prog_load_post_integrity (METADATA_VERIFIED): the
+            // verdict is upgraded when the policy allows it, else the kfunc returns -EACCES.
+            let denied = 0;
+            let who = { pid: 0, comm: '?' };
+            const check = verifyMetadataKfunc(() => {
+              const pr = core.running;
+              denied = pr === undefined ? 0 : core.lsm.kfuncMetadataVerified(pr, who);
+            });
+            core.kfuncs.set(btfId, (vm) => {
+              denied = 0;
+              who = vm.env.process ?? who;
+              check(vm);
+              if (denied !== 0) vm.retInt(denied);
+            });
           }
           return why;
         },

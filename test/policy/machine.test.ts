@@ -33,6 +33,10 @@ const inline = signLightSkeleton(
   signer.signer,
 );
 const unsigned = generateLightSkeleton(spec, { name: 'globals', signed: false });
+const kfunc = signLightSkeleton(
+  generateLightSkeleton(spec, { name: 'globals', signed: true, scheme: 'kfunc' }),
+  signer.signer,
+);
 const loadTime = signLightSkeleton(
   generateLightSkeleton(spec, { name: 'globals', signed: true, scheme: 'load-time' }),
   signer.signer,
@@ -146,6 +150,45 @@ describe('the machine enforcing a signed-only policy on light skeletons', () => 
     assert.throws(
       () => loadAndRun(m, inline),
       (e: unknown) => e instanceof BpfError && e.code === 'EACCES' && /line 3/.test(e.message),
+    );
+  });
+
+  it('kfunc scheme: the loader is OK at load, the kfunc fires post-integrity with METADATA_VERIFIED', () => {
+    const m = machine(SIGNED_ONLY_POLICY, { profile: { kfuncMetadata: true } });
+    const c = loadAndRun(m, kfunc);
+    c.close();
+    const ds = m.lsm.decisions();
+    assert.deepEqual(
+      ds.slice(0, 2).map((d) => [d.trigger, d.hook, d.event.bpf_signature, d.decision.line]),
+      [
+        ['load', 'bpf_prog_load_post_integrity', 'OK', 6],
+        ['kfunc', 'bpf_prog_load_post_integrity', 'METADATA_VERIFIED', 5],
+      ],
+    );
+    assert.ok(ds.slice(2).every((d) => d.event.bpf_kernel === true && d.decision.action === 'ALLOW'));
+    assert.equal(ds.length, 2 + kfunc.programs.length);
+  });
+
+  it('kfunc scheme: a DENY at the kfunc makes it return -EACCES; the loader stops and creates nothing', () => {
+    const policy = SIGNED_ONLY_POLICY.replace('1.0.0', '1.2.0').replace(
+      'op=BPF_PROG_LOAD bpf_kernel=TRUE action=ALLOW',
+      'op=BPF_PROG_LOAD bpf_signature=METADATA_VERIFIED bpf_keyring=USER action=DENY\nop=BPF_PROG_LOAD bpf_kernel=TRUE action=ALLOW',
+    );
+    const m = machine(policy, { profile: { kfuncMetadata: true } });
+    const before = m.objectCounts;
+    assert.throws(
+      () => loadAndRun(m, kfunc),
+      (e: unknown) => e instanceof LoaderError && e.errno === 13,
+    );
+    assert.deepEqual(m.objectCounts, before, 'nothing was left behind');
+    const ds = m.lsm.decisions();
+    assert.equal(ds.length, 2, 'no program load was attempted after the refusal');
+    assert.equal(ds[1]!.trigger, 'kfunc');
+    const rec = accessRecords(m).at(-1)!;
+    assert.equal(rec.access?.line, 4);
+    assert.match(
+      rec.text,
+      /ipe_hook=BPF_PROG_LOAD_POST_INTEGRITY .*bpf_signature=METADATA_VERIFIED bpf_keyring=USER bpf_kernel=FALSE rule="op=BPF_PROG_LOAD bpf_signature=METADATA_VERIFIED bpf_keyring=USER action=DENY"/,
     );
   });
 
