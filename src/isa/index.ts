@@ -5,9 +5,9 @@
  * @module
  */
 
+export * from './asm/index.js';
+export * from './builder.js';
 export * from './codec.js';
+export * from './conformance-data.js';
 export * from './insn.js';
 export * from './opcodes.js';
-export * from './builder.js';
-export * from './asm/index.js';
-export * from './conformance-data.js';

@@ -13,6 +13,8 @@
 
 export * from './bpffs.js';
 export * from './demo.js';
+export * from './lsm/demo.js';
+export * from './lsm/index.js';
 export * from './machine.js';
 export * from './maps/array.js';
 export * from './maps/bloom.js';
@@ -24,8 +26,6 @@ export * from './maps/queue.js';
 export * from './maps/ringbuf.js';
 export * from './process.js';
 export * from './prog.js';
+export * from './signature/index.js';
 export * from './sysbpf.js';
 export * from './testrun.js';
-export * from './signature/index.js';
-export * from './lsm/index.js';
-export * from './lsm/demo.js';
