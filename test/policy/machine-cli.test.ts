@@ -40,6 +40,15 @@ const loadTimeSkel = file(
     ),
   ),
 );
+const kfuncSkel = file(
+  'kfunc.json',
+  lskelToJson(
+    signLightSkeleton(
+      generateLightSkeleton(spec, { name: 'globals', signed: true, scheme: 'kfunc' }),
+      id.signer,
+    ),
+  ),
+);
 const cert = file('signer.der', id.certificate);
 const policy = file('signed_only.pol', SIGNED_ONLY_POLICY);
 const progs = spec.programs.length;
@@ -132,6 +141,18 @@ describe('tsbpf policy test POLICY --lskel FILE [--trust CERT]', () => {
     );
     assert.equal(h.code, 1, 'an instructions-only signature is PARTIALSIG in Hornet words');
     assert.equal(JSON.parse(h.out).decisions[0].bpf_signature, 'PARTIALSIG');
+  });
+
+  it('kfunc scheme: the load decision, then the kfunc decision with METADATA_VERIFIED', () => {
+    const r = tsbpf('policy', 'test', policy, '--lskel', kfuncSkel, '--trust', cert);
+    assert.equal(r.code, 0, r.out + r.err);
+    const lines = r.out.trim().split('\n');
+    assert.match(lines[0]!, /signed \(kfunc scheme\)/);
+    assert.match(lines[1]!, /^ALLOW __loader\.prog +user +bpf_signature=OK .*line 6/);
+    assert.match(
+      lines[2]!,
+      /^ALLOW __loader\.prog +user +bpf_signature=METADATA_VERIFIED bpf_keyring=USER at bpf_prog_load_post_integrity \(kfunc\): line 5/,
+    );
   });
 
   it('the real CLI: exit codes 0 / 1, and a malformed policy is exit 1 with its line', () => {

@@ -34,7 +34,7 @@ export interface PolicyTestResult {
 /**
  * Runs `lskel` on a fresh machine trusting `certs` (DER or PEM) with `policyText` active.
  * The machine's profile follows the skeleton's scheme (the load-time scheme needs a kernel that
- * verifies signatures over exclusive maps).
+ * verifies signatures over exclusive maps, the kfunc scheme one that also signs the prog BTF).
  */
 export function policyTest(
   policyText: string,
@@ -44,10 +44,13 @@ export function policyTest(
 ): PolicyTestResult {
   const kr = new MachineKeyrings();
   for (const c of certs) kr.addCertificate(c, KeySpec.SESSION_KEYRING);
-  const profile: Partial<KernelProfile> =
-    lskel.signed && lskel.scheme === 'load-time'
+  const profile: Partial<KernelProfile> = !lskel.signed
+    ? {}
+    : lskel.scheme === 'load-time'
       ? { loadTimeSignatures: true, strictExclusiveFdArray: true }
-      : {};
+      : lskel.scheme === 'kfunc'
+        ? { kfuncMetadata: true }
+        : {};
   const m = new Machine({ keyrings: kr, profile, comm: 'tsbpf', lsm: { vocabulary } });
   const policy = m.lsm.install(policyText);
   let loaded = false;
@@ -118,7 +121,7 @@ export function registerPolicyTest(policy: Command): void {
           const e = d.event;
           out(
             `${d.decision.action.padEnd(5)} ${d.progName.padEnd(16)} ${e.bpf_kernel ? 'kernel' : 'user  '} ` +
-              `bpf_signature=${e.bpf_signature} bpf_keyring=${e.bpf_keyring ?? '?'} at ${d.hook}: line ${d.decision.line}: ${d.decision.ruleText}`,
+              `bpf_signature=${e.bpf_signature} bpf_keyring=${e.bpf_keyring ?? '?'} at ${d.hook}${d.trigger === 'kfunc' ? ' (kfunc)' : ''}: line ${d.decision.line}: ${d.decision.ruleText}`,
           );
         }
         if (r.loaded) out(`loaded: ${r.programs.length} program(s) (${r.programs.join(', ')})`);
