@@ -38,6 +38,11 @@ export interface VerifyOptions {
   progHash?: Uint8Array;
   /** Processed-instruction budget (default 1,000,000, as Linux). */
   insnBudget?: number;
+  /**
+   * The load carries BTF func_info. Linux refuses function pointers (`ld_imm64` BPF_PSEUDO_FUNC,
+   * bpf_loop callbacks) without it ("missing btf func_info"). Default false.
+   */
+  funcInfo?: boolean;
 }
 
 /** The verifier's answer. */

@@ -113,6 +113,8 @@ interface Frame {
   subprog: number;
   /** `stype`/`spill` belong to this frame alone (else copy before writing: copy-on-write). */
   owned: boolean;
+  /** For a bpf_loop callback frame: the callback's start slot and its ctx argument. */
+  cb?: { target: number; ctx: Reg } | undefined;
 }
 
 /** Makes the frame's stack arrays its own before a write. */
@@ -133,6 +135,8 @@ interface State {
   frames: Frame[];
   refs: Ref[];
   parent: Checkpoint | undefined;
+  /** bpf_loop callback iterations so far: states of different iterations are not a loop. */
+  cbDepth: number;
 }
 
 interface Checkpoint {
@@ -153,11 +157,12 @@ function cloneFrame(f: Frame): Frame {
     callsite: f.callsite,
     subprog: f.subprog,
     owned: false,
+    cb: f.cb,
   };
 }
 
 function cloneState(s: State): State {
-  return { frames: s.frames.map(cloneFrame), refs: s.refs.slice(), parent: s.parent };
+  return { frames: s.frames.map(cloneFrame), refs: s.refs.slice(), parent: s.parent, cbDepth: s.cbDepth };
 }
 
 function newFrame(callsite: number, subprog: number): Frame {
@@ -542,6 +547,8 @@ class Verifier {
   nextId = 0;
   maxCtxOffset = 0;
   readonly depth = new Map<number, number>();
+  /** Start slots of bpf_loop callbacks. */
+  readonly cbEntries = new Set<number>();
   jmpsProcessed = 0;
   prevJmps = 0;
   prevInsns = 0;
@@ -649,6 +656,8 @@ class Verifier {
       for (let pc = start; pc < end; pc++) {
         const i = insn[pc];
         if (i !== undefined && i.code === 0x85 && i.src === 1) out.push(pc + i.imm + 1);
+        // a function pointer may become a bpf_loop callback frame on top of this one
+        if (i !== undefined && i.code === LD_IMM64 && i.src === Pseudo.FUNC) out.push(pc + i.imm + 1);
       }
       return out;
     };
@@ -664,7 +673,7 @@ class Verifier {
   // --- exploration -----------------------------------------------------------------------------
 
   walk(): void {
-    const st: State = { frames: [newFrame(-1, 0)], refs: [], parent: undefined };
+    const st: State = { frames: [newFrame(-1, 0)], refs: [], parent: undefined, cbDepth: 0 };
     const f = st.frames[0]!;
     f.regs[1] = mkReg('ctx');
     f.regs[10] = mkReg('stack', { frame: 0 });
@@ -729,7 +738,13 @@ class Verifier {
         const sl = list[k]!;
         let pruned = false;
         if (sl.branches > 0) {
-          if (statesEqual(sl.state, cur, live, true)) fail(EINVAL, `infinite loop detected at insn ${pc}`);
+          // A callback entry covered by a state still being explored: the callback loop has
+          // converged (bpf_loop bounds the iterations at run time), as in Linux.
+          if (this.cbEntries.has(pc) && statesEqual(sl.state, cur, live, false)) {
+            sl.hit++;
+            pruned = true;
+          } else if (sl.state.cbDepth === cur.cbDepth && statesEqual(sl.state, cur, live, true))
+            fail(EINVAL, `infinite loop detected at insn ${pc}`);
         } else if (statesEqual(sl.state, cur, live, false)) {
           sl.hit++;
           pruned = true;
@@ -1250,7 +1265,8 @@ class Verifier {
         f.regs[i.dst] = mkReg('map_value', { map: this.mapAt[pc], off: (i.imm2 ?? 0) >>> 0 });
         return;
       case Pseudo.FUNC:
-        fail(EINVAL, 'missing btf func_info');
+        if (!this.o.funcInfo) fail(EINVAL, 'missing btf func_info');
+        f.regs[i.dst] = mkReg('func', { off: pc + i.imm + 1 });
         return;
       default:
         fail(EINVAL, 'unrecognized bpf_ld_imm64 insn');
@@ -1470,9 +1486,44 @@ class Verifier {
     if (released) st.refs = st.refs.filter((r) => r.id !== released);
   }
 
+  /**
+   * bpf_loop: explores one more call of the callback from `st` (a branch), the way Linux does:
+   * each callback exit continues after the helper call and also calls the callback again, until
+   * the callback's entry states repeat (pruned) or the budget runs out.
+   */
+  pushCallback(st: State, pc: number, target: number, ctx: Reg, again = false): void {
+    if (st.frames.length >= MAX_CALL_FRAMES)
+      fail(E2BIG, `the call stack of ${st.frames.length + 1} frames is too deep`);
+    const copy = cloneState(st);
+    if (again) copy.cbDepth++;
+    const callee = newFrame(pc, target);
+    callee.cb = { target, ctx };
+    callee.regs[1] = UNKNOWN();
+    callee.regs[2] = ctx;
+    callee.regs[10] = mkReg('stack', { frame: copy.frames.length });
+    copy.frames.push(callee);
+    this.cbEntries.add(target);
+    this.pushBranch(copy, target, pc);
+  }
+
   exit(st: State, pc: number): number {
     const f = this.frame(st);
     const r0 = f.regs[0]!;
+    if (f.cb !== undefined) {
+      if (r0.t === 'not_init') fail(EACCES, 'R0 !read_ok');
+      if (r0.t !== 'scalar' || r0.s.smin < 0n || r0.s.smax > 1n)
+        fail(
+          EINVAL,
+          `At callback return the register R0 has ${r0.t === 'scalar' ? `smin=${r0.s.smin} smax=${r0.s.smax}` : `type ${typeStr(r0)}`} should have been in [0, 1]`,
+        );
+      st.frames.pop();
+      const caller = this.frame(st);
+      for (let r = 1; r <= 5; r++) caller.regs[r] = NOT_INIT;
+      caller.regs[0] = UNKNOWN();
+      // one more iteration from here, and the helper's return
+      this.pushCallback(st, f.callsite, f.cb.target, f.cb.ctx, true);
+      return f.callsite + 1;
+    }
     if (st.frames.length > 1) {
       if (r0.t === 'not_init') fail(EACCES, 'R0 !read_ok');
       if (r0.t === 'stack' && r0.frame === st.frames.length - 1)
@@ -1534,6 +1585,8 @@ class Verifier {
     let memSize = 0;
     let releaseRef = 0;
     let keyConst: bigint | undefined;
+    let cbTarget = -1;
+    let cbCtx: Reg | undefined;
     for (let k = 0; k < p.args.length; k++) {
       const regno = k + 1;
       const kind = p.args[k]!;
@@ -1602,10 +1655,17 @@ class Verifier {
           if (reg.t === 'stack' && reg.off % 8 !== 0) fail(EACCES, `misaligned stack access`);
           break;
         case 'func':
+          if (reg.t !== 'func') fail(EACCES, `R${regno} type=${typeStr(reg)} expected=func`);
+          cbTarget = reg.off;
+          break;
         case 'stack_or_null':
-          fail(EINVAL, 'bpf_loop callbacks are not supported by the machine verifier');
+          if (reg.t === 'stack' && S.isConst(reg.s)) cbCtx = reg;
+          else if (reg.t === 'scalar' && S.isConst(reg.s) && reg.s.tv === 0n) cbCtx = reg;
+          else fail(EACCES, `R${regno} type=${typeStr(reg)} expected=fp`);
+          break;
       }
     }
+    if (cbTarget >= 0 && cbCtx !== undefined) this.pushCallback(st, pc, cbTarget, cbCtx);
     if (map !== undefined && !mapFitsHelper(id, map.type))
       fail(EINVAL, `cannot pass map_type ${map.type} into func bpf_${p.name}#${id}`);
     if (releaseRef) {
