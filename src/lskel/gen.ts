@@ -24,7 +24,9 @@
  * their BTF key/value types, programs their func_info; the BTF fd is closed at the end.
  *
  * Not supported yet (a {@link UnsupportedError} names the feature): line_info, map-in-map and prog_array initializers, externs
- * (kconfig, ksyms, kfuncs), CO-RE relocations, initial-value overrides of unsigned loaders.
+ * (kconfig, ksyms, kfuncs), CO-RE relocations. Initial-value overrides of unsigned loaders come as
+ * user pointers (`bpf_copy_from_user`): they work from C (the header over `skel_internal.h`), not
+ * from {@link loadAndRun}, which has no user memory to point to.
  * Map pinning (`LIBBPF_PIN_BY_NAME`) is not applied: the maps are returned to the host, which
  * may pin them.
  *
@@ -334,7 +336,9 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
   const valueOff: (number | undefined)[] = [];
   const freezeOff: (number | undefined)[] = [];
   for (const m of spec.maps) {
-    const needsData = m.data !== undefined && (m.data.some((b) => b !== 0) || m.readonly);
+    // Unsigned loaders fill every data map (the host may supply its initial value); signed ones
+    // only those whose signed value is not all zeros (or that are frozen).
+    const needsData = m.data !== undefined && (!signed || m.data.some((b) => b !== 0) || m.readonly);
     valueOff.push(needsData ? put(m.data as Uint8Array) : undefined);
     updAttrOff.push(needsData ? put(new Uint8Array(MapElemLayout.size)) : undefined);
     freezeOff.push(m.readonly ? put(new Uint8Array(8)) : undefined);
@@ -496,6 +500,14 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     }
     const u = updAttrOff[i];
     if (u !== undefined) {
+      if (!signed) {
+        // The host's initial value (ctx map_desc.initial_value, a user pointer) replaces the
+        // blob's, as libbpf's unsigned loaders do; signed loaders never look at it.
+        const v = valueOff[i] as number;
+        emit(ldxDW(R3, R6, m.descOffset + 8), jeqImm(R3, 0, `iv_${i}`));
+        emit(mov64Reg(R1, R9), add64Imm(R1, v), mov64Imm(R2, m.valueSize), call(Helper.copy_from_user));
+        emit(mov64Reg(R7, R0), jsltImm(R0, 0, 'cleanup'), label(`iv_${i}`));
+      }
       storeBlob(u + EL.map_fd[0], R8, false);
       storePtr(u + EL.key[0], keyOff);
       storePtr(u + EL.value[0], valueOff[i] as number);

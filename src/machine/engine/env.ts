@@ -145,6 +145,11 @@ export interface EngineEnv {
   sysBpf?(cmd: number, attr: Uint8Array, mem: ProgramMemory): number;
   /** `bpf_sys_close(fd)`: 0 or a negative errno. Absent: -EINVAL. */
   sysClose?(fd: number): number;
+  /**
+   * `bpf_copy_from_user`: `len` bytes of the task's user memory at `addr`, or undefined when they
+   * cannot be read. Absent: the machine models no user memory (the helper gives -EFAULT).
+   */
+  copyFromUser?(addr: bigint, len: number): Uint8Array | undefined;
 }
 
 /**

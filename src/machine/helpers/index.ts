@@ -41,6 +41,7 @@ export const HelperId = {
   ringbuf_discard: 133,
   ringbuf_query: 134,
   snprintf: 165,
+  copy_from_user: 148,
   sys_bpf: 166,
   sys_close: 168,
   loop: 181,
@@ -455,6 +456,24 @@ function sysBpf(vm: Vm): void {
   vm.retInt(vm.env.sysBpf(cmd, attr, vm.memory));
 }
 
+/**
+ * `bpf_copy_from_user(dst, size, user_ptr)`: the calling task's user memory, through
+ * {@link EngineEnv.copyFromUser}; where the bytes cannot be read (or the machine models no user
+ * memory) the kernel's answer: `dst` zero-filled and -EFAULT.
+ */
+function copyFromUser(vm: Vm): void {
+  const size = vm.argLo(2);
+  const dst = vm.memory.view(vm.arg(1), size, true);
+  const src = vm.env.copyFromUser?.(vm.arg(3), size);
+  if (src === undefined || src.length < size) {
+    dst.fill(0);
+    vm.retInt(-EFAULT);
+    return;
+  }
+  dst.set(src.subarray(0, size));
+  vm.retInt(0);
+}
+
 function sysClose(vm: Vm): void {
   if (!vm.env.sysClose) {
     vm.retInt(-EINVAL);
@@ -526,6 +545,7 @@ export function kernelHelpers(): Map<number, HelperFn> {
   h.set(HelperId.tail_call, tailCall);
   h.set(HelperId.loop, loop);
   h.set(HelperId.sys_bpf, sysBpf);
+  h.set(HelperId.copy_from_user, copyFromUser);
   h.set(HelperId.sys_close, sysClose);
   return h;
 }
