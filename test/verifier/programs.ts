@@ -636,3 +636,32 @@ out:
 r0 = 0
 exit`,
 });
+
+// Variable-offset stack accesses (privileged).
+HAND.push(
+  {
+    name: 'ok/stack-var-write-read',
+    type: ProgType.XDP,
+    asm: 'call 7\nr0 &= 3\nr0 <<= 3\nr1 = r10\nr1 += -32\nr1 += r0\nr2 = 5\n*(u64 *)(r1 + 0) = r2\nr0 = *(u64 *)(r1 + 0)\nexit',
+  },
+  {
+    name: 'bad/stack-var-oob',
+    type: ProgType.XDP,
+    asm: 'call 7\nr0 &= 7\nr0 <<= 3\nr1 = r10\nr1 += -32\nr1 += r0\nr2 = 5\n*(u64 *)(r1 + 0) = r2\nr0 = 0\nexit',
+  },
+  {
+    name: 'bad/stack-var-misaligned',
+    type: ProgType.XDP,
+    asm: 'call 7\nr0 &= 3\nr1 = r10\nr1 += -32\nr1 += r0\nr2 = 5\n*(u64 *)(r1 + 0) = r2\nr0 = 0\nexit',
+  },
+  {
+    name: 'bad/stack-var-read-spilled-ptr',
+    type: ProgType.XDP,
+    asm: '*(u64 *)(r10 - 16) = r1\n*(u64 *)(r10 - 8) = r1\ncall 7\nr0 &= 1\nr0 <<= 3\nr1 = r10\nr1 += -16\nr1 += r0\nr0 = *(u64 *)(r1 + 0)\nr0 = *(u32 *)(r0 + 0)\nexit',
+  },
+  {
+    name: 'bad/stack-var-unbounded',
+    type: ProgType.XDP,
+    asm: 'call 7\nr1 = r10\nr1 += r0\nr2 = 5\n*(u64 *)(r1 + 0) = r2\nr0 = 0\nexit',
+  },
+);

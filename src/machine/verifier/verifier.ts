@@ -1072,6 +1072,62 @@ class Verifier {
       fail2(EACCES, msg(Number(hi)), `R${regno} max value is outside of the allowed memory range`);
   }
 
+  /**
+   * A stack access at a variable offset (privileged loaders only): every byte it may touch is in
+   * the frame; a read gives an unknown scalar and may not cover spilled pointers; a write of a
+   * scalar turns every byte it may touch into misc data.
+   */
+  varStackAccess(
+    st: State,
+    regno: number,
+    reg: Reg,
+    off: number,
+    size: number,
+    write: boolean,
+    value?: Reg,
+  ): Reg {
+    const v = reg.s;
+    const tn = `(0x${v.tv.toString(16)}; 0x${v.tm.toString(16)})`;
+    const fixed = reg.off + off;
+    const low = BigInt(size - 1);
+    if (fixed % size !== 0 || (v.tv & low) !== 0n || (v.tm & low) !== 0n)
+      fail(EACCES, `misaligned stack access off ${tn}+${reg.off}+${off} size ${size}`);
+    const lo = BigInt(fixed) + v.smin;
+    const hi = BigInt(fixed) + v.smax + BigInt(size);
+    if (v.smin === S.S64_MIN || lo < BigInt(-MAX_BPF_STACK) || hi > 0n)
+      fail(
+        EACCES,
+        `invalid variable-offset ${write ? 'write to' : 'read from'} stack R${regno} var_off=${tn} off=${fixed} size=${size}`,
+      );
+    if (!this.privileged)
+      fail(EACCES, `R${regno} variable stack access prohibited for !root, var_off=${tn} off=${off}`);
+    const fr = st.frames[reg.frame]!;
+    this.noteDepth(fr.subprog, -Number(lo));
+    const b0 = MAX_BPF_STACK + Number(lo);
+    const b1 = MAX_BPF_STACK + Number(hi);
+    if (write) {
+      if (value !== undefined && value.t !== 'scalar')
+        fail(EACCES, `R${regno} variable offset stack write of a pointer`);
+      own(fr);
+      for (let b = b0; b < b1; b++) {
+        const slot = b >> 3;
+        if (fr.spill[slot] !== undefined) {
+          fr.spill[slot] = undefined;
+          for (let q = 0; q < 8; q++) fr.stype[slot * 8 + q] = ST_MISC;
+        }
+        fr.stype[b] = ST_MISC;
+      }
+      return value ?? UNKNOWN();
+    }
+    for (let b = b0; b < b1; b++) {
+      const sp = fr.spill[b >> 3];
+      // privileged: the bytes of a spilled pointer read as an unknown scalar, as in Linux
+      if (fr.stype[b] === ST_SPILL && sp !== undefined && sp.t !== 'scalar' && !this.privileged)
+        fail(EACCES, `R${regno} variable offset read of a spilled pointer at fp${b - MAX_BPF_STACK}`);
+    }
+    return UNKNOWN();
+  }
+
   stackAccess(
     st: State,
     regno: number,
@@ -1081,8 +1137,7 @@ class Verifier {
     write: boolean,
     value?: Reg,
   ): Reg {
-    if (!S.isConst(reg.s))
-      fail(EACCES, `R${regno} variable stack access is not supported by the machine's verifier`);
+    if (!S.isConst(reg.s)) return this.varStackAccess(st, regno, reg, off, size, write, value);
     const varOff = Number(S.signed(reg.s.tv));
     const o = reg.off + off + varOff;
     if (o % size !== 0) fail(EACCES, `misaligned stack access off ${varOff}+${reg.off}+${off} size ${size}`);
