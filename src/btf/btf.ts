@@ -25,12 +25,15 @@ import {
 } from './kinds.js';
 import { StringTable } from './strings.js';
 import type { BtfEnum64Value, BtfEnumValue, BtfMember, BtfParam, BtfType, BtfVarSecinfo } from './types.js';
+import { wasmScan } from './wasmscan.js';
 
 /** Byte order of serialized BTF. */
 export type Endian = 'little' | 'big';
 
 const HOST_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const K = BTF_KIND;
+/** Type sections of at least this many words are scanned with WebAssembly ({@link wasmScan}). */
+const WASM_MIN_WORDS = 16384;
 
 /** Options for {@link Btf.parse}. */
 export interface BtfParseOptions {
@@ -235,10 +238,26 @@ export class Btf {
 
   /**
    * The scan for well-formed BTF: the same checks as {@link checkedScan} (or stricter), but no
-   * error reporting, kinds as literals and one small function, so the first parse in a fresh
-   * process (before the JIT has optimized anything) stays cheap. Returns false to fall back.
+   * error reporting, so the first parse in a fresh process stays cheap: large sections (vmlinux)
+   * with the WebAssembly scanner ({@link wasmScan}, compiled before it runs, so no JIT warm-up),
+   * small ones with {@link jsScan}. Returns false to fall back to the checked scan.
    */
   private fastScan(): boolean {
+    if (HOST_LE && this.wLen >= WASM_MIN_WORDS) {
+      const r = wasmScan(this.w, this.wLen, this.strings.totalLength, BTF_MAX_TYPE - this.startId + 1);
+      if (r === false) return false;
+      if (r) {
+        if (r.maxRef >= this.startId + r.n) return false;
+        this.offs = r.offs;
+        this.n = r.n;
+        return true;
+      }
+    }
+    return this.jsScan();
+  }
+
+  /** {@link fastScan} in JavaScript: for small sections, and where WebAssembly is missing. */
+  private jsScan(): boolean {
     const w = this.w;
     const end = this.wLen;
     const strTotal = this.strings.totalLength;

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Btf } from '../../src/btf/index.js';
+import { wasmScan } from '../../src/btf/wasmscan.js';
 import { builtSample, checkBtf, checkExt, mutate, mutationArb } from './fuzz-lib.js';
-import { data } from './helpers.js';
+import { data, vmlinux } from './helpers.js';
 
 const inputs: Array<[string, Uint8Array, boolean]> = [
   ['kinds.bpfel.btf', data('kinds.bpfel.btf'), true],
@@ -40,6 +41,7 @@ describe('btf fuzz', () => {
 /** The two scans of {@link Btf}, reached for the equivalence test (they are private). */
 interface Scans {
   fastScan(): boolean;
+  jsScan(): boolean;
   checkedScan(typeStart: number): void;
   offs: Uint32Array;
   n: number;
@@ -110,6 +112,61 @@ describe('btf fast scan', () => {
           }
         }),
         { numRuns: 400 },
+      );
+    });
+  }
+});
+
+/** The type words and string table size of a parsed Btf (its private fields). */
+function scanInput(b: Btf): { w: Uint32Array; wLen: number; strTotal: number; maxN: number } {
+  const s = b as unknown as { w: Uint32Array; wLen: number };
+  return { w: s.w, wLen: s.wLen, strTotal: b.strings.totalLength, maxN: 0x000fffff - b.startId + 1 };
+}
+
+describe('btf WebAssembly scan', () => {
+  it("gives the JavaScript scan's index for vmlinux", { skip: vmlinux() ? false : 'no vmlinux' }, () => {
+    const b = Btf.parse(vmlinux()!);
+    const { w, wLen, strTotal, maxN } = scanInput(b);
+    const r = wasmScan(w, wLen, strTotal, maxN);
+    assert.ok(r, 'WebAssembly is available in Node');
+    const s = b as unknown as Scans;
+    assert.equal(s.jsScan(), true);
+    assert.equal(r.n, s.n);
+    assert.equal(r.maxRef < b.typeCount, true);
+    assert.ok(
+      Buffer.from(r.offs.buffer, r.offs.byteOffset, r.offs.byteLength).equals(
+        Buffer.from(s.offs.buffer, s.offs.byteOffset, (s.n + 1) * 4),
+      ),
+    );
+  });
+  for (const [name, bytes, le] of inputs) {
+    it(`accepts and refuses exactly what the JavaScript scan does (type words of mutants of ${name})`, () => {
+      const b = Btf.parse(bytes);
+      const base = scanInput(b);
+      fc.assert(
+        fc.property(fc.array(mutationArb, { minLength: 1, maxLength: 4 }), (muts) => {
+          // mutate the whole file, then graft its type words (same length or not) into b
+          const m = mutate(bytes, muts, le);
+          const dv = new DataView(m.buffer, m.byteOffset, m.byteLength);
+          if (m.length < 24) return;
+          const typeOff = dv.getUint32(8, le);
+          const typeLen = Math.min(dv.getUint32(12, le), m.length - 24 - Math.min(typeOff, m.length - 24));
+          const start = 24 + Math.min(typeOff, m.length - 24);
+          const nWords = Math.floor(Math.max(0, typeLen) / 4);
+          const words = new Uint32Array(nWords);
+          for (let i = 0; i < nWords; i++) words[i] = dv.getUint32(start + i * 4, le);
+          const s = b as unknown as Scans & { w: Uint32Array; wLen: number };
+          s.w = words;
+          s.wLen = nWords;
+          const jsOk = s.jsScan();
+          const js = jsOk ? { n: s.n, offs: Array.from(s.offs.subarray(0, s.n + 1)) } : undefined;
+          const r = wasmScan(words, nWords, base.strTotal, base.maxN);
+          assert.notEqual(r, undefined);
+          const wOk = r !== false && r !== undefined && r.maxRef < b.startId + r.n;
+          assert.equal(wOk, jsOk);
+          if (js && r) assert.deepEqual({ n: r.n, offs: Array.from(r.offs) }, js);
+        }),
+        { numRuns: 500 },
       );
     });
   }
