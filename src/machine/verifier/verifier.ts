@@ -418,6 +418,8 @@ function checkStructure(p: Prog, privileged: boolean, prune: Uint8Array): number
     const i = insn[pc];
     if (i === undefined) continue;
     if (!VALID_OPCODES.has(i.code)) fail(EINVAL, `unknown opcode ${i.code.toString(16).padStart(2, '0')}`);
+    if (i.dst > 10) fail(EINVAL, `R${i.dst} is invalid`);
+    if (i.src > 10 && (i.code & 0x08) !== 0 && (i.code & 7) !== 0x00) fail(EINVAL, `R${i.src} is invalid`);
     const why = encodingError(i);
     if (why !== undefined) fail(EINVAL, why);
   }
@@ -1627,6 +1629,9 @@ class Verifier {
     const proto = HELPERS.get(id);
     if (proto === undefined) {
       const name = HELPER_NAMES.get(id);
+      // helpers the machine runs but whose arguments this verifier does not model
+      if (id === 4 || id === 165)
+        fail(EINVAL, `helper bpf_${name}#${id} is not supported by the machine's verifier`);
       if (name === undefined) fail(EINVAL, `invalid func unknown#${id}`);
       fail(EINVAL, `program of this type cannot use helper bpf_${name}#${id}`);
     }
