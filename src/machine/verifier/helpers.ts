@@ -80,6 +80,15 @@ export const HELPERS: ReadonlyMap<number, HelperProto> = new Map<number, HelperP
     },
   ],
   [125, { name: 'ktime_get_boot_ns', args: [], ret: 'integer' }],
+  [
+    148,
+    {
+      name: 'copy_from_user',
+      args: ['uninit_mem', 'size_or_zero', 'anything'],
+      ret: 'integer',
+      types: SYSCALL_ONLY,
+    },
+  ],
   [130, { name: 'ringbuf_output', args: ['map', 'mem', 'size_or_zero', 'anything'], ret: 'integer' }],
   [
     131,
@@ -141,3 +150,14 @@ export function helperAllowed(proto: HelperProto, progType: number): boolean {
     progType === ProgType.SYSCALL
   );
 }
+
+/**
+ * The kfunc the machine offers to syscall programs: `int bpf_loader_verify_metadata(struct
+ * bpf_map *map, void *hash, u32 hash__sz)` (the signed light-skeleton metadata check).
+ */
+export const KFUNC_VERIFY_METADATA: HelperProto = {
+  name: 'loader_verify_metadata',
+  args: ['map', 'mem', 'size'],
+  ret: 'integer',
+  types: SYSCALL_ONLY,
+};

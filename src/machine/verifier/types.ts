@@ -5,6 +5,7 @@
  */
 
 import type { Insn } from '../../isa/insn.js';
+import type { HelperProto } from './helpers.js';
 
 /** What the verifier needs to know about a map a program refers to. */
 export interface VerifierMap {
@@ -43,6 +44,11 @@ export interface VerifyOptions {
    * bpf_loop callbacks) without it ("missing btf func_info"). Default false.
    */
   funcInfo?: boolean;
+  /**
+   * Prototypes of the kernel functions the loader offers, by BTF id (`call` with src_reg 2; `off`
+   * is the fd_array index of the BTF object). Without it every kfunc call is refused.
+   */
+  kfunc?: (btfId: number, off: number) => HelperProto | undefined;
 }
 
 /** The verifier's answer. */

@@ -370,7 +370,7 @@ function successors(p: Prog, pc: number): number[] {
 }
 
 /** Structural pass: subprograms, jump ranges, reachability. Returns sorted subprogram starts. */
-function checkStructure(p: Prog, privileged: boolean, prune: Uint8Array): number[] {
+function checkStructure(p: Prog, privileged: boolean, prune: Uint8Array, kfuncs: boolean): number[] {
   const { n, insn } = p;
   const starts = new Set<number>([0]);
   for (let pc = 0; pc < n; pc++) {
@@ -388,8 +388,14 @@ function checkStructure(p: Prog, privileged: boolean, prune: Uint8Array): number
       if (t < 0 || t >= n || p.second[t]) fail(EINVAL, 'call to invalid destination');
       starts.add(t);
     }
-    if (i.code === 0x85 && i.src === 2)
-      fail(EINVAL, 'calling kernel functions is not supported by the machine');
+    if (i.code === 0x85 && i.src === 2) {
+      if (!kfuncs) fail(EINVAL, 'calling kernel functions is not supported by the machine');
+      if (!privileged)
+        fail(
+          EPERM,
+          'loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN',
+        );
+    }
   }
   const sorted = [...starts].sort((a, b) => a - b);
   for (let k = 0; k < sorted.length; k++) {
@@ -591,7 +597,7 @@ class Verifier {
       if (this.p.n === 0) fail(EINVAL, 'empty program');
       this.resolveMaps();
       this.prune = new Uint8Array(this.p.n);
-      this.subprogs = checkStructure(this.p, this.privileged, this.prune);
+      this.subprogs = checkStructure(this.p, this.privileged, this.prune, this.o.kfunc !== undefined);
       this.live = liveness(this.p);
       this.walk();
       this.checkStackDepth();
@@ -1620,13 +1626,20 @@ class Verifier {
       st.frames.push(callee);
       return target;
     }
-    if (i.src !== 0) fail(EINVAL, 'calling kernel functions is not supported by the machine');
+    if (i.src === 2) {
+      const proto = this.o.kfunc?.(i.imm, i.off);
+      if (proto === undefined)
+        fail(EINVAL, `kernel function with btf id ${i.imm} is not supported by the machine`);
+      this.helperCall(st, pc, i.imm, proto);
+      return pc + 1;
+    }
+    if (i.src !== 0) fail(EINVAL, `unknown opcode 85`);
     this.helperCall(st, pc, i.imm);
     return pc + 1;
   }
 
-  helperCall(st: State, pc: number, id: number): void {
-    const proto = HELPERS.get(id);
+  helperCall(st: State, pc: number, id: number, kfunc?: HelperProto): void {
+    const proto = kfunc ?? HELPERS.get(id);
     if (proto === undefined) {
       const name = HELPER_NAMES.get(id);
       // helpers the machine runs but whose arguments this verifier does not model
@@ -1659,7 +1672,7 @@ class Verifier {
         case 'map':
           if (reg.t !== 'map_ptr') fail(EACCES, `R${regno} type=${typeStr(reg)} expected=map_ptr`);
           map = reg.map;
-          if (id === 12 && map!.type !== MapType.PROG_ARRAY)
+          if (kfunc === undefined && id === 12 && map!.type !== MapType.PROG_ARRAY)
             throw new Reject(EINVAL, 'expected prog array map for tail call', [], true);
           break;
         case 'key':
@@ -1726,7 +1739,7 @@ class Verifier {
       }
     }
     if (cbTarget >= 0 && cbCtx !== undefined) this.pushCallback(st, pc, cbTarget, cbCtx);
-    if (map !== undefined && !mapFitsHelper(id, map.type))
+    if (map !== undefined && kfunc === undefined && !mapFitsHelper(id, map.type))
       fail(EINVAL, `cannot pass map_type ${map.type} into func bpf_${p.name}#${id}`);
     if (releaseRef) {
       st.refs = st.refs.filter((r) => r.id !== releaseRef);
