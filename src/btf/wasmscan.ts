@@ -497,6 +497,22 @@ export interface WasmScanResult {
   maxRef: number;
 }
 
+type ScanFn = (end: number, strTotal: number, maxN: number, offs: number) => number;
+
+/**
+ * The instance and its memory, kept between scans: a fresh memory per parse would cost page
+ * faults and garbage collection every time. It grows to the largest section scanned (vmlinux:
+ * about 7 MB) and is not given back; {@link releaseWasmScanMemory} drops it.
+ */
+let live:
+  | { mem: { buffer: ArrayBuffer; grow(pages: number): number }; scan: ScanFn; pages: number }
+  | undefined;
+
+/** Drops the scanner's memory (the next scan makes a new one). */
+export function releaseWasmScanMemory(): void {
+  live = undefined;
+}
+
 /**
  * Scans the type words with the WebAssembly function: the offsets of `n` well-formed records,
  * `false` when anything looks wrong (the caller rescans with error reporting), or `undefined`
@@ -512,13 +528,18 @@ export function wasmScan(
   if (!mod || nWords * 4 > MAX_WASM_BYTES) return undefined;
   const cap = Math.floor(nWords / 3) + 1;
   const offsAt = WASM_WORDS_AT + nWords * 4;
-  const bytes = offsAt + cap * 4;
-  const mem = new wasm!.Memory({ initial: Math.ceil(bytes / 65536) || 1 });
-  const inst = new wasm!.Instance(mod, { env: { mem } });
-  const all = new Uint32Array(mem.buffer);
+  const pages = Math.ceil((offsAt + cap * 4) / 65536) || 1;
+  if (!live) {
+    const mem = new wasm!.Memory({ initial: pages }) as unknown as NonNullable<typeof live>['mem'];
+    const inst = new wasm!.Instance(mod, { env: { mem } });
+    live = { mem, scan: inst.exports.scan as ScanFn, pages };
+  } else if (live.pages < pages) {
+    live.mem.grow(pages - live.pages);
+    live.pages = pages;
+  }
+  const all = new Uint32Array(live.mem.buffer);
   all.set(words.subarray(0, nWords), WASM_WORDS_AT / 4);
-  const scan = inst.exports.scan as (end: number, strTotal: number, maxN: number, offs: number) => number;
-  const n = scan(offsAt, strTotal, maxN, offsAt);
+  const n = live.scan(offsAt, strTotal, maxN, offsAt);
   if (n < 0) return false;
   const offs = new Uint32Array(n + 1);
   offs.set(all.subarray(offsAt / 4, offsAt / 4 + n));
