@@ -86,6 +86,7 @@ for (const mode of ['file', 'mem'] as const) {
     `  warm (parses 2..${iters}, mean)             wall: libbpf ${ms(c.meanMs)}, tsbpf ${ms(t.meanMs)}, ratio ${ratio(t.meanMs, c.meanMs)}` +
       `   cpu: libbpf ${ms(c.cpuMs)}, tsbpf ${ms(t.cpuMs)}, ratio ${ratio(t.cpuMs, c.cpuMs)}` +
       `   min wall: libbpf ${ms(c.minMs)}, tsbpf ${ms(t.minMs)}, ratio ${ratio(t.minMs, c.minMs)}`,
+    `  peak RSS of a process that parses once (median): libbpf ${mb(median(cold.c.map((r) => r.maxRssKb)))}, tsbpf ${mb(median(cold.t.map((r) => r.maxRssKb)))}`,
     `  peak RSS after ${iters} parses: libbpf ${mb(c.maxRssKb)}, tsbpf ${mb(t.maxRssKb)} (node before the first parse ${mb(t.rssBeforeKb ?? 0)})`,
   );
 }
