@@ -79,6 +79,12 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A closed pipe (`tsbpf btf dump ... | head`) ends the command quietly, as for any Unix tool.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
