@@ -18,11 +18,25 @@
  * @module
  */
 
+import {
+  add64Imm,
+  callKfunc,
+  exit,
+  ldMapIdx,
+  mov64Imm,
+  mov64Reg,
+  R0,
+  R1,
+  R2,
+  R3,
+  R10,
+} from '../isa/builder.js';
+import { encode } from '../isa/codec.js';
 import type { Backend } from '../sys/backend.js';
 import { Errno } from '../sys/errors.js';
 import { Fd } from '../sys/fd.js';
 import { KeySpec, MapType, ProgFlag, ProgType } from '../uapi/constants.js';
-import { type LightSkeleton, LoaderRefusal } from './gen.js';
+import { KFUNC_BTF_ID, kfuncBtf, type LightSkeleton, LoaderRefusal, type MetadataScheme } from './gen.js';
 
 /** What the host did to the skeleton's environment; the attack lab sets these. */
 export interface HostileHost {
@@ -205,5 +219,45 @@ export function loadAndRun(backend: Backend, lskel: LightSkeleton, opts: RunOpti
     loader?.close();
     btfFd?.close();
     meta.close();
+  }
+}
+
+/**
+ * The metadata scheme to sign for on `backend`: `kfunc` when the backend provides
+ * `bpf_loader_verify_metadata` (probed by loading a tiny syscall program that calls it), else
+ * `inline` (Linux 6.18, whose kernel cannot load the other two). The load-time scheme cannot be
+ * probed without a signing key; select it explicitly where the backend has it.
+ */
+export function probeScheme(backend: Backend): MetadataScheme {
+  if (backend.name === 'kernel') return 'inline';
+  let btf: Fd | undefined;
+  let map: Fd | undefined;
+  try {
+    btf = backend.btfLoad({ btf: kfuncBtf() });
+    map = backend.mapCreate({ mapType: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 });
+    const insns = encode([
+      ldMapIdx(R1, 0),
+      mov64Reg(R2, R10),
+      add64Imm(R2, -32),
+      mov64Imm(R3, 32),
+      callKfunc(KFUNC_BTF_ID, 1),
+      mov64Imm(R0, 0),
+      exit(),
+    ]);
+    backend
+      .progLoad({
+        progType: ProgType.SYSCALL,
+        insns,
+        license: 'GPL',
+        progFlags: ProgFlag.SLEEPABLE,
+        fdArray: Int32Array.of(map.fd, btf.fd),
+      })
+      .close();
+    return 'kfunc';
+  } catch {
+    return 'inline';
+  } finally {
+    map?.close();
+    btf?.close();
   }
 }

@@ -108,9 +108,9 @@ export interface KernelProfile {
   loadTimeSignatures: boolean;
   /**
    * The kfunc metadata scheme (May 2026 proposal): the machine provides the kfunc
-   * `bpf_loader_verify_metadata` (see src/machine/signature/kfunc.ts) whatever this says, and
-   * with this set a signed load's signature also covers the BTF objects its kfunc calls name in
-   * fd_array (the loader's minimal prog BTF). False on Linux 6.18.
+   * `bpf_loader_verify_metadata` (see src/machine/signature/kfunc.ts), and a signed load's
+   * signature also covers the BTF objects its kfunc calls name in fd_array (the loader's
+   * minimal prog BTF). False on Linux 6.18 (no such kfunc).
    */
   kfuncMetadata: boolean;
   /** Maximum instructions for an unprivileged loader (BPF_MAXINSNS). */
@@ -785,7 +785,9 @@ export class MachineContext implements Backend {
         kfunc: (btfFd, btfId, progType) => {
           const e = btfFd === undefined ? undefined : p.fds.get(btfFd);
           const bytes = e?.kind === 'btf' ? (e.obj as Btf).data : undefined;
-          const why = resolveVerifyMetadata(bytes, btfId, progType);
+          const why = core.profile.kfuncMetadata
+            ? resolveVerifyMetadata(bytes, btfId, progType)
+            : 'calling kernel functions is not supported by the machine (profile without the kfunc metadata scheme)';
           if (why === undefined && !core.kfuncs.has(btfId)) {
             // On success the kfunc fires bpf_prog_load_post_integrity (METADATA_VERIFIED): the
             // verdict is upgraded when the policy allows it, else the kfunc returns -EACCES.

@@ -15,6 +15,7 @@ import {
   LoaderError,
   loadAndRun,
   pemOrDer,
+  probeScheme,
   runAttack,
   signLightSkeleton,
   UnsupportedError,
@@ -328,5 +329,13 @@ describe('load-time metadata scheme (machine with the July 2026 profile)', () =>
     assert.match(runAttack(b, lt, 'unfrozen-metadata').why, /EPERM/);
     assert.match(runAttack(b, lt, 'tamper-insns').why, /EKEYREJECTED/);
     assert.equal(runAttack(b, lt, 'override-max-entries').outcome, 'ignored');
+  });
+});
+
+describe('scheme probe', () => {
+  it('kfunc where the backend has bpf_loader_verify_metadata, inline on Linux 6.18 (machine profile and kernel)', () => {
+    assert.equal(probeScheme(new Machine({ profile: { kfuncMetadata: true } })), 'kfunc');
+    assert.equal(probeScheme(new Machine()), 'inline');
+    if (!skip) assert.equal(probeScheme(kernel()), 'inline');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * `tsbpf gen skeleton OBJ --light [--sign --key K --cert C] [--scheme inline|kfunc|load-time]
+ * `tsbpf gen skeleton OBJ --light [--sign --key K --cert C] [--scheme auto|inline|kfunc|load-time]
  * [--format json|ts|c] [-o FILE]`: generates a (signed) light skeleton of a BPF object.
  *
  * @module
@@ -12,12 +12,15 @@ import {
   lskelToC,
   lskelToJson,
   lskelToTs,
+  type MetadataScheme,
+  probeScheme,
   signLightSkeleton,
 } from '../../lskel/index.js';
+import { kernelBackend } from '../../sys/kernel/backend.js';
 import { choice, readInput, UsageError, writeOutput } from '../common.js';
 import { signerFromFiles } from '../signer.js';
 
-const SCHEMES = ['inline', 'kfunc', 'load-time'] as const;
+const SCHEMES = ['auto', 'inline', 'kfunc', 'load-time'] as const;
 const FORMATS = ['json', 'ts', 'c'] as const;
 
 /** Registers `gen skeleton`. */
@@ -33,7 +36,11 @@ export function registerGen(program: Command): void {
     .option('--sign', 'sign the loader (needs --key and --cert)')
     .option('--key <file>', 'private key, PEM or DER (RSA 2048-4096, ECDSA P-256/P-384)')
     .option('--cert <file>', 'X.509 certificate of the key, PEM or DER, with a subjectKeyIdentifier')
-    .option('--scheme <scheme>', 'metadata scheme of a signed loader: inline, kfunc or load-time', 'inline')
+    .option(
+      '--scheme <scheme>',
+      'metadata scheme of a signed loader: inline, kfunc, load-time, or auto (probe the running kernel)',
+      'auto',
+    )
     .option(
       '--format <format>',
       'json, ts, or c (a bpftool-style header over libbpf skel_internal.h)',
@@ -56,7 +63,16 @@ export function registerGen(program: Command): void {
         },
       ) => {
         if (!o.light) throw new UsageError('only light skeletons are generated: pass --light');
-        const scheme = choice('--scheme', o.scheme, SCHEMES);
+        const chosen = choice('--scheme', o.scheme, SCHEMES);
+        let scheme: MetadataScheme = 'inline';
+        if (chosen !== 'auto') scheme = chosen;
+        else {
+          try {
+            scheme = probeScheme(kernelBackend());
+          } catch {
+            scheme = 'inline'; // no usable bpf(2): Linux 6.18's scheme
+          }
+        }
         const format = choice('--format', o.format, FORMATS);
         if (o.sign && (!o.key || !o.cert)) throw new UsageError('--sign needs --key and --cert');
         if (!o.sign && (o.key || o.cert)) throw new UsageError('--key/--cert given without --sign');

@@ -43,9 +43,20 @@ function collect(v: string, prev: string[]): string[] {
 }
 
 /** A backend, and on the machine a keyring holding exactly the trusted certificates. */
+const PROFILES = ['6.18', 'kfunc', 'load-time'] as const;
+
+/** Machine profile: Linux 6.18, or with the kfunc (May 2026) / load-time (July 2026) proposals. */
+function machineProfile(name: string | undefined): Record<string, boolean> {
+  const p = choice('--machine-profile', name ?? '6.18', PROFILES);
+  if (p === 'kfunc') return { kfuncMetadata: true };
+  if (p === 'load-time') return { loadTimeSignatures: true, strictExclusiveFdArray: true };
+  return {};
+}
+
 function backendFor(
   name: string,
   trust: string[],
+  profile?: string,
 ): { backend: Backend; keyringId: number; empty: () => number } {
   const which = choice('--backend', name, BACKENDS);
   if (which === 'kernel') {
@@ -58,7 +69,7 @@ function backendFor(
   const kr = new MachineKeyrings();
   for (const t of trust) kr.addCertificate(pemOrDer(readInput(t), 'CERTIFICATE', t), KeySpec.SESSION_KEYRING);
   return {
-    backend: new Machine({ keyrings: kr }),
+    backend: new Machine({ keyrings: kr, profile: machineProfile(profile) }),
     keyringId: KeySpec.SESSION_KEYRING,
     empty: () => kr.createKeyring('tsbpf-untrusted', KeySpec.USER_KEYRING),
   };
@@ -141,41 +152,53 @@ export function registerLskel(program: Command): void {
     .option('--backend <name>', 'machine or kernel', 'machine')
     .option('--trust <cert>', 'certificate to put in the keyring used (repeatable; machine)', collect, [])
     .option('--max-entries <name=n>', 'host override of a map size (repeatable)', collect, [])
+    .option('--machine-profile <p>', 'machine: 6.18 (default), kfunc or load-time (the proposed schemes)')
     .option('--json', 'print JSON')
-    .action((file: string, o: { backend: string; trust: string[]; maxEntries: string[]; json?: boolean }) => {
-      const l = readSkeleton(file);
-      const { backend, keyringId } = backendFor(o.backend, o.trust);
-      const maxEntries: Record<string, number> = {};
-      for (const kv of o.maxEntries) {
-        const i = kv.lastIndexOf('=');
-        if (i <= 0) throw new UsageError(`--max-entries wants name=n, not '${kv}'`);
-        maxEntries[kv.slice(0, i)] = intOption('--max-entries', kv.slice(i + 1));
-      }
-      const c = loadAndRun(backend, l, {
-        keyringId,
-        maxEntries,
-        warn: (m) => process.stderr.write(`warning: ${m}\n`),
-      });
-      try {
-        const maps = [...c.maps].map(([name, fd]) => {
-          const i = backend.objGetInfoByFd(fd.fd, { kind: 'map' });
-          return { name, id: i.id, type: i.type, maxEntries: i.maxEntries };
-        });
-        const progs = [...c.programs].map(([name, fd]) => {
-          const i = backend.objGetInfoByFd(fd.fd, { kind: 'prog' });
-          return { name, id: i.id, type: i.type, tag: toHex(i.tag) };
-        });
-        if (o.json) printJson({ signature: c.signature, warnings: c.warnings, maps, programs: progs });
-        else {
-          process.stdout.write(`signature: ${c.signature}\n`);
-          for (const m of maps)
-            process.stdout.write(`map  ${m.name} id ${m.id} max_entries ${m.maxEntries}\n`);
-          for (const p of progs) process.stdout.write(`prog ${p.name} id ${p.id} tag ${p.tag}\n`);
+    .action(
+      (
+        file: string,
+        o: {
+          backend: string;
+          trust: string[];
+          maxEntries: string[];
+          json?: boolean;
+          machineProfile?: string;
+        },
+      ) => {
+        const l = readSkeleton(file);
+        const { backend, keyringId } = backendFor(o.backend, o.trust, o.machineProfile);
+        const maxEntries: Record<string, number> = {};
+        for (const kv of o.maxEntries) {
+          const i = kv.lastIndexOf('=');
+          if (i <= 0) throw new UsageError(`--max-entries wants name=n, not '${kv}'`);
+          maxEntries[kv.slice(0, i)] = intOption('--max-entries', kv.slice(i + 1));
         }
-      } finally {
-        c.close();
-      }
-    });
+        const c = loadAndRun(backend, l, {
+          keyringId,
+          maxEntries,
+          warn: (m) => process.stderr.write(`warning: ${m}\n`),
+        });
+        try {
+          const maps = [...c.maps].map(([name, fd]) => {
+            const i = backend.objGetInfoByFd(fd.fd, { kind: 'map' });
+            return { name, id: i.id, type: i.type, maxEntries: i.maxEntries };
+          });
+          const progs = [...c.programs].map(([name, fd]) => {
+            const i = backend.objGetInfoByFd(fd.fd, { kind: 'prog' });
+            return { name, id: i.id, type: i.type, tag: toHex(i.tag) };
+          });
+          if (o.json) printJson({ signature: c.signature, warnings: c.warnings, maps, programs: progs });
+          else {
+            process.stdout.write(`signature: ${c.signature}\n`);
+            for (const m of maps)
+              process.stdout.write(`map  ${m.name} id ${m.id} max_entries ${m.maxEntries}\n`);
+            for (const p of progs) process.stdout.write(`prog ${p.name} id ${p.id} tag ${p.tag}\n`);
+          }
+        } finally {
+          c.close();
+        }
+      },
+    );
 
   lskel
     .command('verify')
@@ -213,14 +236,19 @@ export function registerLskel(program: Command): void {
         toHex(mh) === toHex(l.metadataHash),
         `metadata: ${l.data.length} bytes, map content hash ${toHex(mh)}`,
       );
-      if (l.scheme === 'inline') {
+      if (l.scheme === 'inline' || l.scheme === 'kfunc') {
         const at = embeddedHash(l.insns, mh);
         check(
           at !== undefined,
           at !== undefined
-            ? `bound (inline scheme): the metadata hash is embedded in the signed loader at slots ${at}..${at + 7}`
-            : 'inline scheme: the metadata hash is not embedded in the loader',
+            ? `bound (${l.scheme} scheme): the metadata hash is embedded in the signed loader at slots ${at}..${at + 7}` +
+                (l.scheme === 'kfunc'
+                  ? ' and checked by bpf_loader_verify_metadata (declared in the signed prog BTF)'
+                  : '')
+            : `${l.scheme} scheme: the metadata hash is not embedded in the loader`,
         );
+      } else if (l.scheme === 'load-time') {
+        out.push('bound (load-time scheme): the signature itself covers the metadata blob');
       }
       out.push(
         `creates maps: ${l.maps.map((m) => `${m.name} (max_entries ${m.maxEntries})`).join(', ') || 'none'}`,
@@ -248,20 +276,25 @@ export function registerLskel(program: Command): void {
     .requiredOption('--kind <kind>', ATTACKS.join(', '))
     .option('--backend <name>', 'machine or kernel', 'machine')
     .option('--trust <cert>', 'certificate the honest host trusts (repeatable; machine)', collect, [])
-    .action((file: string, o: { kind: string; backend: string; trust: string[] }) => {
-      const kind = choice('--kind', o.kind, ATTACKS) as AttackKind;
-      const l = readSkeleton(file);
-      if (!l.signed) throw new UsageError('the attack lab needs a signed skeleton');
-      const { backend, keyringId, empty } = backendFor(o.backend, o.trust);
-      const r = runAttack(
-        backend,
-        l,
-        kind,
-        { keyringId },
-        undefined,
-        kind === 'wrong-key' ? empty() : undefined,
-      );
-      process.stdout.write(`${r.outcome === 'not-enforceable' ? 'not enforceable' : r.outcome}: ${r.why}\n`);
-      if (r.outcome === 'succeeded') process.exitCode = 1;
-    });
+    .option('--machine-profile <p>', 'machine: 6.18 (default), kfunc or load-time (the proposed schemes)')
+    .action(
+      (file: string, o: { kind: string; backend: string; trust: string[]; machineProfile?: string }) => {
+        const kind = choice('--kind', o.kind, ATTACKS) as AttackKind;
+        const l = readSkeleton(file);
+        if (!l.signed) throw new UsageError('the attack lab needs a signed skeleton');
+        const { backend, keyringId, empty } = backendFor(o.backend, o.trust, o.machineProfile);
+        const r = runAttack(
+          backend,
+          l,
+          kind,
+          { keyringId },
+          undefined,
+          kind === 'wrong-key' ? empty() : undefined,
+        );
+        process.stdout.write(
+          `${r.outcome === 'not-enforceable' ? 'not enforceable' : r.outcome}: ${r.why}\n`,
+        );
+        if (r.outcome === 'succeeded') process.exitCode = 1;
+      },
+    );
 }
