@@ -23,7 +23,11 @@
  * The object's BTF is loaded first (as the loader issue's `loadableBtf` prepares it): maps get
  * their BTF key/value types, programs their func_info; the BTF fd is closed at the end.
  *
- * Not supported yet (a {@link UnsupportedError} names the feature): line_info, map-in-map and prog_array initializers, externs
+ * Map-in-map: the inner template is created first, used for the outer map and closed;
+ * `.values` initializers fill outer maps (after every map exists) and prog_arrays (after every
+ * program is loaded).
+ *
+ * Not supported yet (a {@link UnsupportedError} names the feature): line_info, externs
  * (kconfig, ksyms, kfuncs), CO-RE relocations. Initial-value overrides of unsigned loaders come as
  * user pointers (`bpf_copy_from_user`): they work from C (the header over `skel_internal.h`), not
  * from {@link loadAndRun}, which has no user memory to point to.
@@ -249,13 +253,18 @@ function align8(n: number): number {
 
 /** Checks that the generator can build a loader for this map. */
 function checkMap(m: MapSpec): void {
-  if (m.inner !== undefined || m.type === MapType.ARRAY_OF_MAPS || m.type === MapType.HASH_OF_MAPS)
-    throw new UnsupportedError(
-      `map '${m.name}': map-in-map is not supported by the light-skeleton generator yet`,
-    );
-  if (m.values.length > 0)
-    throw new UnsupportedError(`map '${m.name}': .values initializers are not supported yet`);
+  if ((m.type === MapType.ARRAY_OF_MAPS || m.type === MapType.HASH_OF_MAPS) && m.inner === undefined)
+    throw new UnsupportedError(`map '${m.name}': map-in-map without an inner map template`);
+  if (m.inner?.inner !== undefined)
+    throw new UnsupportedError(`map '${m.name}': nested map-in-map templates are not supported`);
 }
+
+/** Map types created without BTF key/value types (their values are fds). */
+const NO_BTF_TYPES: ReadonlySet<number> = new Set([
+  MapType.ARRAY_OF_MAPS,
+  MapType.HASH_OF_MAPS,
+  MapType.PROG_ARRAY,
+]);
 
 /**
  * Generates the loader and blob for `spec`. Throws {@link UnsupportedError} for features the
@@ -296,6 +305,9 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
   const mapIndex = new Map<string, number>();
   const maps: LskelMap[] = [];
   const mapHasBtf: boolean[] = [];
+  // Map-in-map: the inner template's attr (created, used for the outer map, closed again).
+  const innerAttrOff = new Map<number, number>();
+  const innerFdSlot = put(new Uint8Array(8));
   const mapAttrOff: number[] = [];
   spec.maps.forEach((m, i) => {
     mapIndex.set(m.name, i);
@@ -309,14 +321,41 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
         numaNode: m.numaNode,
         mapName: kernelName(m.name),
         mapExtra: m.mapExtra,
-        btfKeyTypeId: btf !== undefined && m.origin !== 'data' ? (m.keyType ?? 0) : 0,
-        btfValueTypeId: btf === undefined ? 0 : m.origin === 'data' ? (m.btfId ?? 0) : (m.valueType ?? 0),
+        btfKeyTypeId:
+          btf !== undefined && m.origin !== 'data' && !NO_BTF_TYPES.has(m.type) ? (m.keyType ?? 0) : 0,
+        btfValueTypeId:
+          btf === undefined || NO_BTF_TYPES.has(m.type)
+            ? 0
+            : m.origin === 'data'
+              ? (m.btfId ?? 0)
+              : (m.valueType ?? 0),
       },
       NO_MEMORY,
     );
     mapHasBtf.push(
-      btf !== undefined && (m.origin === 'data' ? m.btfId !== undefined : m.valueType !== undefined),
+      btf !== undefined &&
+        !NO_BTF_TYPES.has(m.type) &&
+        (m.origin === 'data' ? m.btfId !== undefined : m.valueType !== undefined),
     );
+    if (m.inner !== undefined) {
+      const t = m.inner;
+      innerAttrOff.set(
+        i,
+        put(
+          encodeMapCreate(
+            {
+              mapType: t.type,
+              keySize: t.keySize,
+              valueSize: t.valueSize,
+              maxEntries: t.maxEntries,
+              mapFlags: t.flags,
+              mapExtra: t.mapExtra,
+            },
+            NO_MEMORY,
+          ),
+        ),
+      );
+    }
     mapAttrOff.push(put(attr));
     maps.push({
       name: m.name,
@@ -332,6 +371,29 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     });
   });
   const keyOff = put(new Uint8Array(8)); // u32 key 0 for data maps
+  // `.values` initializers: outer map or prog_array slot `index` gets the fd of `target`.
+  const inits: {
+    map: number;
+    kind: 'map' | 'program';
+    target: string;
+    attrOff: number;
+    keyOff: number;
+    valOff: number;
+  }[] = [];
+  spec.maps.forEach((m, i) => {
+    for (const v of m.values) {
+      const key = new Uint8Array(Math.max(8, m.keySize));
+      new DataView(key.buffer).setUint32(0, v.index, true);
+      inits.push({
+        map: i,
+        kind: v.kind,
+        target: v.target,
+        attrOff: put(new Uint8Array(MapElemLayout.size)),
+        keyOff: put(key),
+        valOff: put(new Uint8Array(8)),
+      });
+    }
+  });
   const updAttrOff: (number | undefined)[] = [];
   const valueOff: (number | undefined)[] = [];
   const freezeOff: (number | undefined)[] = [];
@@ -447,7 +509,7 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
 
   emit(mov64Reg(R6, R1), mov64Imm(R7, 0), ldMapIdxValue(R9, 0, 0));
   // Zero every fd slot of the context, so cleanup closes only what this run created.
-  emit(mov64Imm(R1, 0), stxW(R9, btfFdSlot, R1));
+  emit(mov64Imm(R1, 0), stxW(R9, btfFdSlot, R1), stxW(R9, innerFdSlot, R1));
   for (const m of maps) emit(stxW(R6, m.descOffset, R1));
   for (const p of progs) emit(stxW(R6, p.lp.descOffset, R1));
   if (scheme === 'inline') {
@@ -492,8 +554,17 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
       storeBlob(a + ML.max_entries[0], R1, false);
       emit(label(`keep_${i}`));
     }
+    const ia = innerAttrOff.get(i);
+    if (ia !== undefined) {
+      sysBpf(Cmd.MAP_CREATE, ia, MapCreateLayout.size);
+      emit(stxW(R9, innerFdSlot, R0));
+      storeBlob(a + ML.inner_map_fd[0], R0, false);
+    }
     sysBpf(Cmd.MAP_CREATE, a, MapCreateLayout.size);
     emit(mov64Reg(R8, R0), stxW(R6, m.descOffset, R8));
+    if (ia !== undefined) {
+      emit(ldxW(R1, R9, innerFdSlot), call(Helper.sys_close), mov64Imm(R1, 0), stxW(R9, innerFdSlot, R1));
+    }
     // The new fd goes into the programs' map loads, the update attr and the freeze attr.
     for (const p of progs) {
       for (const r of p.relocs) if (r.map === i) storeBlob(p.insnsOff + r.slot * 8 + 4, R8, false);
@@ -519,6 +590,25 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
       sysBpf(Cmd.MAP_FREEZE, f, 4);
     }
   });
+  const fill = (kind: 'map' | 'program'): void => {
+    for (const x of inits) {
+      if (x.kind !== kind) continue;
+      const fdAt =
+        kind === 'map'
+          ? maps.find((m) => m.name === x.target)?.descOffset
+          : progs.find((p) => p.lp.name === x.target)?.lp.descOffset;
+      if (fdAt === undefined)
+        throw new UnsupportedError(`map '${maps[x.map]!.name}': .values names unknown ${kind} '${x.target}'`);
+      emit(ldxW(R1, R6, fdAt));
+      storeBlob(x.valOff, R1, false);
+      emit(ldxW(R1, R6, maps[x.map]!.descOffset));
+      storeBlob(x.attrOff + EL.map_fd[0], R1, false);
+      storePtr(x.attrOff + EL.key[0], x.keyOff);
+      storePtr(x.attrOff + EL.value[0], x.valOff);
+      sysBpf(Cmd.MAP_UPDATE_ELEM, x.attrOff, MapElemLayout.size);
+    }
+  };
+  fill('map');
   for (const p of progs) {
     storePtr(p.attrOff + PL.insns[0], p.insnsOff);
     storePtr(p.attrOff + PL.license[0], p.licOff);
@@ -526,12 +616,19 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     sysBpf(Cmd.PROG_LOAD, p.attrOff, ProgLoadLayout.size);
     emit(stxW(R6, p.lp.descOffset, R0));
   }
+  fill('program');
   // Success: the BTF fd was a temporary (maps and programs hold the BTF).
   emit(ldxW(R1, R9, btfFdSlot), jsleImm(R1, 0, 'done'), call(Helper.sys_close), label('done'));
   emit(mov64Imm(R0, 0), exit());
   // Error path: close what was created (fd slots > 0), return the negative errno.
   emit(label('cleanup'));
   emit(ldxW(R1, R9, btfFdSlot), jsleImm(R1, 0, 'btf_closed'), call(Helper.sys_close), label('btf_closed'));
+  emit(
+    ldxW(R1, R9, innerFdSlot),
+    jsleImm(R1, 0, 'inner_closed'),
+    call(Helper.sys_close),
+    label('inner_closed'),
+  );
   [...progs.map((p) => p.lp.descOffset), ...maps.map((m) => m.descOffset)].forEach((off, k) => {
     emit(
       ldxW(R1, R6, off),
