@@ -347,7 +347,7 @@ export const HAND: HandProgram[] = [
   { name: 'bad/pkt-end-arith', type: XDP, asm: 'r3 = *(u32 *)(r1 + 4)\nr3 += 1\nr0 = 0\nexit' },
   { name: 'bad/pkt-end-deref', type: XDP, asm: 'r3 = *(u32 *)(r1 + 4)\nr0 = *(u8 *)(r3 + 0)\nexit' },
   {
-    name: 'diff/map-ptr-deref',
+    name: 'ok/map-ptr-read-sha',
     type: XDP,
     maps: [ARR],
     asm: 'r1 = map[idx:0] ll\nr0 = *(u64 *)(r1 + 0)\nexit',
@@ -663,5 +663,21 @@ HAND.push(
     name: 'bad/stack-var-unbounded',
     type: ProgType.XDP,
     asm: 'call 7\nr1 = r10\nr1 += r0\nr2 = 5\n*(u64 *)(r1 + 0) = r2\nr0 = 0\nexit',
+  },
+);
+
+// struct bpf_map fields through a map pointer (privileged).
+HAND.push(
+  {
+    name: 'ok/map-ptr-read-excl',
+    type: ProgType.SYSCALL,
+    maps: [{ type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 }],
+    asm: 'r1 = map[idx:0] ll\nr0 = *(u32 *)(r1 + 32)\nexit',
+  },
+  {
+    name: 'bad/map-ptr-write',
+    type: ProgType.SYSCALL,
+    maps: [{ type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 }],
+    asm: 'r1 = map[idx:0] ll\nr2 = 0\n*(u64 *)(r1 + 0) = r2\nr0 = 0\nexit',
   },
 );

@@ -114,7 +114,7 @@ const PUSH_PEEK: readonly number[] = [...QUEUES, MapType.BLOOM_FILTER];
 
 /** Map types the verifier accepts for each map-taking helper (`check_map_func_compatibility`). */
 const HELPER_MAPS: ReadonlyMap<number, readonly number[]> = new Map<number, readonly number[]>([
-  [1, [...ARRAYS, ...HASHES]],
+  [1, [...ARRAYS, ...HASHES, MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS]],
   [2, [...ARRAYS, ...HASHES]],
   [3, [...ARRAYS, ...HASHES]],
   [12, [MapType.PROG_ARRAY]],
@@ -138,6 +138,8 @@ export const KNOWN_MAP_TYPES: ReadonlySet<number> = new Set([
   ...PUSH_PEEK,
   MapType.PROG_ARRAY,
   MapType.RINGBUF,
+  MapType.ARRAY_OF_MAPS,
+  MapType.HASH_OF_MAPS,
 ]);
 
 /** Whether program type `progType` may call helper `proto`. */

@@ -18,6 +18,8 @@ export interface VerifierMap {
   readonly flags: number;
   /** SHA-256 of the only program allowed to use the map, when exclusive. */
   readonly exclProgHash?: Uint8Array | undefined;
+  /** The inner map template of a map-in-map (ARRAY_OF_MAPS, HASH_OF_MAPS). */
+  readonly inner?: VerifierMap | undefined;
 }
 
 /** How `ld_imm64` map references are resolved: by fd (MAP_FD/MAP_VALUE) or fd_array index (MAP_IDX*). */
@@ -35,7 +37,11 @@ export interface VerifyOptions {
   privileged?: boolean;
   /** Log level: 0 (only the error line and summary), 1 (the failing path), 2 (every state). */
   logLevel?: number;
-  /** The program's SHA-256 (for exclusive maps); required only when a map is exclusive. */
+  /**
+   * The program's SHA-256: when given, every exclusive map the program refers to must have it as
+   * its `excl_prog_hash` (EACCES otherwise). A loader that checks exclusivity itself (the
+   * machine's PROG_LOAD, with Linux 6.18's fd_array_cnt rule) leaves it out.
+   */
   progHash?: Uint8Array;
   /** Processed-instruction budget (default 1,000,000, as Linux). */
   insnBudget?: number;

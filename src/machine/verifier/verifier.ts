@@ -208,7 +208,7 @@ function typeStr(r: Reg): string {
     case 'ctx':
       return 'ctx';
     case 'map_ptr':
-      return 'map_ptr';
+      return r.nullable ? 'map_ptr_or_null' : 'map_ptr';
     case 'map_value':
       return r.nullable ? 'map_value_or_null' : 'map_value';
     case 'stack':
@@ -634,9 +634,9 @@ class Verifier {
       const m = this.o.maps?.(byIdx ? 'idx' : 'fd', byIdx ? i.imm >>> 0 : i.imm);
       if (m === undefined) fail(EBADF_OR_INVAL(byIdx), `fd ${i.imm} is not pointing to valid bpf_map`);
       const map = m as VerifierMap;
-      if (map.exclProgHash !== undefined) {
-        const h = this.o.progHash;
-        if (h === undefined || !bytesEqual(h, map.exclProgHash))
+      const h = this.o.progHash;
+      if (map.exclProgHash !== undefined && h !== undefined) {
+        if (!bytesEqual(h, map.exclProgHash))
           fail(EACCES, "program's hash doesn't match map's excl_prog_hash");
       }
       if (!KNOWN_MAP_TYPES.has(map.type))
@@ -974,6 +974,10 @@ class Verifier {
   /** Checks a `size`-byte access through `reg` (register `regno`) at insn offset `off`; returns the loaded value kind. */
   access(st: State, regno: number, reg: Reg, off: number, size: number, write: boolean, value?: Reg): Reg {
     const t = reg.t;
+    if (t === 'map_ptr' && !reg.nullable && this.privileged) {
+      if (write) fail(EACCES, 'only read from bpf_array is supported');
+      if (mapStructField(reg, off, size)) return UNKNOWN();
+    }
     if (
       reg.nullable ||
       t === 'scalar' ||
@@ -1770,7 +1774,11 @@ class Verifier {
           map !== undefined && (map.type === MapType.ARRAY || map.type === MapType.PERCPU_ARRAY)
             ? keyConst
             : undefined;
-        if (k !== undefined && k < BigInt(map!.maxEntries)) f.regs[0] = mkReg('map_value', { map });
+        if (map !== undefined && (map.type === MapType.ARRAY_OF_MAPS || map.type === MapType.HASH_OF_MAPS)) {
+          // map-in-map: the value is the inner map (or NULL)
+          if (map.inner === undefined) fail(EINVAL, 'map-in-map without an inner map');
+          f.regs[0] = mkReg('map_ptr', { map: map.inner, nullable: true, id: ++this.nextId });
+        } else if (k !== undefined && k < BigInt(map!.maxEntries)) f.regs[0] = mkReg('map_value', { map });
         else f.regs[0] = mkReg('map_value', { map, nullable: true, id: ++this.nextId });
         break;
       }
@@ -1905,6 +1913,17 @@ class Verifier {
       `R${regno} type=${typeStr(reg)} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`,
     );
   }
+}
+
+/**
+ * Fields of `struct bpf_map` a privileged program may read through a map pointer (Linux reads
+ * them through vmlinux BTF; signed loaders read `map->sha` and `map->excl`): the ones the
+ * machine's engine serves, `sha[32]` at offset 0 and the 4-byte `excl` flag at offset 32.
+ */
+function mapStructField(reg: Reg, off: number, size: number): boolean {
+  if (reg.off !== 0 || !S.isConst(reg.s) || reg.s.tv !== 0n) return false;
+  if (off >= 0 && off + size <= 32 && off % size === 0) return true;
+  return off === 32 && size === 4;
 }
 
 function truncate(s: Scalar, size: number): Scalar {
