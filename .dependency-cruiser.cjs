@@ -10,7 +10,7 @@ const layers = {
   isa: ['util'],
   hash: ['util', 'isa'],
   btf: ['util'],
-  elf: ['util', 'isa', 'btf'],
+  elf: ['util', 'isa', 'btf', 'uapi'],
   uapi: ['util', 'isa'],
   policy: ['util'],
   sys: ['util', 'isa', 'uapi', 'btf', 'hash'],

@@ -5,49 +5,19 @@
  * @module
  */
 
-/** `enum bpf_map_type` (Linux 6.18). */
-export const MapType = {
-  UNSPEC: 0,
-  HASH: 1,
-  ARRAY: 2,
-  PROG_ARRAY: 3,
-  PERF_EVENT_ARRAY: 4,
-  PERCPU_HASH: 5,
-  PERCPU_ARRAY: 6,
-  STACK_TRACE: 7,
-  CGROUP_ARRAY: 8,
-  LRU_HASH: 9,
-  LRU_PERCPU_HASH: 10,
-  LPM_TRIE: 11,
-  ARRAY_OF_MAPS: 12,
-  HASH_OF_MAPS: 13,
-  DEVMAP: 14,
-  SOCKMAP: 15,
-  CPUMAP: 16,
-  XSKMAP: 17,
-  SOCKHASH: 18,
-  CGROUP_STORAGE: 19,
-  REUSEPORT_SOCKARRAY: 20,
-  PERCPU_CGROUP_STORAGE: 21,
-  QUEUE: 22,
-  STACK: 23,
-  SK_STORAGE: 24,
-  DEVMAP_HASH: 25,
-  STRUCT_OPS: 26,
-  RINGBUF: 27,
-  INODE_STORAGE: 28,
-  TASK_STORAGE: 29,
-  BLOOM_FILTER: 30,
-  USER_RINGBUF: 31,
-  CGRP_STORAGE: 32,
-  ARENA: 33,
-} as const;
+import { MapType } from '../uapi/constants.js';
 
-const MAP_TYPE_NAMES: readonly string[] = Object.keys(MapType);
+/** `enum bpf_map_type` of Linux 6.18, from the uapi layer. */
+export { MapType };
+
+/** Number -> name; the first name wins where the kernel has aliases (CGROUP_STORAGE). */
+const MAP_TYPE_NAMES = new Map<number, string>();
+for (const [name, value] of Object.entries(MapType))
+  if (!MAP_TYPE_NAMES.has(value)) MAP_TYPE_NAMES.set(value, name);
 
 /** The name of a map type number (`'HASH'`), or `'UNKNOWN(n)'`. */
 export function mapTypeName(type: number): string {
-  return MAP_TYPE_NAMES[type] ?? `UNKNOWN(${type})`;
+  return MAP_TYPE_NAMES.get(type) ?? `UNKNOWN(${type})`;
 }
 
 /** True for the map types whose values are other maps. */
