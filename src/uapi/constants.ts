@@ -543,29 +543,3 @@ export const Helper = {
 } as const;
 /** A value of {@link Helper}. */
 export type Helper = (typeof Helper)[keyof typeof Helper];
-
-/** BTF kinds (`BTF_KIND_*`, Linux 6.18). */
-export const BtfKind = {
-  UNKN: 0,
-  INT: 1,
-  PTR: 2,
-  ARRAY: 3,
-  STRUCT: 4,
-  UNION: 5,
-  ENUM: 6,
-  FWD: 7,
-  TYPEDEF: 8,
-  VOLATILE: 9,
-  CONST: 10,
-  RESTRICT: 11,
-  FUNC: 12,
-  FUNC_PROTO: 13,
-  VAR: 14,
-  DATASEC: 15,
-  FLOAT: 16,
-  DECL_TAG: 17,
-  TYPE_TAG: 18,
-  ENUM64: 19,
-} as const;
-/** A value of {@link BtfKind}. */
-export type BtfKind = (typeof BtfKind)[keyof typeof BtfKind];

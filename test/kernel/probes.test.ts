@@ -1,6 +1,7 @@
 // Feature probes of the running kernel: answers, reasons, caching.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { BTF_KIND } from '../../src/btf/index.js';
 import {
   clearProbeCache,
   NO_SIGNATURE_VERIFICATION,
@@ -11,7 +12,7 @@ import {
   probeProgType,
   probeSignedLoads,
 } from '../../src/sys/kernel/index.js';
-import { BtfKind, Helper, MapType, ProgType } from '../../src/uapi/constants.js';
+import { Helper, MapType, ProgType } from '../../src/uapi/constants.js';
 import { kernel, skip } from './kernel.js';
 
 describe('kernel: feature probes', { skip }, () => {
@@ -39,7 +40,7 @@ describe('kernel: feature probes', { skip }, () => {
     }
     // Built without CONFIG_BPF_LIRC_MODE2.
     assert.equal(probeProgType(ProgType.LIRC_MODE2).supported, false);
-    for (const [name, kind] of Object.entries(BtfKind)) {
+    for (const [name, kind] of Object.entries(BTF_KIND)) {
       if (kind === 0) continue;
       assert.equal(probeBtfKind(kind).supported, true, `BTF kind ${name}: ${probeBtfKind(kind).reason}`);
     }

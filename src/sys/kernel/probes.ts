@@ -333,7 +333,7 @@ function btfWithKind(kind: number): Uint8Array {
   return b.serialize();
 }
 
-/** Whether `BPF_BTF_LOAD` accepts BTF kind `kind` ({@link BtfKind}). */
+/** Whether `BPF_BTF_LOAD` accepts BTF kind `kind` (a `BTF_KIND` value of `tsbpf/btf`). */
 export function probeBtfKind(kind: number, backend: KernelBackend = kernelBackend()): Probe {
   return cached(`btf:${kind}`, () => {
     try {
