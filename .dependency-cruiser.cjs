@@ -13,11 +13,12 @@ const layers = {
   elf: ['util', 'isa', 'btf', 'uapi'],
   uapi: ['util', 'isa'],
   policy: ['util'],
+  crypto: ['util'],
   sys: ['util', 'isa', 'uapi', 'btf', 'hash'],
   'sys/kernel': ['util', 'isa', 'uapi', 'btf', 'hash', 'sys'],
-  machine: ['util', 'isa', 'uapi', 'btf', 'hash', 'elf', 'sys', 'policy'],
+  machine: ['util', 'isa', 'uapi', 'btf', 'hash', 'elf', 'sys', 'policy', 'crypto'],
   loader: ['util', 'isa', 'uapi', 'btf', 'hash', 'elf', 'sys'],
-  lskel: ['util', 'isa', 'uapi', 'btf', 'hash', 'elf', 'sys', 'loader'],
+  lskel: ['util', 'isa', 'uapi', 'btf', 'hash', 'elf', 'sys', 'loader', 'crypto'],
 };
 const impure = ['cli', 'sys/kernel'];
 const esc = (s) => s.replace(/[/.]/g, (c) => `\\${c}`);

@@ -7,8 +7,9 @@
  */
 
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { bytesToBigint } from '../crypto/rsa.js';
 import { certificateKeyId, pemOrDer } from '../lskel/cms.js';
-import { bytesToBigint, ecdsaSigner, rsaSigner, type Signer } from '../lskel/signer.js';
+import { ecdsaSigner, rsaSigner, type Signer } from '../lskel/signer.js';
 import { FormatError } from '../util/errors.js';
 
 function b64u(s: string | undefined): Uint8Array {

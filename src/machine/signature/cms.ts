@@ -13,6 +13,7 @@ import { p256, p384 } from '@noble/curves/nist.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { ContentInfo, id_signedData, SignedData } from '@peculiar/asn1-cms';
 import { AsnConvert } from '@peculiar/asn1-schema';
+import { rsaVerifyPkcs1Sha256 } from '../../crypto/rsa.js';
 import { Errno } from '../../sys/errors.js';
 import { FormatError } from '../../util/errors.js';
 import type { ParsedCertificate } from './x509.js';
@@ -100,62 +101,6 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-function modPow(base: bigint, exp: bigint, m: bigint): bigint {
-  let r = 1n;
-  let b = base % m;
-  let e = exp;
-  while (e > 0n) {
-    if (e & 1n) r = (r * b) % m;
-    e >>= 1n;
-    b = (b * b) % m;
-  }
-  return r;
-}
-
-const DIGEST_INFO_SHA256 = Uint8Array.of(
-  0x30,
-  0x31,
-  0x30,
-  0x0d,
-  0x06,
-  0x09,
-  0x60,
-  0x86,
-  0x48,
-  0x01,
-  0x65,
-  0x03,
-  0x04,
-  0x02,
-  0x01,
-  0x05,
-  0x00,
-  0x04,
-  0x20,
-);
-
-/** RSA PKCS#1 v1.5 verification of a SHA-256 digest (exact encoding comparison, RFC 8017 8.2.2). */
-export function rsaVerifyPkcs1Sha256(n: bigint, e: bigint, digest: Uint8Array, sig: Uint8Array): boolean {
-  const k = Math.ceil(n.toString(2).length / 8);
-  if (sig.length !== k) return false;
-  let s = 0n;
-  for (const x of sig) s = (s << 8n) | BigInt(x);
-  if (s >= n) return false;
-  let m = modPow(s, e, n);
-  const em = new Uint8Array(k);
-  for (let i = k - 1; i >= 0; i--) {
-    em[i] = Number(m & 0xffn);
-    m >>= 8n;
-  }
-  const tLen = DIGEST_INFO_SHA256.length + 32;
-  if (k < tLen + 11 || em[0] !== 0 || em[1] !== 1) return false;
-  for (let i = 2; i < k - tLen - 1; i++) if (em[i] !== 0xff) return false;
-  if (em[k - tLen - 1] !== 0) return false;
-  return (
-    bytesEqual(em.subarray(k - tLen, k - 32), DIGEST_INFO_SHA256) && bytesEqual(em.subarray(k - 32), digest)
-  );
 }
 
 /**
