@@ -80,8 +80,22 @@ export function constant(v: bigint): Scalar {
   };
 }
 
-/** An unsigned range [lo, hi] (64-bit). */
+const RANGE_CACHE = new Map<bigint, Scalar>();
+
+/**
+ * An unsigned range [lo, hi] (64-bit). Ranges [0, 2^k - 1] come from a cache: scalars are never
+ * changed in place once made (refinement works on copies).
+ */
 export function urange(lo: bigint, hi: bigint): Scalar {
+  if (lo === 0n && (hi & (hi + 1n)) === 0n) {
+    const c = RANGE_CACHE.get(hi);
+    if (c !== undefined) return c;
+    const s = unknown();
+    s.umax = hi;
+    const r = sync(s);
+    RANGE_CACHE.set(hi, r);
+    return r;
+  }
   const s = unknown();
   s.umin = lo;
   s.umax = hi;
