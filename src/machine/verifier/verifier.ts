@@ -240,6 +240,63 @@ function regStr(r: Reg): string {
   return `${typeStr(r)}(${parts.join(',')})`;
 }
 
+/** What an instruction changed in the frame: registers, then stack slots (the kernel's "; ..." part). */
+function changedStr(i: Insn, before: { stype: Uint8Array; spill: (Reg | undefined)[] }, f: Frame): string {
+  const out: string[] = [];
+  // the registers the instruction names, in number order
+  const cls = i.code & 7;
+  const regs = new Set<number>();
+  if (i.code === 0x85) regs.add(0);
+  else if (i.code !== 0x05 && i.code !== 0x06 && i.code !== 0x95) {
+    regs.add(i.dst);
+    const usesSrc =
+      cls === 0x01 ||
+      cls === 0x03 ||
+      ((cls === 0x04 || cls === 0x07 || cls === 0x05 || cls === 0x06) && (i.code & 8) !== 0);
+    if (usesSrc && (i.code & 0xf0) !== 0xd0) regs.add(i.src);
+  }
+  for (const k of [...regs].sort((a, b) => a - b)) {
+    const r = f.regs[k]!;
+    if (r.t !== 'not_init') out.push(`R${k}=${k === 10 ? 'fp0' : regStr(r)}`);
+  }
+  for (let slot = 0; slot < 64; slot++) {
+    let diff = f.spill[slot] !== before.spill[slot];
+    for (let b = slot * 8; b < slot * 8 + 8 && !diff; b++) diff = f.stype[b] !== before.stype[b];
+    if (!diff) continue;
+    const sp = f.spill[slot];
+    const off = slot * 8 - MAX_BPF_STACK;
+    if (sp !== undefined && f.stype[slot * 8] === ST_SPILL) out.push(`fp${off}=${regStr(sp)}`);
+    else {
+      let txt = '';
+      for (let k = 0; k < 8; k++) {
+        const t = f.stype[slot * 8 + k]!;
+        txt += t === ST_MISC ? 'm' : t === ST_ZERO ? '0' : '?';
+      }
+      out.push(`fp${off}=${txt.split('').reverse().join('')}`);
+    }
+  }
+  return out.join(' ');
+}
+
+/** An instruction the way the kernel's log prints it (helper names, `pc+N` targets, `(r10 -8)`). */
+function kernelInsn(i: Insn): string {
+  if (i.code === 0x85 && i.src === 0) return `call bpf_${HELPER_NAMES.get(i.imm) ?? 'unknown'}#${i.imm}`;
+  if (i.code === 0x85 && i.src === 1) return `call pc${i.imm >= 0 ? '+' : ''}${i.imm}`;
+  let t = formatLlvm(i);
+  t = t.replace(/\((r\d+) ([+-]) (\d+)\)/, '($1 $2$3)');
+  t = t.replace(/goto ([+-])(\d+)$/, 'goto pc$1$2');
+  if ((i.code & 7) === 0x05 || (i.code & 7) === 0x06) {
+    if (
+      (i.code & 0x08) === 0 &&
+      (i.code & 0xf0) !== 0x00 &&
+      (i.code & 0xf0) !== 0x80 &&
+      (i.code & 0xf0) !== 0x90
+    )
+      t = t.replace(/ (-?\d+) goto/, (_m, n: string) => ` 0x${(Number(n) >>> 0).toString(16)} goto`);
+  }
+  return t;
+}
+
 function stateStr(st: State): string {
   const f = st.frames[st.frames.length - 1]!;
   const out: string[] = [];
@@ -688,7 +745,7 @@ class Verifier {
     let cur: State | undefined = st;
     let pc = 0;
     let from = -1;
-    if (this.level >= 2) this.log.push(`0: ${stateStr(st)}`);
+    if (this.level >= 1) this.log.push(`0: ${stateStr(st)}`);
     for (;;) {
       if (cur === undefined) {
         const next = this.pending.pop();
@@ -707,8 +764,25 @@ class Verifier {
         continue;
       }
       const i = this.p.insn[pc]!;
-      if (this.level >= 1) this.log.push(`${pc}: (${i.code.toString(16).padStart(2, '0')}) ${formatLlvm(i)}`);
+      const text = `${pc}: (${i.code.toString(16).padStart(2, '0')}) ${kernelInsn(i)}`;
+      if (this.level === 0) {
+        const next = this.step(cur, pc, i);
+        if (next < 0) {
+          this.pathDone(cur);
+          cur = undefined;
+          continue;
+        }
+        pc = next;
+        continue;
+      }
+      // The kernel's line: the instruction, then "; " and what it changed.
+      this.log.push(text);
+      const fr = this.frame(cur);
+      const before = { stype: fr.stype.slice(), spill: fr.spill.slice(), depth: cur.frames.length };
       const next = this.step(cur, pc, i);
+      const changed =
+        next >= 0 && cur.frames.length === before.depth ? changedStr(i, before, this.frame(cur)) : '';
+      if (changed !== '') this.log[this.log.length - 1] = `${text.padEnd(38)}; ${changed}`;
       if (this.level >= 2 && next >= 0) this.log.push(`${pc}: ${stateStr(cur)}`);
       if (next < 0) {
         this.pathDone(cur);
@@ -1046,7 +1120,7 @@ class Verifier {
       if (reg.off + off < 0 || reg.off + off + size > reg.range || reg.s.umax >= BigInt(MAX_VAR_OFF)) {
         fail2(
           EACCES,
-          `invalid access to packet, off=${reg.off + off} size=${size}, R${regno}(id=${reg.id},off=${reg.off},r=${reg.range})`,
+          `invalid access to packet, off=${reg.off + off} size=${size}, R${regno}(id=${reg.id},off=${reg.off + off},r=${reg.range})`,
           `R${regno} offset is outside of the packet`,
         );
       }
