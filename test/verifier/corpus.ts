@@ -216,7 +216,7 @@ function generated(): CorpusProgram[] {
   // map value bounds: constant offsets, every size, off-by-one.
   for (const vs of [4, 8, 12, 48]) {
     for (const s of [1, 2, 4, 8]) {
-      for (const o of [-1, 0, vs - s, vs - s + 1]) {
+      for (const o of new Set([-1, 0, vs - s, vs - s + 1])) {
         const text = `
 r1 = 0
 *(u32 *)(r10 - 4) = r1
