@@ -266,6 +266,38 @@ exit`;
       { type: MapType.ARRAY, keySize: 4, valueSize: 64, maxEntries: 1 },
     ]);
   }
+  // bounds from every comparison, 64 and 32 bits, both branches: which index reaches the access.
+  for (const op of ['<', '<=', '>', '>=', 's<', 's<=', 's>', 's>=', '==', '!='] as const) {
+    for (const w of ['r', 'w'] as const) {
+      for (const lim of [7, 8]) {
+        for (const side of ['taken', 'fall'] as const) {
+          const jump = `if ${w}7 ${op} ${lim} goto ${side === 'taken' ? 'use' : 'out'}`;
+          const text = `
+call 7
+r7 = r0
+r1 = 0
+*(u32 *)(r10 - 4) = r1
+r2 = r10
+r2 += -4
+r1 = map[idx:0] ll
+call 1
+if r0 == 0 goto out
+${jump}
+${side === 'taken' ? 'goto out' : ''}
+use:
+r7 <<= 3
+r0 += r7
+r1 = *(u64 *)(r0 + 0)
+out:
+r0 = 0
+exit`;
+          add(`cmp-bounds/${w}${op}${lim}/${side}`, ProgType.XDP, text, [
+            { type: MapType.ARRAY, keySize: 4, valueSize: 64, maxEntries: 1 },
+          ]);
+        }
+      }
+    }
+  }
   // stack: in-bounds, out of bounds, misaligned, uninitialized reads.
   for (const o of [-512, -520, -8, -4, -6, 0, 8]) {
     for (const s of [1, 4, 8]) {
