@@ -764,7 +764,6 @@ class Verifier {
         continue;
       }
       const i = this.p.insn[pc]!;
-      const text = `${pc}: (${i.code.toString(16).padStart(2, '0')}) ${kernelInsn(i)}`;
       if (this.level === 0) {
         const next = this.step(cur, pc, i);
         if (next < 0) {
@@ -776,6 +775,7 @@ class Verifier {
         continue;
       }
       // The kernel's line: the instruction, then "; " and what it changed.
+      const text = `${pc}: (${i.code.toString(16).padStart(2, '0')}) ${kernelInsn(i)}`;
       this.log.push(text);
       const fr = this.frame(cur);
       const before = { stype: fr.stype.slice(), spill: fr.spill.slice(), depth: cur.frames.length };
