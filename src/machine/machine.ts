@@ -83,6 +83,7 @@ import {
 } from './signature/index.js';
 import { sysBpf } from './sysbpf.js';
 import { testRun } from './testrun.js';
+import { KFUNC_VERIFY_METADATA, verify } from './verifier/index.js';
 
 /** What the machine reproduces of a kernel build. */
 export interface KernelProfile {
@@ -814,6 +815,28 @@ export class MachineContext implements Backend {
       attr.fdArrayCnt ?? false,
     );
     if ('errno' in checked) return failLoad(checked.errno, checked.log);
+    // The static verifier (src/machine/verifier): every path, Linux's rules and log lines.
+    // Exclusivity was checked above (with 6.18's fd_array_cnt rule), so no program hash here.
+    const mapRef = (kind: 'fd' | 'idx', k: number): BpfMap | undefined => {
+      const fd = kind === 'idx' ? attr.fdArray?.[k] : k;
+      const e = fd === undefined ? undefined : p.fds.get(fd);
+      return e?.kind === 'map' ? (e.obj as BpfMap) : undefined;
+    };
+    const vopts = {
+      progType: type,
+      gpl,
+      privileged: p.bpfCapable,
+      logLevel: level & 2 ? 2 : level & 1 ? 1 : 0,
+      maps: mapRef,
+      funcInfo: (attr.funcInfo?.length ?? 0) > 0,
+      kfunc: () => KFUNC_VERIFY_METADATA,
+    };
+    const verified = verify(checked.insns, vopts);
+    if (!verified.ok) {
+      // Like the kernel backend's retry: a refusal always comes with the failing path's log.
+      const log = level === 0 ? verify(checked.insns, { ...vopts, logLevel: 1 }).log : verified.log;
+      return failLoad(verified.errno, log);
+    }
     for (const m of checked.maps) {
       if (m.type === MapType.PROG_ARRAY) {
         if (m.ownerProgType === undefined) m.ownerProgType = type;
@@ -831,7 +854,7 @@ export class MachineContext implements Backend {
     });
     prog.signature = verdict;
     core.registerProg(prog);
-    const log = '';
+    const log = level > 0 ? `${verified.log.join('\n')}\n` : '';
     if (logBuf !== undefined && logBuf.length > 0) writeLog(logBuf, log);
     const fd = this.#install('prog', prog);
     return new LoadedFd(fd, 'prog', this.#closer, log, log.length === 0 ? 0 : log.length + 1);

@@ -11,7 +11,7 @@ import { progHash } from '../../src/hash/index.js';
 import { encode } from '../../src/isa/codec.js';
 import type { Insn } from '../../src/isa/insn.js';
 import { demoMapCounter, Machine } from '../../src/machine/index.js';
-import { BpfError } from '../../src/sys/errors.js';
+import { BpfError, VerifierError } from '../../src/sys/errors.js';
 import { MapType, ProgFlag, ProgType } from '../../src/uapi/constants.js';
 
 const I = (code: number, dst = 0, src = 0, off = 0, imm = 0): Insn => ({ code, dst, src, off, imm });
@@ -318,17 +318,20 @@ test('trace_printk lines are captured by the machine', () => {
   assert.deepEqual(m.trace, ['hi!']);
 });
 
-test('a program fault is an EFAULT BpfError, not a crash', () => {
+test('a read past the ctx is refused at load by the verifier, as by Linux (no run-time fault)', () => {
   const m = new Machine();
   // r0 = *(u64 *)(r1 + 4096): past the ctx
-  using p = m.progLoad({
-    progType: ProgType.SCHED_CLS,
-    insns: encode([I(0x79, 0, 1, 4096), EXIT]),
-    license: 'GPL',
-  });
-  assert.equal(
-    code(() => m.progTestRun({ progFd: p.fd, dataIn: new Uint8Array(14) })),
-    'EFAULT',
+  assert.throws(
+    () =>
+      m.progLoad({
+        progType: ProgType.SCHED_CLS,
+        insns: encode([I(0x79, 0, 1, 4096), EXIT]),
+        license: 'GPL',
+      }),
+    (e: unknown) =>
+      e instanceof VerifierError &&
+      e.code === 'EACCES' &&
+      e.lines.includes('invalid bpf_context access off=4096 size=8'),
   );
 });
 
