@@ -296,50 +296,35 @@ for (const bc of backends().filter((x) => only === undefined || x.name === only)
       assert.throws(() => obj.load(bc.backend()), /exclusive program 'reader' is not being loaded/);
     });
 
-    // Runs on the machine too, as a todo: its BPF_PROG_LOAD does not run a verifier yet (the read
-    // past the value faults at run time with EFAULT instead).
-    const overreachTodo =
-      bc.name === 'machine'
-        ? 'machine: BPF_PROG_LOAD accepts a read past the map value (no verifier yet)'
-        : false;
-    test(
-      'a verifier refusal names the program, the instruction and the source line',
-      { todo: overreachTodo },
-      () => {
-        const obj = BpfObject.open(objectBytes('excl'), hostOptions(bc.cpus));
-        for (const p of obj.programs.values()) p.autoload = p.name === 'overreach';
-        assert.throws(
-          () => obj.load(bc.backend()),
-          (e: unknown) =>
-            e instanceof ProgramLoadError &&
-            e.code === 'EACCES' &&
-            e.program === 'overreach' &&
-            e.insn !== undefined &&
-            e.source !== undefined &&
-            e.source.text.includes('c[1]') &&
-            e.message.startsWith(`program 'overreach' insn ${e.insn} (`),
-        );
-      },
-    );
+    test('a verifier refusal names the program, the instruction and the source line', () => {
+      const obj = BpfObject.open(objectBytes('excl'), hostOptions(bc.cpus));
+      for (const p of obj.programs.values()) p.autoload = p.name === 'overreach';
+      assert.throws(
+        () => obj.load(bc.backend()),
+        (e: unknown) =>
+          e instanceof ProgramLoadError &&
+          e.code === 'EACCES' &&
+          e.program === 'overreach' &&
+          e.insn !== undefined &&
+          e.source !== undefined &&
+          e.source.text.includes('c[1]') &&
+          e.message.startsWith(`program 'overreach' insn ${e.insn} (`),
+      );
+    });
 
-    test(
-      "a refusal inside a subprogram points at the subprogram's source line",
-      { todo: overreachTodo },
-      () => {
-        const obj = BpfObject.open(objectBytes('badsub'), hostOptions(bc.cpus));
-        assert.throws(
-          () => obj.load(bc.backend()),
-          (e: unknown) => {
-            if (!(e instanceof ProgramLoadError) || e.program !== 'outer' || e.code !== 'EACCES')
-              return false;
-            const prog = BpfObject.open(objectBytes('badsub')).relocate()[0]!;
-            const peek = prog.linked.functions.find((f) => f.name === 'peek')!;
-            return (
-              e.insn! >= peek.slot && e.source!.text.includes('c[1]') && e.source!.file.endsWith('badsub.c')
-            );
-          },
-        );
-      },
-    );
+    test("a refusal inside a subprogram points at the subprogram's source line", () => {
+      const obj = BpfObject.open(objectBytes('badsub'), hostOptions(bc.cpus));
+      assert.throws(
+        () => obj.load(bc.backend()),
+        (e: unknown) => {
+          if (!(e instanceof ProgramLoadError) || e.program !== 'outer' || e.code !== 'EACCES') return false;
+          const prog = BpfObject.open(objectBytes('badsub')).relocate()[0]!;
+          const peek = prog.linked.functions.find((f) => f.name === 'peek')!;
+          return (
+            e.insn! >= peek.slot && e.source!.text.includes('c[1]') && e.source!.file.endsWith('badsub.c')
+          );
+        },
+      );
+    });
   });
 }
