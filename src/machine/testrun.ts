@@ -181,6 +181,7 @@ export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResu
       dv.setUint16(SkBuff.protocol, (data[12]! << 8) | data[13]!, false);
       if (dv.getUint32(SkBuff.ifindex, true) === 0) dv.setUint32(SkBuff.ifindex, 1, true);
       const pktId = vm.memory.add('packet', view, Perm.RW);
+      vm.packetRegion = pktId; // LD_ABS/LD_IND read skb->data
       const pktPtr = (off: number): bigint => ptr(REGION_HI_BASE + pktId, off);
       const ctxPtr = vm.memory.addRegion('ctx', skb, Perm.RW, {
         load(offset, size) {

@@ -258,6 +258,35 @@ for (const bc of backends()) {
       assert.deepEqual([read(0), read(4), read(16), read(36), read(40), read(8)], [50, 2, 8, 0, 1, 0]);
     });
 
+    test('LD_ABS/LD_IND in a socket filter read skb->data; out of bounds ends the program with 0', () => {
+      const run = (insns: Insn[]): number => {
+        using p = b().progLoad(sf(encode(insns)));
+        return b().progTestRun({ progFd: p.fd, dataIn: PKT }).retval;
+      };
+      const r6 = I(0xbf, 6, 1); // r6 = r1 (LD_ABS/LD_IND take the skb from r6)
+      const ldAbs = (size: number, off: number): Insn => ({
+        code: 0x20 | size,
+        dst: 0,
+        src: 0,
+        off: 0,
+        imm: off,
+      });
+      // skb->data is the network header: offset 0 is PKT[14] (socket filters see no link layer).
+      assert.equal(run([r6, ldAbs(0x10, 0), EXIT]), PKT[14]);
+      assert.equal(run([r6, ldAbs(0x08, 2), EXIT]), (PKT[16]! << 8) | PKT[17]!); // big-endian h
+      assert.equal(
+        run([r6, ldAbs(0x00, 4), EXIT]),
+        ((PKT[18]! << 24) | (PKT[19]! << 16) | (PKT[20]! << 8) | PKT[21]!) >>> 0,
+      );
+      // ld_ind: r7 + imm
+      assert.equal(
+        run([r6, I(0xb7, 7, 0, 0, 3), { code: 0x50, dst: 0, src: 7, off: 0, imm: 1 }, EXIT]),
+        PKT[18],
+      );
+      // past the end: the program stops with r0 = 0, the mov after it never runs
+      assert.equal(run([r6, ldAbs(0x10, 1000), I(0xb7, 0, 0, 0, 7), EXIT]), 0);
+    });
+
     test('sched_cls test run: packet pointers, writes to the packet and to ctx out', () => {
       const prog = [
         I(0xb7, 0, 0, 0, 0), // r0 = 0
