@@ -37,6 +37,7 @@
  * @module
  */
 
+import { BTF_INT, Btf } from '../btf/index.js';
 import { linkProgram } from '../elf/link.js';
 import type { MapSpec, ObjectSpec } from '../elf/object.js';
 import { mapContentHash, progHash } from '../hash/index.js';
@@ -162,36 +163,16 @@ export const KFUNC_BTF_ID = 4;
  * `int bpf_loader_verify_metadata(void *map, void *hash, int hash__sz)` (extern FUNC, id 4).
  */
 export function kfuncBtf(): Uint8Array {
-  const strs = ['', 'int', 'map', 'hash', 'hash__sz', 'bpf_loader_verify_metadata'];
-  const off: number[] = [];
-  let strLen = 0;
-  for (const x of strs) {
-    off.push(strLen);
-    strLen += x.length + 1;
-  }
-  const types = [
-    [off[1], 0x01000000, 4, 0x01000020], // [1] INT int, signed, 32 bits
-    [0, 0x02000000, 0], // [2] PTR -> void
-    [0, (13 << 24) | 3, 1, off[2], 2, off[3], 2, off[4], 1], // [3] FUNC_PROTO int (void *, void *, int)
-    [off[5], (12 << 24) | 2, 3], // [4] FUNC extern
-  ].flat() as number[];
-  const typeLen = types.length * 4;
-  const out = new Uint8Array(24 + typeLen + strLen);
-  const dv = new DataView(out.buffer);
-  dv.setUint16(0, 0xeb9f, true);
-  out[2] = 1;
-  dv.setUint32(4, 24, true);
-  dv.setUint32(8, 0, true);
-  dv.setUint32(12, typeLen, true);
-  dv.setUint32(16, typeLen, true);
-  dv.setUint32(20, strLen, true);
-  types.forEach((w, i) => dv.setUint32(24 + 4 * i, w >>> 0, true));
-  let q = 24 + typeLen;
-  for (const x of strs) {
-    out.set(new TextEncoder().encode(x), q);
-    q += x.length + 1;
-  }
-  return out;
+  const btf = new Btf();
+  const int = btf.addInt('int', 4, { encoding: BTF_INT.SIGNED });
+  const voidPtr = btf.addPtr(0);
+  const proto = btf.addFuncProto(int, [
+    { name: 'map', type: voidPtr },
+    { name: 'hash', type: voidPtr },
+    { name: 'hash__sz', type: int },
+  ]);
+  btf.addFunc('bpf_loader_verify_metadata', proto, 'extern');
+  return btf.serialize();
 }
 
 /** A feature of the object that the generator does not handle yet. */
