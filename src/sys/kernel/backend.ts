@@ -131,6 +131,9 @@ export class KernelBackend implements Backend {
   readonly #elem = new Uint8Array(32);
   readonly #elem32 = new Uint32Array(this.#elem.buffer);
   readonly #elemAddr: number;
+  // Hoisted out of the hot path: the koffi function and SYS_bpf.
+  readonly #sys: (nr: number, cmd: number, attrAddress: number, size: number) => number;
+  readonly #nr: number;
   #lastKey: Uint8Array | undefined;
   #lastKeyAddr = 0;
   #lastValue: Uint8Array | undefined;
@@ -145,6 +148,8 @@ export class KernelBackend implements Backend {
       f.close(n);
     };
     this.#elemAddr = addressOf(f, this.#elem);
+    this.#sys = f.bpfElem;
+    this.#nr = f.nrBpf;
   }
 
   /** Raw bpf(2): returns the result or throws {@link BpfError}; retries EINTR (and EAGAIN if asked). */
@@ -223,14 +228,19 @@ export class KernelBackend implements Backend {
   }
 
   #elemCall(cmd: number, absentOk: boolean): boolean {
+    // errno is read only on failure: the success path is one koffi call.
+    if (this.#sys(this.#nr, cmd, this.#elemAddr, 32) === 0) return true;
+    return this.#elemRetry(cmd, absentOk);
+  }
+
+  /** The failure path of {@link KernelBackend.#elemCall}, kept out of line so the hot path stays small. */
+  #elemRetry(cmd: number, absentOk: boolean): boolean {
     const f = this.#f;
-    const sys = f.syscall4;
     for (let attempt = 0; ; attempt++) {
-      if (sys(f.nrBpf, cmd, this.#elemAddr, 32) === 0) return true;
       const e = f.errno();
       if (e === Errno.ENOENT && absentOk) return false;
-      if (e === Errno.EINTR && attempt < RETRIES) continue;
-      throw new BpfError(cmdName(cmd), e);
+      if (e !== Errno.EINTR || attempt >= RETRIES) throw new BpfError(cmdName(cmd), e);
+      if (this.#sys(this.#nr, cmd, this.#elemAddr, 32) === 0) return true;
     }
   }
 

@@ -27,6 +27,14 @@ export interface Ffi {
   bpfAt(cmd: number, attrAddress: number, size: number): number;
   /** The raw koffi function behind {@link Ffi.bpfAt}: `syscall(nr, a, b, c)` with integers. */
   readonly syscall4: (nr: number, a: number, b: number, c: number) => number;
+  /**
+   * The element-operation hot path: `syscall(nr, cmd, attrAddress, size)` declared with 32-bit
+   * `cmd` and `size` and a 32-bit result, which koffi converts more cheaply than 64-bit ones. Safe
+   * for bpf(2): the kernel's syscall wrapper truncates `cmd` (int) and `size` (unsigned int)
+   * itself, so their upper register halves do not matter, and element commands return 0 or -1.
+   * Only `nr` and the address need all 64 bits, and they are declared `long`.
+   */
+  readonly bpfElem: (nr: number, cmd: number, attrAddress: number, size: number) => number;
   /** `SYS_bpf` of this architecture. */
   readonly nrBpf: number;
   /** `syscall(SYS_add_key, type, description, payload, plen, keyring)`. */
@@ -91,6 +99,7 @@ function load(): Ffi {
   const libc = koffi.load('libc.so.6');
   const bpf = libc.func('long syscall(long nr, int cmd, void *attr, unsigned int size)');
   const bpfAt = libc.func('long syscall(long nr, long cmd, long attr, long size)');
+  const bpfElem = libc.func('int syscall(long nr, int cmd, long attr, int size)');
   const addKey = libc.func(
     'long syscall(long nr, str type, str desc, void *payload, size_t plen, int keyring)',
   );
@@ -107,6 +116,7 @@ function load(): Ffi {
     bpf: (cmd, attr, size) => bpf(bpfNr, cmd, attr, size),
     bpfAt: (cmd, attrAddress, size) => bpfAt(bpfNr, cmd, attrAddress, size),
     syscall4: bpfAt,
+    bpfElem,
     nrBpf: bpfNr,
     addKey: (type, description, payload, plen, keyring) =>
       addKey(nr.addKey, type, description, payload, plen, keyring),
