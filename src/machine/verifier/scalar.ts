@@ -131,14 +131,16 @@ function bitLength(v: bigint): bigint {
   return BigInt(32 - Math.clz32(Number(v & U32_MAX)));
 }
 
-/** tnum of the range [lo, hi]. */
-function tnumRange(lo: bigint, hi: bigint): [bigint, bigint] {
+const SIGN64 = 1n << 63n;
+const HI32 = U64_MAX & ~U32_MAX;
+
+/** The mask of the tnum of the range [lo, hi] (its value is `lo & ~mask`). */
+function rangeMask(lo: bigint, hi: bigint): bigint {
   const chi = lo ^ hi;
-  if (chi === 0n) return [lo, 0n];
+  if (chi === 0n) return 0n;
   const bits = bitLength(chi);
-  if (bits > 63n) return [0n, U64_MAX];
-  const delta = (1n << bits) - 1n;
-  return [lo & ~delta & U64_MAX, delta];
+  if (bits > 63n) return U64_MAX;
+  return (1n << bits) - 1n;
 }
 
 /** Intersects two tnums; undefined when they contradict. */
@@ -177,16 +179,37 @@ export function sync(s: Scalar): Scalar {
     s.s32min = s.s32max = s32(l);
     return s;
   }
+  if (
+    s.tm === U64_MAX &&
+    s.tv === 0n &&
+    s.umin === 0n &&
+    s.umax === U64_MAX &&
+    s.smin === S64_MIN &&
+    s.smax === S64_MAX &&
+    s.u32min === 0n &&
+    s.u32max === U32_MAX &&
+    s.s32min === S32_MIN &&
+    s.s32max === S32_MAX
+  ) {
+    // fully unknown: no bound or bit can tell anything about another
+    return s;
+  }
   for (let round = 0; round < 3; round++) {
-    const before =
-      s.tv ^ s.tm ^ s.umin ^ s.umax ^ s.smin ^ s.smax ^ s.u32min ^ s.u32max ^ s.s32min ^ s.s32max;
-    const bt = s.tm;
+    const tv0 = s.tv;
+    const tm0 = s.tm;
+    const umin0 = s.umin;
+    const umax0 = s.umax;
+    const smin0 = s.smin;
+    const smax0 = s.smax;
+    const u32min0 = s.u32min;
+    const u32max0 = s.u32max;
+    const s32min0 = s.s32min;
+    const s32max0 = s.s32max;
     // tnum -> 64-bit bounds
     s.umin = max(s.umin, s.tv);
     s.umax = min(s.umax, s.tv | s.tm);
-    const sign = 1n << 63n;
-    s.smin = max(s.smin, s64(s.tv | (s.tm & sign)));
-    s.smax = min(s.smax, s64((s.tv | s.tm) & ~sign));
+    s.smin = max(s.smin, s64(s.tv | (s.tm & SIGN64)));
+    s.smax = min(s.smax, s64((s.tv | s.tm) & S64_MAX));
     // tnum -> 32-bit bounds
     const lv = s.tv & U32_MAX;
     const lm = s.tm & U32_MAX;
@@ -229,21 +252,36 @@ export function sync(s: Scalar): Scalar {
     }
     // 32-bit -> 64-bit when the upper 32 bits are known
     if (s.tm >> 32n === 0n) {
-      const hi = s.tv & ~U32_MAX & U64_MAX;
+      const hi = s.tv & HI32;
       s.umin = max(s.umin, hi | s.u32min);
       s.umax = min(s.umax, hi | s.u32max);
     }
     if (isEmpty(s)) return s;
     // bounds -> tnum
-    const [rv, rm] = tnumRange(s.umin, s.umax);
-    [s.tv, s.tm] = tnumIntersect(s.tv, s.tm, rv, rm);
-    const [lv2, lm2] = tnumRange(s.u32min, s.u32max);
-    const hiMask = ~U32_MAX & U64_MAX;
-    const [iv, im] = tnumIntersect(s.tv, s.tm, (s.tv & hiMask) | lv2, (s.tm & hiMask) | lm2);
-    s.tv = iv;
-    s.tm = im;
-    const after = s.tv ^ s.tm ^ s.umin ^ s.umax ^ s.smin ^ s.smax ^ s.u32min ^ s.u32max ^ s.s32min ^ s.s32max;
-    if (after === before && bt === s.tm) break;
+    // (tnumRange and tnumIntersect, inlined: this runs for every computed scalar)
+    let rm = rangeMask(s.umin, s.umax);
+    let rv = s.umin & ~rm & U64_MAX;
+    let mu = s.tm & rm;
+    s.tv = (s.tv | rv) & ~mu & U64_MAX;
+    s.tm = mu;
+    rm = rangeMask(s.u32min, s.u32max);
+    rv = s.u32min & ~rm & U32_MAX;
+    mu = s.tm & ((s.tm & HI32) | rm);
+    s.tv = (s.tv | (s.tv & HI32) | rv) & ~mu & U64_MAX;
+    s.tm = mu;
+    if (
+      s.tv === tv0 &&
+      s.tm === tm0 &&
+      s.umin === umin0 &&
+      s.umax === umax0 &&
+      s.smin === smin0 &&
+      s.smax === smax0 &&
+      s.u32min === u32min0 &&
+      s.u32max === u32max0 &&
+      s.s32min === s32min0 &&
+      s.s32max === s32max0
+    )
+      break;
   }
   return s;
 }

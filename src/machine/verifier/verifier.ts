@@ -92,8 +92,22 @@ function mkReg(t: RegType, extra: Partial<Reg> = {}): Reg {
 }
 
 const NOT_INIT: Reg = mkReg('not_init');
-const scalarReg = (s: Scalar): Reg => mkReg('scalar', { s });
-const UNKNOWN = (): Reg => scalarReg(S.unknown());
+/** A scalar register (built directly: this is the hottest allocation of the walk). */
+const scalarReg = (s: Scalar): Reg => ({
+  t: 'scalar',
+  s,
+  off: 0,
+  id: 0,
+  nullable: false,
+  ref: 0,
+  map: undefined,
+  range: 0,
+  frame: 0,
+  memSize: 0,
+});
+/** Registers and scalars are never changed in place, so every unknown scalar can be one object. */
+const UNKNOWN_REG: Reg = scalarReg(S.unknown());
+const UNKNOWN = (): Reg => UNKNOWN_REG;
 
 // Stack byte kinds.
 const ST_INVALID = 0;
@@ -600,6 +614,8 @@ class Verifier {
   readonly log: string[] = [];
   /** Per-slot: map of an ld_imm64 map reference. */
   readonly mapAt: (VerifierMap | undefined)[] = [];
+  /** Per-slot: the ALU immediate as a constant register (registers are never changed in place). */
+  readonly immRegs: (Reg | undefined)[] = [];
   prune!: Uint8Array;
   live!: Uint16Array;
   subprogs: number[] = [];
@@ -938,8 +954,7 @@ class Verifier {
           this.writeReg(st, i.dst, scalarReg(S.urange(0n, S.U32_MAX)));
         } else this.writeReg(st, i.dst, scalarReg(S.zext32(src.s)));
       } else {
-        const v = is64 ? BigInt(i.imm) : BigInt(i.imm >>> 0);
-        this.writeReg(st, i.dst, scalarReg(S.constant(v)));
+        this.writeReg(st, i.dst, this.immReg(pc, i, is64));
       }
       return;
     }
@@ -959,7 +974,7 @@ class Verifier {
     }
     let src: Reg;
     if (x) src = this.readReg(st, i.src);
-    else src = scalarReg(S.constant(is64 ? BigInt(i.imm) : BigInt(i.imm >>> 0)));
+    else src = this.immReg(pc, i, is64);
     if (!x) {
       if ((op === 0x30 || op === 0x90) && i.imm === 0) fail(EINVAL, 'div by zero');
       if (op === 0x60 || op === 0x70 || op === 0xc0) {
@@ -975,6 +990,16 @@ class Verifier {
       return;
     }
     this.ptrAlu(st, pc, i, dst, src, is64, op);
+  }
+
+  /** The immediate of the ALU instruction at `pc` as a constant scalar register, made once per slot. */
+  immReg(pc: number, i: Insn, is64: boolean): Reg {
+    let r = this.immRegs[pc];
+    if (r === undefined) {
+      r = scalarReg(S.constant(is64 ? BigInt(i.imm) : BigInt(i.imm >>> 0)));
+      this.immRegs[pc] = r;
+    }
+    return r;
   }
 
   ptrAlu(st: State, _pc: number, i: Insn, dst: Reg, src: Reg, is64: boolean, op: number): void {
