@@ -104,7 +104,18 @@ export function urange(lo: bigint, hi: bigint): Scalar {
 
 /** A copy. */
 export function copy(s: Scalar): Scalar {
-  return { ...s };
+  return {
+    tv: s.tv,
+    tm: s.tm,
+    smin: s.smin,
+    smax: s.smax,
+    umin: s.umin,
+    umax: s.umax,
+    s32min: s.s32min,
+    s32max: s.s32max,
+    u32min: s.u32min,
+    u32max: s.u32max,
+  };
 }
 
 /** True when the value is known exactly. */
@@ -288,10 +299,18 @@ export function sync(s: Scalar): Scalar {
 
 /** An unknown scalar with the given tnum; callers narrow the bounds and then {@link sync}. */
 function fromTnum(tv: bigint, tm: bigint): Scalar {
-  const s = unknown();
-  s.tv = tv;
-  s.tm = tm;
-  return s;
+  return {
+    tv,
+    tm,
+    smin: S64_MIN,
+    smax: S64_MAX,
+    umin: 0n,
+    umax: U64_MAX,
+    s32min: S32_MIN,
+    s32max: S32_MAX,
+    u32min: 0n,
+    u32max: U32_MAX,
+  };
 }
 
 function tnumAdd(a: Scalar, b: Scalar): [bigint, bigint] {
