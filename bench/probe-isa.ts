@@ -1,8 +1,8 @@
 /**
  * Kernel acceptance probe of the instruction encodings (not part of `npm test`).
  *
- * Loads tiny programs with BPF_PROG_LOAD (SOCKET_FILTER, license GPL, log level 1) through libc's
- * syscall(2) via koffi, and prints a Markdown table: each case, what `encodingError` says, the
+ * Loads tiny programs with BPF_PROG_LOAD (SOCKET_FILTER, license GPL) through the kernel backend
+ * (`src/sys/kernel`, which adds the verifier log on failure), and prints a Markdown table: each case, what `encodingError` says, the
  * kernel's verdict (errno and the last log line) and whether the two agree on the ENCODING.
  * Rejections for semantic reasons (uninitialized register, bad jump target, ...) are marked as such.
  *
@@ -10,62 +10,20 @@
  * which must all be accepted.
  *
  * Run as root: `node --import tsx bench/probe-isa.ts` (`--json` for machine-readable output).
- *
- * bpf_attr offsets (checked against /sys/kernel/btf/vmlinux on Linux 6.18): PROG_LOAD prog_type @0,
- * insn_cnt @4, insns @8, license @16, log_level @24, log_size @28, log_buf @32, prog_name @48;
- * the union is 168 bytes. MAP_CREATE map_type @0, key_size @4, value_size @8, max_entries @12,
- * map_flags @16, map_extra @64.
+
  */
 
-import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import koffi from 'koffi';
+import { BTF_KIND, Btf } from '../src/btf/index.js';
 import * as I from '../src/isa/index.js';
 import { encode, encodingError, type Insn } from '../src/isa/index.js';
+import { BpfError, VerifierError } from '../src/sys/errors.js';
+import { kernelBackend } from '../src/sys/kernel/index.js';
+import { MapFlag, MapType, ProgType } from '../src/uapi/constants.js';
 import { arbLoadableProgram } from '../test/isa/arbitraries.js';
 
-const SYS_BPF = 321;
-const BPF_MAP_CREATE = 0;
-const BPF_PROG_LOAD = 5;
-const PROG_SOCKET_FILTER = 1;
-const MAP_TYPE_ARRAY = 2;
-const MAP_TYPE_ARENA = 33;
-const F_MMAPABLE = 1 << 10;
-const ATTR_SIZE = 168;
-const LOG_SIZE = 1 << 20;
-
-const libc = koffi.load('libc.so.6');
-const syscall = libc.func('long syscall(long nr, ...)');
-const close = libc.func('int close(int fd)');
-
-function mem(n: number): { p: unknown; u: Uint8Array; dv: DataView; addr: bigint } {
-  const p = koffi.alloc('uint8', n);
-  const ab = koffi.view(p, n);
-  const u = new Uint8Array(ab);
-  u.fill(0);
-  return { p, u, dv: new DataView(ab), addr: koffi.address(p) };
-}
-
-const attr = mem(ATTR_SIZE);
-const log = mem(LOG_SIZE);
-const license = mem(8);
-license.u.set(new TextEncoder().encode('GPL\0'));
-const insnBuf = mem(8 * 4096);
-const fds = mem(4 * 64);
-
-function bpf(cmd: number): { ret: number; errno: number } {
-  const ret = Number(syscall(SYS_BPF, 'int', cmd, 'void *', attr.p, 'uint32', ATTR_SIZE));
-  return { ret, errno: ret < 0 ? koffi.errno() : 0 };
-}
-
-const ERRNO: Record<number, string> = {
-  1: 'EPERM',
-  7: 'E2BIG',
-  13: 'EACCES',
-  14: 'EFAULT',
-  22: 'EINVAL',
-  95: 'EOPNOTSUPP',
-};
+const kernel = kernelBackend();
 
 interface Verdict {
   ok: boolean;
@@ -73,68 +31,50 @@ interface Verdict {
   log: string;
 }
 
+/** Loads `insns` as a GPL socket filter; on refusal, the errno and the last log line that matters. */
 function load(insns: readonly Insn[], fdArray: readonly number[] = []): Verdict {
-  const bytes = encode(insns);
-  insnBuf.u.set(bytes);
-  attr.u.fill(0);
-  log.u[0] = 0;
-  const dv = attr.dv;
-  dv.setUint32(0, PROG_SOCKET_FILTER, true);
-  dv.setUint32(4, bytes.length / 8, true);
-  dv.setBigUint64(8, insnBuf.addr, true);
-  dv.setBigUint64(16, license.addr, true);
-  dv.setUint32(24, 1, true);
-  dv.setUint32(28, LOG_SIZE, true);
-  dv.setBigUint64(32, log.addr, true);
-  if (fdArray.length > 0) {
-    fds.u.fill(0);
-    fdArray.forEach((fd, k) => {
-      fds.dv.setInt32(4 * k, fd, true);
+  try {
+    const fd = kernel.progLoad({
+      progType: ProgType.SOCKET_FILTER,
+      insns: encode(insns),
+      license: 'GPL',
+      ...(fdArray.length > 0 ? { fdArray: Int32Array.from(fdArray) } : {}),
     });
-    dv.setBigUint64(120, fds.addr, true); // fd_array
-  }
-  const { ret, errno } = bpf(BPF_PROG_LOAD);
-  const end = log.u.indexOf(0);
-  const text = new TextDecoder().decode(log.u.subarray(0, end < 0 ? LOG_SIZE : end));
-  const lines = text.split('\n').filter((l) => l.trim() !== '' && !/^processed \d+ insns/.test(l));
-  if (ret >= 0) {
-    close(ret);
+    fd.close();
     return { ok: true, errno: '', log: '' };
+  } catch (e) {
+    if (!(e instanceof BpfError)) throw e;
+    const lines = e instanceof VerifierError ? e.log.split('\n') : [];
+    const last = lines.filter((l) => l.trim() !== '' && !/^processed \d+ insns/.test(l)).at(-1);
+    return { ok: false, errno: e.code, log: last ?? '' };
   }
-  return { ok: false, errno: ERRNO[errno] ?? `errno ${errno}`, log: lines.at(-1) ?? '' };
 }
 
 function arrayMap(): number {
-  attr.u.fill(0);
-  attr.dv.setUint32(0, MAP_TYPE_ARRAY, true);
-  attr.dv.setUint32(4, 4, true);
-  attr.dv.setUint32(8, 8, true);
-  attr.dv.setUint32(12, 1, true);
-  const { ret, errno } = bpf(BPF_MAP_CREATE);
-  if (ret < 0) throw new Error(`array map create failed: errno ${errno}`);
-  return ret;
+  return kernel.mapCreate({ mapType: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 }).release();
 }
 
-/** BTF id of a vmlinux type by kind and name, through bpftool. */
-function vmlinuxId(kind: string, name: string): number | undefined {
-  const out = execFileSync('bpftool', ['btf', 'dump', 'file', '/sys/kernel/btf/vmlinux'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
-  const m = new RegExp(`^\\[(\\d+)\\] ${kind} '${name}'`, 'm').exec(out);
-  return m ? Number(m[1]) : undefined;
+const vmlinux = Btf.parse(new Uint8Array(readFileSync('/sys/kernel/btf/vmlinux')));
+
+/** BTF id of a vmlinux type by kind and name. */
+function vmlinuxId(kind: 'VAR' | 'FUNC', name: string): number | undefined {
+  return vmlinux.findId(name, BTF_KIND[kind]);
 }
 
 function arenaMap(): number {
-  attr.u.fill(0);
-  attr.dv.setUint32(0, MAP_TYPE_ARENA, true);
-  attr.dv.setUint32(12, 1, true);
-  attr.dv.setUint32(16, F_MMAPABLE, true);
-  attr.dv.setBigUint64(64, 1n << 32n, true); // map_extra: the arena's user address
-  const { ret, errno } = bpf(BPF_MAP_CREATE);
-  if (ret < 0) throw new Error(`arena map create failed: errno ${errno}`);
-  return ret;
+  return kernel
+    .mapCreate({
+      mapType: MapType.ARENA,
+      keySize: 0,
+      valueSize: 0,
+      maxEntries: 1,
+      mapFlags: MapFlag.MMAPABLE,
+      mapExtra: 1n << 32n, // the arena's user address
+    })
+    .release();
 }
+
+const close = (fd: number): void => kernel.close(fd);
 
 const raw = (code: number, dst: number, src: number, off: number, imm: number, imm2?: number): Insn =>
   imm2 === undefined ? { code, dst, src, off, imm } : { code, dst, src, off, imm, imm2 };
