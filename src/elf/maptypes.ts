@@ -5,10 +5,10 @@
  * @module
  */
 
-import { MapType } from '../uapi/constants.js';
+import { MapFlag, MapType } from '../uapi/constants.js';
 
-/** `enum bpf_map_type` of Linux 6.18, from the uapi layer. */
-export { MapType };
+/** `enum bpf_map_type` and the map flags of Linux 6.18, from the uapi layer. */
+export { MapFlag, MapType };
 
 /** Number -> name; the first name wins where the kernel has aliases (CGROUP_STORAGE). */
 const MAP_TYPE_NAMES = new Map<number, string>();
@@ -24,13 +24,6 @@ export function mapTypeName(type: number): string {
 export function isMapInMap(type: number): boolean {
   return type === MapType.ARRAY_OF_MAPS || type === MapType.HASH_OF_MAPS;
 }
-
-/** Map flags the object model sets or reads. */
-export const MapFlag = {
-  NO_PREALLOC: 0x1,
-  RDONLY_PROG: 0x80,
-  MMAPABLE: 0x400,
-} as const;
 
 /** `pinning` values of BTF-defined maps (`LIBBPF_PIN_*`). */
 export const Pinning = { NONE: 0, BY_NAME: 1 } as const;
