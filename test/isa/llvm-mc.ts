@@ -94,12 +94,14 @@ export function llvmObjdumpLines(bytes: Uint8Array): string[] {
       encoding: 'utf8',
     });
     if (mc.status !== 0) throw new Error(mc.stderr);
-    const od = spawnSync('llvm-objdump', ['-d', '--no-show-raw-insn', obj], { encoding: 'utf8' });
+    const od = spawnSync('llvm-objdump', ['-d', '--no-show-raw-insn', '--mattr=+alu32', obj], {
+      encoding: 'utf8',
+    });
     if (od.status !== 0) throw new Error(od.stderr);
     const out: string[] = [];
     for (const line of od.stdout.split('\n')) {
       const m = /^\s*\d+:\s+(.*)$/.exec(line);
-      if (m) out.push(m[1]!.replace(/\s*<[^>]*>\s*$/, '').trim());
+      if (m) out.push(m[1]!.replace(/\s*<[^<>]*>\s*$/, '').trim());
     }
     return out;
   });
