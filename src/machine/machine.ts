@@ -824,6 +824,7 @@ export class MachineContext implements Backend {
     };
     const vopts = {
       progType: type,
+      expectedAttachType: attr.expectedAttachType ?? 0,
       gpl,
       privileged: p.bpfCapable,
       logLevel: level & 2 ? 2 : level & 1 ? 1 : 0,

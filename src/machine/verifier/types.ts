@@ -29,6 +29,8 @@ export type MapRef = (kind: 'fd' | 'idx', k: number) => VerifierMap | undefined;
 export interface VerifyOptions {
   /** `BPF_PROG_TYPE_*`. */
   progType: number;
+  /** `BPF_*` expected attach type given at load (default 0). */
+  expectedAttachType?: number;
   /** Map references of `ld_imm64` pseudo loads. Without it, every map reference is refused. */
   maps?: MapRef;
   /** License is GPL-compatible (GPL-only helpers allowed). Default false. */

@@ -15,6 +15,7 @@ import { LD_IMM64, Pseudo } from '../../isa/opcodes.js';
 import { Helper, MapFlag, MapType, ProgType } from '../../uapi/constants.js';
 import { ctxAccess, packetWritable } from './ctx.js';
 import { HELPERS, type HelperProto, helperAllowed, KNOWN_MAP_TYPES, mapFitsHelper } from './helpers.js';
+import { returnRange } from './progtypes.js';
 import type { Scalar } from './scalar.js';
 import * as S from './scalar.js';
 import type { VerifierMap, VerifyOptions, VerifyResult } from './types.js';
@@ -1709,6 +1710,12 @@ class Verifier {
       );
     }
     if (r0.t === 'not_init') fail(EACCES, 'R0 !read_ok');
+    const range = returnRange(this.progType, this.o.expectedAttachType ?? 0);
+    if (range !== undefined && (r0.t !== 'scalar' || r0.s.smin < range.lo || r0.s.smax > range.hi))
+      fail(
+        EINVAL,
+        `At program exit the register R0 has ${r0.t === 'scalar' ? `smin=${r0.s.smin} smax=${r0.s.smax}` : `type ${typeStr(r0)}`} should have been in [${range.lo}, ${range.hi}]`,
+      );
     if (r0.t !== 'scalar') {
       if (!this.privileged) fail(EACCES, 'R0 leaks addr as return value');
     }
