@@ -11,6 +11,7 @@
 
 export * from './btf.js';
 export * from './cdump.js';
+export * from './core.js';
 export * from './ext.js';
 export * from './kinds.js';
 export * from './raw.js';
