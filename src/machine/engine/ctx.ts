@@ -15,7 +15,7 @@ export const XDP_MD_SIZE = 24;
 /** Size of `struct __sk_buff`. */
 export const SK_BUFF_SIZE = 192;
 
-const SKB = { len: 0, protocol: 16, data: 76, data_end: 80, data_meta: 140 } as const;
+const SKB = { len: 0, protocol: 16, data: 76, data_end: 80, data_meta: 140, sk: 168 } as const;
 
 /** A context made for one run: the arguments to pass and the regions behind them. */
 export interface RunContext {
@@ -51,8 +51,8 @@ export function xdpContext(vm: Vm, packet: Uint8Array, ctxIn?: Uint8Array): RunC
 /**
  * A `struct __sk_buff` subset over `packet` for socket filters and tc programs: `len` is the
  * packet length, `data`/`data_meta` load as the packet pointer and `data_end` as its end,
- * `cb[]`, `mark`, `priority` and `tc_index` are writable; other fields read as stored in `ctxIn`
- * (or zero). LD_ABS/LD_IND read this packet.
+ * `cb[]`, `mark`, `priority` and `tc_index` are writable; `sk` loads as NULL (no socket); other
+ * fields read as stored in `ctxIn` (or zero). LD_ABS/LD_IND read this packet.
  */
 export function skbContext(vm: Vm, packet: Uint8Array, ctxIn?: Uint8Array): RunContext {
   const pktId = vm.memory.add('packet', packet, Perm.RW);
@@ -66,6 +66,8 @@ export function skbContext(vm: Vm, packet: Uint8Array, ctxIn?: Uint8Array): RunC
   const writable = (o: number): boolean => o === 8 || o === 32 || o === 44 || (o >= 48 && o < 68);
   const ctxPtr = vm.memory.addRegion('ctx', ctx, Perm.RW, {
     load(offset, size) {
+      // `sk`: the machine's skb belongs to no socket (the verifier makes programs null-check it).
+      if (offset === SKB.sk && size === 8) return 0n;
       if (size !== 4) return undefined;
       if (offset === SKB.data || offset === SKB.data_meta) return pkt;
       if (offset === SKB.data_end) return end;

@@ -30,6 +30,9 @@ export const HelperId = {
   map_push_elem: 87,
   map_pop_elem: 88,
   map_peek_elem: 89,
+  sk_fullsock: 95,
+  tcp_sock: 96,
+  get_listener_sock: 98,
   strtol: 105,
   strtoul: 106,
   probe_read_kernel: 113,
@@ -547,6 +550,12 @@ export function kernelHelpers(): Map<number, HelperFn> {
   h.set(HelperId.sys_bpf, sysBpf);
   h.set(HelperId.copy_from_user, copyFromUser);
   h.set(HelperId.sys_close, sysClose);
+  // Socket helpers: the machine's packets belong to no socket (`__sk_buff->sk` is NULL), so the
+  // only socket pointers are the ones these return; every such socket is a full socket, none is a
+  // TCP or listening socket.
+  h.set(HelperId.sk_fullsock, (vm) => vm.ret(vm.arg(1)));
+  h.set(HelperId.tcp_sock, (vm) => vm.ret(0n));
+  h.set(HelperId.get_listener_sock, (vm) => vm.ret(0n));
   return h;
 }
 
