@@ -18,6 +18,14 @@ import { HELPERS, type HelperProto, helperAllowed, KNOWN_MAP_TYPES, mapFitsHelpe
 import { returnRange } from './progtypes.js';
 import type { Scalar } from './scalar.js';
 import * as S from './scalar.js';
+import {
+  isSkbSkLoad,
+  SOCK_COMMON_EXPECTED,
+  SOCK_HELPERS,
+  type SockKind,
+  sockAccess,
+  sockConversionFails,
+} from './sock.js';
 import type { VerifierMap, VerifyOptions, VerifyResult } from './types.js';
 
 const HELPER_NAMES = new Map<number, string>(Object.entries(Helper).map(([k, v]) => [v as number, k]));
@@ -50,7 +58,8 @@ type RegType =
   | 'pkt_meta'
   | 'pkt_end'
   | 'mem'
-  | 'func';
+  | 'func'
+  | SockKind;
 
 /** A register's abstract value. Treated as immutable once stored in a state. */
 interface Reg {
@@ -109,6 +118,22 @@ const scalarReg = (s: Scalar): Reg => ({
 /** Registers and scalars are never changed in place, so every unknown scalar can be one object. */
 const UNKNOWN_REG: Reg = scalarReg(S.unknown());
 const UNKNOWN = (): Reg => UNKNOWN_REG;
+
+/**
+ * Helpers Linux offers only to bpf_capable (bpf_loop) or perfmon_capable (trace_printk,
+ * get_current_comm, probe_read_kernel[_str]) loaders: for others the program type has no such
+ * helper (checked against Linux 6.18 by test/verifier/unpriv.test.ts).
+ */
+const PRIVILEGED_HELPERS: ReadonlySet<number> = new Set([6, 16, 113, 115, 181]);
+
+/**
+ * The stack depth a path has written in frame `fr` (the kernel's allocated_stack, in whole 8-byte
+ * slots): unprivileged loads may not read below it.
+ */
+function allocatedStack(fr: Frame): number {
+  for (let b = 0; b < MAX_BPF_STACK; b++) if (fr.stype[b] !== ST_INVALID) return (MAX_BPF_STACK - b + 7) & ~7;
+  return 0;
+}
 
 // Stack byte kinds.
 const ST_INVALID = 0;
@@ -238,8 +263,14 @@ function typeStr(r: Reg): string {
       return r.nullable ? 'ringbuf_mem_or_null' : 'ringbuf_mem';
     case 'func':
       return 'func';
+    case 'sock_common':
+    case 'sock':
+    case 'tcp_sock':
+      return r.nullable ? `${r.t}_or_null` : r.t;
   }
 }
+
+const isSock = (t: RegType): t is SockKind => t === 'sock_common' || t === 'sock' || t === 'tcp_sock';
 
 function regStr(r: Reg): string {
   if (r.t === 'scalar') return S.format(r.s);
@@ -461,12 +492,12 @@ function checkStructure(p: Prog, privileged: boolean, prune: Uint8Array, kfuncs:
       starts.add(t);
     }
     if (i.code === 0x85 && i.src === 2) {
-      if (!kfuncs) fail(EINVAL, 'calling kernel functions is not supported by the machine');
       if (!privileged)
         fail(
           EPERM,
           'loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN',
         );
+      if (!kfuncs) fail(EINVAL, 'calling kernel functions is not supported by the machine');
     }
   }
   const sorted = [...starts].sort((a, b) => a - b);
@@ -632,6 +663,8 @@ class Verifier {
   /** Start slots of bpf_loop callbacks. */
   readonly cbEntries = new Set<number>();
   jmpsProcessed = 0;
+  /** An accepted access Linux cannot rewrite (refused after verification, sock.ts). */
+  conversionFails = false;
   prevJmps = 0;
   prevInsns = 0;
   pending: { st: State; pc: number; from: number }[] = [];
@@ -675,6 +708,7 @@ class Verifier {
       this.live = liveness(this.p);
       this.walk();
       this.checkStackDepth();
+      if (this.conversionFails) fail(EFAULT, 'verifier bug: error during ctx access conversion (0)');
       return result(true, 0);
     } catch (e) {
       if (e instanceof Reject) {
@@ -1036,26 +1070,35 @@ class Verifier {
     }
     if (ptr.nullable)
       fail(EACCES, `R${i.dst} pointer arithmetic on ${typeStr(ptr)} prohibited, null-check it first`);
-    if (ptr.t === 'map_ptr' || ptr.t === 'pkt_end' || ptr.t === 'func' || (ptr.t === 'ctx' && false))
-      fail(EACCES, `R${i.dst} pointer arithmetic on ${typeStr(ptr)} prohibited`);
-    void ptrReg;
     const known = S.isConst(off.s);
+    // map_ptr += 0 keeps the map pointer (Linux allows exactly that).
+    const zeroAdd = ptr.t === 'map_ptr' && op === 0x00 && known && off.s.tv === 0n;
+    if ((ptr.t === 'map_ptr' && !zeroAdd) || ptr.t === 'pkt_end' || ptr.t === 'func' || isSock(ptr.t))
+      fail(EACCES, `R${i.dst} pointer arithmetic on ${typeStr(ptr)} prohibited`);
     const tstr = typeStr(ptr);
+    // Linux's check_reg_sane_offset on the scalar: EINVAL.
     if (known) {
       const c = S.signed(off.s.tv);
       if (c >= BigInt(MAX_VAR_OFF) || c <= -BigInt(MAX_VAR_OFF))
-        fail(EACCES, `math between ${tstr} pointer and ${c} is not allowed`);
+        fail(EINVAL, `math between ${tstr} pointer and ${c} is not allowed`);
+    } else {
+      if (off.s.smin === S.S64_MIN)
+        fail(EINVAL, `math between ${tstr} pointer and register with unbounded min value is not allowed`);
+      if (off.s.smin >= BigInt(MAX_VAR_OFF) || off.s.smin <= -BigInt(MAX_VAR_OFF))
+        fail(EINVAL, `value ${off.s.smin} makes ${tstr} pointer be out of bounds`);
+    }
+    if (!this.privileged && (i.code & 8) !== 0) this.sanitizePtrAlu(i, ptr, off, op, ptrReg !== i.dst);
+    if (op === 0x10 && ptr.t === 'stack') fail(EACCES, `R${i.dst} subtraction from stack pointer prohibited`);
+    if (known) {
+      const c = S.signed(off.s.tv);
       const delta = op === 0x00 ? Number(c) : -Number(c);
       const noff = ptr.off + delta;
       if (noff >= MAX_VAR_OFF || noff <= -MAX_VAR_OFF)
         fail(EACCES, `R${i.dst} pointer arithmetic of map value goes out of range, prohibited for !root`);
       f.regs[i.dst] = { ...ptr, off: noff };
+      if (!this.privileged) this.sanitizeCheckBounds(i.dst, f.regs[i.dst]!);
       return;
     }
-    if (off.s.smin === S.S64_MIN)
-      fail(EACCES, `math between ${tstr} pointer and register with unbounded min value is not allowed`);
-    if (off.s.smin >= BigInt(MAX_VAR_OFF) || off.s.smin <= -BigInt(MAX_VAR_OFF))
-      fail(EACCES, `value ${off.s.smin} makes ${tstr} pointer be out of bounds`);
     if (ptr.t === 'ctx') fail(EACCES, `R${i.dst} variable ctx access var_off is not allowed`);
     const nvar = op === 0x00 ? S.alu64('add', ptr.s, off.s) : S.alu64('sub', ptr.s, off.s);
     if (nvar.smin <= -BigInt(MAX_VAR_OFF) || nvar.smax >= BigInt(MAX_VAR_OFF))
@@ -1067,6 +1110,56 @@ class Verifier {
       range = 0;
     }
     f.regs[i.dst] = { ...ptr, s: nvar, id, range };
+    if (!this.privileged) this.sanitizeCheckBounds(i.dst, f.regs[i.dst]!);
+  }
+
+  /**
+   * Unprivileged pointer += / -= register (Linux's sanitize_ptr_alu, which masks the offset
+   * against speculation): the scalar may not have mixed-sign bounds, only stack and map value
+   * pointers take a variable offset, and the pointer must start within its object.
+   */
+  sanitizePtrAlu(i: Insn, ptr: Reg, off: Reg, op: number, offIsDst: boolean): void {
+    const why = 'pointer arithmetic with it prohibited for !root';
+    const s = off.s;
+    if (!S.isConst(s) && s.smin < 0n !== s.smax < 0n)
+      fail(EACCES, `R${offIsDst ? i.dst : i.src} has unknown scalar with mixed signed bounds, ${why}`);
+    const offNeg = s.smin < 0n;
+    const toLeft = (op === 0x00 && offNeg) || (op === 0x10 && !offNeg);
+    let max: bigint;
+    let limit: bigint;
+    if (ptr.t === 'stack') {
+      max = BigInt(MAX_BPF_STACK + (toLeft ? 1 : 0));
+      limit = -(S.signed(ptr.s.tv) + BigInt(ptr.off));
+    } else if (ptr.t === 'map_value' && ptr.map !== undefined) {
+      max = BigInt(ptr.map.valueSize);
+      limit = (toLeft ? ptr.s.smin : ptr.s.umax) + BigInt(ptr.off);
+    } else
+      return fail(EACCES, `R${offIsDst ? i.src : i.dst} has pointer with unsupported alu operation, ${why}`);
+    if (BigInt.asUintN(32, limit) >= max)
+      fail(EACCES, `R${i.dst} tried to ${op === 0x00 ? 'add' : 'sub'} beyond pointer bounds, ${why}`);
+  }
+
+  /**
+   * Unprivileged pointer arithmetic result (Linux's sanitize_check_bounds): a stack pointer stays
+   * constant and inside the frame, a map value pointer inside the value.
+   */
+  sanitizeCheckBounds(regno: number, r: Reg): void {
+    if (r.t === 'stack') {
+      const v = r.s;
+      const o = r.off + Number(S.signed(v.tv));
+      if (!S.isConst(v))
+        fail(
+          EACCES,
+          `R${regno} variable stack access prohibited for !root, var_off=(0x${v.tv.toString(16)}; 0x${v.tm.toString(16)}) off=${o}`,
+        );
+      if (o >= 0 || o < -MAX_BPF_STACK)
+        fail(EACCES, `R${regno} stack pointer arithmetic goes out of range, prohibited for !root; off=${o}`);
+    } else if (r.t === 'map_value' && r.map !== undefined) {
+      const lo = r.s.smin + BigInt(r.off);
+      const hi = r.s.umax + BigInt(r.off);
+      if (lo < 0n || r.s.umax >= BigInt(MAX_VAR_OFF) || hi + 1n > BigInt(r.map.valueSize))
+        fail(EACCES, `R${regno} pointer arithmetic of map value goes out of range, prohibited for !root`);
+    }
   }
 
   // --- memory ----------------------------------------------------------------------------------
@@ -1092,6 +1185,10 @@ class Verifier {
         fail(EACCES, `dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`);
       if (write && value !== undefined && value.t !== 'scalar' && !this.privileged)
         fail(EACCES, `R${regno} leaks addr into ctx`);
+      if (isSkbSkLoad(this.progType, off, size, write)) {
+        this.maxCtxOffset = Math.max(this.maxCtxOffset, off + size);
+        return mkReg('sock_common', { nullable: true, id: ++this.nextId });
+      }
       const a = ctxAccess(this.progType, off, size, write, this.o.expectedAttachType ?? 0);
       if (a === undefined) fail(EACCES, `invalid bpf_context access off=${off} size=${size}`);
       this.maxCtxOffset = Math.max(this.maxCtxOffset, off + size);
@@ -1112,6 +1209,13 @@ class Verifier {
       }
     }
     if (t === 'stack') return this.stackAccess(st, regno, reg, off, size, write, value);
+    if (isSock(t)) {
+      if (write) fail(EACCES, `R${regno} cannot write into ${typeStr(reg)}`);
+      if (!sockAccess(t, reg.off + off, size))
+        fail(EACCES, `R${regno} invalid ${typeStr(reg)} access off=${reg.off + off} size=${size}`);
+      if (sockConversionFails(t, reg.off + off, size)) this.conversionFails = true;
+      return UNKNOWN();
+    }
     if (t === 'map_value') {
       const m = reg.map!;
       if (write && (m.flags & MapFlag.RDONLY_PROG) !== 0)
@@ -1408,6 +1512,8 @@ class Verifier {
     if (dst.t === 'stack') {
       // read then write: the bytes must be initialized and hold no pointer
       const r = this.access(st, i.dst, dst, i.off, size, false);
+      if (r.t !== 'scalar' && !this.privileged)
+        fail(EACCES, `leaking pointer from stack off ${dst.off + i.off + Number(S.signed(dst.s.tv))}`);
       if (r.t !== 'scalar') fail(EACCES, `R${i.dst} leaks addr into mem`);
       this.access(st, i.dst, dst, i.off, size, true, UNKNOWN());
     } else {
@@ -1758,7 +1864,22 @@ class Verifier {
     return pc + 1;
   }
 
+  /** A helper that takes a socket pointer in R1 and returns a socket pointer or NULL (sock.ts). */
+  sockHelperCall(st: State, id: number): boolean {
+    const h = SOCK_HELPERS.get(id);
+    if (h === undefined) return false;
+    if (!h.types.includes(this.progType))
+      fail(EINVAL, `program of this type cannot use helper bpf_${h.name}#${id}`);
+    const r1 = this.readReg(st, 1);
+    if (!isSock(r1.t) || r1.nullable) fail(EACCES, `R1 type=${typeStr(r1)} expected=${SOCK_COMMON_EXPECTED}`);
+    const f = this.frame(st);
+    for (let r = 1; r <= 5; r++) f.regs[r] = NOT_INIT;
+    f.regs[0] = mkReg(h.ret, { nullable: true, id: ++this.nextId });
+    return true;
+  }
+
   helperCall(st: State, pc: number, id: number, kfunc?: HelperProto): void {
+    if (kfunc === undefined && this.sockHelperCall(st, id)) return;
     const proto = kfunc ?? HELPERS.get(id);
     if (proto === undefined) {
       const name = HELPER_NAMES.get(id);
@@ -1769,7 +1890,10 @@ class Verifier {
       fail(EINVAL, `program of this type cannot use helper bpf_${name}#${id}`);
     }
     const p = proto as HelperProto;
-    if (!helperAllowed(p, this.progType))
+    if (
+      !helperAllowed(p, this.progType) ||
+      (!this.privileged && kfunc === undefined && PRIVILEGED_HELPERS.has(id))
+    )
       fail(EINVAL, `program of this type cannot use helper bpf_${p.name}#${id}`);
     if (p.gplOnly && !this.gpl)
       fail(EINVAL, 'cannot call GPL-restricted function from non-GPL compatible program');
@@ -1969,7 +2093,7 @@ class Verifier {
             if (t === ST_INVALID && !this.privileged)
               fail(EACCES, `invalid read from stack R${regno} off ${o}+${k} size ${n}`);
             if (t === ST_SPILL && fr.spill[b >> 3]!.t !== 'scalar' && !this.privileged)
-              fail(EACCES, `R${regno} leaks addr`);
+              fail(EACCES, `invalid read from stack R${regno} off ${o}+${k} size ${n}`);
           } else {
             // the helper writes: the bytes become misc, spilled registers there are lost
             own(fr);
