@@ -18,14 +18,6 @@ import { HELPERS, type HelperProto, helperAllowed, KNOWN_MAP_TYPES, mapFitsHelpe
 import { returnRange } from './progtypes.js';
 import type { Scalar } from './scalar.js';
 import * as S from './scalar.js';
-import {
-  isSkbSkLoad,
-  SOCK_COMMON_EXPECTED,
-  SOCK_HELPERS,
-  type SockKind,
-  sockAccess,
-  sockConversionFails,
-} from './sock.js';
 import type { VerifierMap, VerifyOptions, VerifyResult } from './types.js';
 
 const HELPER_NAMES = new Map<number, string>(Object.entries(Helper).map(([k, v]) => [v as number, k]));
@@ -58,8 +50,7 @@ type RegType =
   | 'pkt_meta'
   | 'pkt_end'
   | 'mem'
-  | 'func'
-  | SockKind;
+  | 'func';
 
 /** A register's abstract value. Treated as immutable once stored in a state. */
 interface Reg {
@@ -263,14 +254,8 @@ function typeStr(r: Reg): string {
       return r.nullable ? 'ringbuf_mem_or_null' : 'ringbuf_mem';
     case 'func':
       return 'func';
-    case 'sock_common':
-    case 'sock':
-    case 'tcp_sock':
-      return r.nullable ? `${r.t}_or_null` : r.t;
   }
 }
-
-const isSock = (t: RegType): t is SockKind => t === 'sock_common' || t === 'sock' || t === 'tcp_sock';
 
 function regStr(r: Reg): string {
   if (r.t === 'scalar') return S.format(r.s);
@@ -663,8 +648,6 @@ class Verifier {
   /** Start slots of bpf_loop callbacks. */
   readonly cbEntries = new Set<number>();
   jmpsProcessed = 0;
-  /** An accepted access Linux cannot rewrite (refused after verification, sock.ts). */
-  conversionFails = false;
   prevJmps = 0;
   prevInsns = 0;
   pending: { st: State; pc: number; from: number }[] = [];
@@ -708,7 +691,6 @@ class Verifier {
       this.live = liveness(this.p);
       this.walk();
       this.checkStackDepth();
-      if (this.conversionFails) fail(EFAULT, 'verifier bug: error during ctx access conversion (0)');
       return result(true, 0);
     } catch (e) {
       if (e instanceof Reject) {
@@ -1073,7 +1055,12 @@ class Verifier {
     const known = S.isConst(off.s);
     // map_ptr += 0 keeps the map pointer (Linux allows exactly that).
     const zeroAdd = ptr.t === 'map_ptr' && op === 0x00 && known && off.s.tv === 0n;
-    if ((ptr.t === 'map_ptr' && !zeroAdd) || ptr.t === 'pkt_end' || ptr.t === 'func' || isSock(ptr.t))
+    if (
+      (ptr.t === 'map_ptr' && !zeroAdd) ||
+      ptr.t === 'pkt_end' ||
+      ptr.t === 'func' ||
+      (ptr.t === 'ctx' && false)
+    )
       fail(EACCES, `R${i.dst} pointer arithmetic on ${typeStr(ptr)} prohibited`);
     const tstr = typeStr(ptr);
     // Linux's check_reg_sane_offset on the scalar: EINVAL.
@@ -1185,10 +1172,6 @@ class Verifier {
         fail(EACCES, `dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`);
       if (write && value !== undefined && value.t !== 'scalar' && !this.privileged)
         fail(EACCES, `R${regno} leaks addr into ctx`);
-      if (isSkbSkLoad(this.progType, off, size, write)) {
-        this.maxCtxOffset = Math.max(this.maxCtxOffset, off + size);
-        return mkReg('sock_common', { nullable: true, id: ++this.nextId });
-      }
       const a = ctxAccess(this.progType, off, size, write, this.o.expectedAttachType ?? 0);
       if (a === undefined) fail(EACCES, `invalid bpf_context access off=${off} size=${size}`);
       this.maxCtxOffset = Math.max(this.maxCtxOffset, off + size);
@@ -1209,13 +1192,6 @@ class Verifier {
       }
     }
     if (t === 'stack') return this.stackAccess(st, regno, reg, off, size, write, value);
-    if (isSock(t)) {
-      if (write) fail(EACCES, `R${regno} cannot write into ${typeStr(reg)}`);
-      if (!sockAccess(t, reg.off + off, size))
-        fail(EACCES, `R${regno} invalid ${typeStr(reg)} access off=${reg.off + off} size=${size}`);
-      if (sockConversionFails(t, reg.off + off, size)) this.conversionFails = true;
-      return UNKNOWN();
-    }
     if (t === 'map_value') {
       const m = reg.map!;
       if (write && (m.flags & MapFlag.RDONLY_PROG) !== 0)
@@ -1864,22 +1840,7 @@ class Verifier {
     return pc + 1;
   }
 
-  /** A helper that takes a socket pointer in R1 and returns a socket pointer or NULL (sock.ts). */
-  sockHelperCall(st: State, id: number): boolean {
-    const h = SOCK_HELPERS.get(id);
-    if (h === undefined) return false;
-    if (!h.types.includes(this.progType))
-      fail(EINVAL, `program of this type cannot use helper bpf_${h.name}#${id}`);
-    const r1 = this.readReg(st, 1);
-    if (!isSock(r1.t) || r1.nullable) fail(EACCES, `R1 type=${typeStr(r1)} expected=${SOCK_COMMON_EXPECTED}`);
-    const f = this.frame(st);
-    for (let r = 1; r <= 5; r++) f.regs[r] = NOT_INIT;
-    f.regs[0] = mkReg(h.ret, { nullable: true, id: ++this.nextId });
-    return true;
-  }
-
   helperCall(st: State, pc: number, id: number, kfunc?: HelperProto): void {
-    if (kfunc === undefined && this.sockHelperCall(st, id)) return;
     const proto = kfunc ?? HELPERS.get(id);
     if (proto === undefined) {
       const name = HELPER_NAMES.get(id);
