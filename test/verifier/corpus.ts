@@ -364,6 +364,39 @@ exit`;
     ProgType.XDP,
     `call 7\nr1 = r0\nr1 &= 15\nr0 = 0\nl:\nif r1 == 0 goto e\nr1 += -1\ngoto l\ne:\nexit`,
   );
+  // socket pointers: every read of struct bpf_sock through __sk_buff->sk (sock_common), through
+  // bpf_sk_fullsock (sock), and of struct bpf_tcp_sock through bpf_tcp_sock.
+  const sockRead = (call: string, o: number, s: number): string => `
+r1 = *(u64 *)(r1 + 168)
+if r1 == 0 goto out
+${call}
+r0 = *(${SZ[s]} *)(r1 + ${o})
+out:
+r0 = 0
+exit`;
+  for (const s of [1, 2, 4, 8]) {
+    for (let o = 0; o <= 84; o += s) {
+      add(`sock/common/tc/${o}/${s}`, ProgType.SCHED_CLS, sockRead('', o, s));
+      add(
+        `sock/full/tc/${o}/${s}`,
+        ProgType.SCHED_CLS,
+        sockRead('call 95\nif r0 == 0 goto out\nr1 = r0', o, s),
+      );
+    }
+  }
+  for (const o of [0, 2, 4, 8, 16, 48, 72, 76, 80]) {
+    add(`sock/common/socket/${o}/4`, ProgType.SOCKET_FILTER, sockRead('', o, 4));
+  }
+  for (const s of [4, 8]) {
+    for (let o = 0; o <= 116; o += 4) {
+      if (s === 8 && o % 8 !== 0) continue;
+      add(
+        `sock/tcp/tc/${o}/${s}`,
+        ProgType.SCHED_CLS,
+        sockRead('call 96\nif r0 == 0 goto out\nr1 = r0', o, s),
+      );
+    }
+  }
   // div/mod/shift by constants.
   for (const op of ['/', '%']) {
     for (const k of [0, 1, 7]) {

@@ -681,3 +681,199 @@ HAND.push(
     asm: 'r1 = map[idx:0] ll\nr2 = 0\n*(u64 *)(r1 + 0) = r2\nr0 = 0\nexit',
   },
 );
+
+// Socket pointers: __sk_buff->sk (sock_common_or_null), bpf_sk_fullsock, bpf_tcp_sock,
+// bpf_get_listener_sock.
+HAND.push(
+  {
+    name: 'sock/sk-read-null',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\nr0 = *(u32 *)(r1 + 4)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-read-null-socket',
+    type: SOCK,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\nr0 = *(u32 *)(r1 + 4)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-read-nocheck',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nr0 = *(u32 *)(r1 + 4)\nexit',
+  },
+  {
+    name: 'sock/sk-read-nocheck-socket',
+    type: SOCK,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nr0 = *(u32 *)(r1 + 4)\nexit',
+  },
+  {
+    name: 'sock/sk-read-bound',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\nr0 = *(u32 *)(r1 + 0)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-read-mark',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\nr0 = *(u32 *)(r1 + 16)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-write',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\nr0 = 0\n*(u32 *)(r1 + 4) = r0\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-arith',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\nr1 += 4\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-arith-null',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nr1 += 4\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-fullsock',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall 95\nif r0 == 0 goto out\nr0 = *(u32 *)(r0 + 16)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-fullsock-socket',
+    type: SOCK,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall 95\nif r0 == 0 goto out\nr0 = *(u32 *)(r0 + 16)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-tcpsock',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall 96\nif r0 == 0 goto out\nr0 = *(u64 *)(r0 + 80)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-fullsock-nonnull-arg',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\ncall 95\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-read-w4',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nr0 = *(u32 *)(r1 + 168)\nexit',
+  },
+  {
+    name: 'sock/sk-ctx-read4',
+    type: TC,
+    asm: 'r0 = *(u32 *)(r1 + 168)\nexit',
+  },
+  {
+    name: 'sock/sk-ret',
+    type: TC,
+    asm: 'r0 = *(u64 *)(r1 + 168)\nexit',
+  },
+  {
+    name: 'sock/sk-ret-socket',
+    type: SOCK,
+    asm: 'r0 = *(u64 *)(r1 + 168)\nexit',
+  },
+  {
+    name: 'sock/sk-dstport2',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\nr0 = *(u16 *)(r1 + 48)\nr0 = *(u16 *)(r1 + 50)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/listener',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall 98\nif r0 == 0 goto out\nr0 = *(u32 *)(r0 + 8)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/listener-act',
+    type: ProgType.SCHED_ACT,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall 98\nif r0 == 0 goto out\nr0 = *(u32 *)(r0 + 8)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/fullsock-tcp',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall 95\nif r0 == 0 goto out\nr1 = r0\ncall 96\nif r0 == 0 goto out\nr0 = *(u32 *)(r0 + 108)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/fullsock-tcp-act',
+    type: ProgType.SCHED_ACT,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall 95\nif r0 == 0 goto out\nr1 = r0\ncall 96\nif r0 == 0 goto out\nr0 = *(u32 *)(r0 + 108)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/tcp-tcp',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall 96\nif r0 == 0 goto out\nr1 = r0\ncall 96\nif r0 == 0 goto out\nr0 = *(u32 *)(r0 + 112)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/fullsock-scalar',
+    type: TC,
+    asm: 'r1 = 0\ncall 95\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/fullsock-ctx',
+    type: TC,
+    asm: 'call 95\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/tcp-read-u64-bad',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall 96\nif r0 == 0 goto out\nr0 = *(u64 *)(r0 + 8)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/fullsock-noncheck',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall 95\nr0 = *(u32 *)(r0 + 16)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/spill-fill-copy',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\n*(u64 *)(r10 - 8) = r1\nr2 = r1\nif r1 == 0 goto out\nr3 = *(u64 *)(r10 - 8)\nr0 = *(u32 *)(r3 + 4)\nr0 = *(u32 *)(r2 + 72)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/spill-fill-unchecked',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\n*(u64 *)(r10 - 8) = r1\nr3 = *(u64 *)(r10 - 8)\nr0 = *(u32 *)(r3 + 4)\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/two-sk-loads',
+    type: TC,
+    asm: 'r6 = r1\nr1 = *(u64 *)(r6 + 168)\nr2 = *(u64 *)(r6 + 168)\nif r1 == 0 goto out\nr0 = *(u32 *)(r2 + 4)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/cmp-ne-null',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 != 0 goto use\nr0 = 0\nexit\nuse:\nr0 = *(u32 *)(r1 + 4)\nexit',
+  },
+  {
+    name: 'sock/fullsock-result-arith',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall 95\nif r0 == 0 goto out\nr0 += 8\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/fullsock-twice',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall 95\nif r0 == 0 goto out\nr1 = r0\ncall 95\nif r0 == 0 goto out\nr0 = *(u32 *)(r0 + 8)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-as-map-key',
+    type: TC,
+    maps: [ARR],
+    asm: 'r2 = *(u64 *)(r1 + 168)\nif r2 == 0 goto out\nr1 = map[idx:0] ll\ncall 1\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-ldx-u8-family',
+    type: TC,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\nr0 = *(u8 *)(r1 + 5)\nr0 = *(u16 *)(r1 + 2)\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-ctx-write8',
+    type: TC,
+    asm: 'r2 = 0\n*(u64 *)(r1 + 168) = r2\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-xdp',
+    type: ProgType.XDP,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nr0 = 0\nexit',
+  },
+  {
+    name: 'sock/sk-fullsock-socket-unused',
+    type: SOCK,
+    asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall 95\nout:\nr0 = 0\nexit',
+  },
+);

@@ -18,6 +18,14 @@ import { HELPERS, type HelperProto, helperAllowed, KNOWN_MAP_TYPES, mapFitsHelpe
 import { returnRange } from './progtypes.js';
 import type { Scalar } from './scalar.js';
 import * as S from './scalar.js';
+import {
+  isSkbSkLoad,
+  SOCK_COMMON_EXPECTED,
+  SOCK_HELPERS,
+  type SockKind,
+  sockAccess,
+  sockConversionFails,
+} from './sock.js';
 import type { VerifierMap, VerifyOptions, VerifyResult } from './types.js';
 
 const HELPER_NAMES = new Map<number, string>(Object.entries(Helper).map(([k, v]) => [v as number, k]));
@@ -50,7 +58,8 @@ type RegType =
   | 'pkt_meta'
   | 'pkt_end'
   | 'mem'
-  | 'func';
+  | 'func'
+  | SockKind;
 
 /** A register's abstract value. Treated as immutable once stored in a state. */
 interface Reg {
@@ -267,9 +276,15 @@ function regStr(r: Reg): string {
   if (r.t === 'pkt' || r.t === 'pkt_meta') parts.push(`r=${r.range}`);
   if (r.map) parts.push(`ks=${r.map.keySize},vs=${r.map.valueSize}`);
   if (r.t === 'mem') parts.push(`sz=${r.memSize}`);
+    case 'sock_common':
+    case 'sock':
+    case 'tcp_sock':
+      return r.nullable ? `${r.t}_or_null` : r.t;
   if (!S.isConst(r.s)) parts.push(`var_off=(0x${r.s.tv.toString(16)}; 0x${r.s.tm.toString(16)})`);
   return `${typeStr(r)}(${parts.join(',')})`;
 }
+const isSock = (t: RegType): t is SockKind => t === 'sock_common' || t === 'sock' || t === 'tcp_sock';
+
 
 /** What an instruction changed in the frame: registers, then stack slots (the kernel's "; ..." part). */
 function changedStr(i: Insn, before: { stype: Uint8Array; spill: (Reg | undefined)[] }, f: Frame): string {
@@ -661,6 +676,8 @@ class Verifier {
     this.privileged = o.privileged ?? true;
     this.gpl = o.gpl ?? false;
     this.level = o.logLevel ?? 0;
+  /** An accepted access Linux cannot rewrite (refused after verification, sock.ts). */
+  conversionFails = false;
     this.budget = o.insnBudget ?? COMPLEXITY_LIMIT_INSNS;
   }
 
@@ -704,6 +721,7 @@ class Verifier {
       throw e;
     }
   }
+      if (this.conversionFails) fail(EFAULT, 'verifier bug: error during ctx access conversion (0)');
 
   resolveMaps(): void {
     const { n, insn } = this.p;
@@ -1055,12 +1073,7 @@ class Verifier {
     const known = S.isConst(off.s);
     // map_ptr += 0 keeps the map pointer (Linux allows exactly that).
     const zeroAdd = ptr.t === 'map_ptr' && op === 0x00 && known && off.s.tv === 0n;
-    if (
-      (ptr.t === 'map_ptr' && !zeroAdd) ||
-      ptr.t === 'pkt_end' ||
-      ptr.t === 'func' ||
-      (ptr.t === 'ctx' && false)
-    )
+    if ((ptr.t === 'map_ptr' && !zeroAdd) || ptr.t === 'pkt_end' || ptr.t === 'func' || isSock(ptr.t))
       fail(EACCES, `R${i.dst} pointer arithmetic on ${typeStr(ptr)} prohibited`);
     const tstr = typeStr(ptr);
     // Linux's check_reg_sane_offset on the scalar: EINVAL.
@@ -1189,6 +1202,10 @@ class Verifier {
           return mkReg('pkt_end');
         default:
           return UNKNOWN();
+      if (isSkbSkLoad(this.progType, off, size, write)) {
+        this.maxCtxOffset = Math.max(this.maxCtxOffset, off + size);
+        return mkReg('sock_common', { nullable: true, id: ++this.nextId });
+      }
       }
     }
     if (t === 'stack') return this.stackAccess(st, regno, reg, off, size, write, value);
@@ -1209,6 +1226,13 @@ class Verifier {
       return UNKNOWN();
     }
     if (t === 'mem') {
+    if (isSock(t)) {
+      if (write) fail(EACCES, `R${regno} cannot write into ${typeStr(reg)}`);
+      if (!sockAccess(t, reg.off + off, size))
+        fail(EACCES, `R${regno} invalid ${typeStr(reg)} access off=${reg.off + off} size=${size}`);
+      if (sockConversionFails(t, reg.off + off, size)) this.conversionFails = true;
+      return UNKNOWN();
+    }
       this.boundsCheck(
         regno,
         reg,
@@ -1879,7 +1903,22 @@ class Verifier {
           map = reg.map;
           if (kfunc === undefined && id === 12 && map!.type !== MapType.PROG_ARRAY)
             throw new Reject(EINVAL, 'expected prog array map for tail call', [], true);
+  /** A helper that takes a socket pointer in R1 and returns a socket pointer or NULL (sock.ts). */
+  sockHelperCall(st: State, id: number): boolean {
+    const h = SOCK_HELPERS.get(id);
+    if (h === undefined) return false;
+    if (!h.types.includes(this.progType))
+      fail(EINVAL, `program of this type cannot use helper bpf_${h.name}#${id}`);
+    const r1 = this.readReg(st, 1);
+    if (!isSock(r1.t) || r1.nullable) fail(EACCES, `R1 type=${typeStr(r1)} expected=${SOCK_COMMON_EXPECTED}`);
+    const f = this.frame(st);
+    for (let r = 1; r <= 5; r++) f.regs[r] = NOT_INIT;
+    f.regs[0] = mkReg(h.ret, { nullable: true, id: ++this.nextId });
+    return true;
+  }
+
           break;
+    if (kfunc === undefined && this.sockHelperCall(st, id)) return;
         case 'key':
         case 'value':
         case 'uninit_value': {
