@@ -66,13 +66,13 @@ import {
   type ProcessOptions,
 } from './process.js';
 import {
+  checkAttachBtf,
   checkProgram,
+  checkProgType,
+  type Lockdown,
   licenseIsGpl,
-  MACHINE_PROG_TYPES,
-  needsNetAdmin,
   PROG_FLAGS_MASK,
   Prog,
-  statsLine,
 } from './prog.js';
 import {
   MachineKeyrings,
@@ -116,6 +116,12 @@ export interface KernelProfile {
   kfuncMetadata: boolean;
   /** Maximum instructions for an unprivileged loader (BPF_MAXINSNS). */
   maxInsnsUnprivileged: number;
+  /**
+   * Kernel lockdown (src/machine/prog.ts {@link Lockdown}). 'none' by default: the machine is an
+   * unlocked kernel. The project's host runs 'integrity', which refuses fentry/fexit/fmod_ret,
+   * LSM and extension programs with EPERM at load.
+   */
+  lockdown: Lockdown;
 }
 
 /** Linux 6.18 as found on the project's machine. */
@@ -127,6 +133,7 @@ export const LINUX_6_18: KernelProfile = Object.freeze({
   kfuncMetadata: false,
   maxInsns: 1_000_000,
   maxInsnsUnprivileged: 4096,
+  lockdown: 'none',
 });
 
 /** Options of {@link Machine}. */
@@ -657,12 +664,21 @@ export class MachineContext implements Backend {
     }
     const type = attr.progType;
     if (core.unprivilegedBpfDisabled !== 0 && !p.bpfCapable) fail(C, Errno.EPERM);
-    if (type !== ProgType.SOCKET_FILTER && type !== ProgType.CGROUP_SKB && !p.bpfCapable)
-      fail(C, Errno.EPERM);
-    if (needsNetAdmin(type) && !p.netAdminCapable) fail(C, Errno.EPERM);
-    if (!MACHINE_PROG_TYPES.has(type))
-      fail(C, Errno.EINVAL, `program type ${type} is not supported by the machine`);
-    if (type === ProgType.SYSCALL && (attr.expectedAttachType ?? 0) !== 0) fail(C, Errno.EINVAL);
+    // Privileges by type, lockdown, attach types (src/machine/prog.ts checkProgType).
+    const typeIn = {
+      progType: type,
+      expectedAttachType: attr.expectedAttachType ?? 0,
+      flags,
+      attachBtfId: attr.attachBtfId ?? 0,
+      gpl: licenseIsGpl(attr.license),
+      lockdown: core.profile.lockdown,
+      bpfCapable: p.bpfCapable,
+      netAdminCapable: p.netAdminCapable,
+      perfmonCapable: p.perfmonCapable,
+    };
+    const typed = checkProgType(typeIn);
+    if ('errno' in typed) fail(C, typed.errno);
+    const attachType = typed.attachType;
     // Signed loads (Linux 6.18 bpf_prog_verify_signature): the CMS covers the instructions as
     // given; keyring_id 0/1/2 are the system keyrings, anything else the caller's keyring.
     let verdict: SignatureVerdict = { state: 'UNSIGNED' };
@@ -769,12 +785,12 @@ export class MachineContext implements Backend {
       if (logBuf !== undefined && logBuf.length > 0) writeLog(logBuf, log);
       throw new VerifierError('BPF_PROG_LOAD', errno, log);
     };
-    if (type === ProgType.SYSCALL && !(flags & ProgFlag.SLEEPABLE)) {
-      failLoad(Errno.EINVAL, ['Syscall programs can only be sleepable', statsLine(0)]);
-    }
+    const early = checkAttachBtf(typeIn, attachType);
+    if (early !== undefined) failLoad(early.errno, early.log);
     const checked = checkProgram(
       {
         bpfCapable: p.bpfCapable,
+        lockdown: core.profile.lockdown,
         strictExclusiveFdArray: core.profile.strictExclusiveFdArray,
         mapByFd: (fd) => {
           const e = p.fds.get(fd);
@@ -824,7 +840,7 @@ export class MachineContext implements Backend {
     };
     const vopts = {
       progType: type,
-      expectedAttachType: attr.expectedAttachType ?? 0,
+      expectedAttachType: attachType,
       gpl,
       privileged: p.bpfCapable,
       logLevel: level & 2 ? 2 : level & 1 ? 1 : 0,
@@ -849,7 +865,7 @@ export class MachineContext implements Backend {
       name,
       gpl,
       flags,
-      expectedAttachType: attr.expectedAttachType ?? 0,
+      expectedAttachType: attachType,
       uid: p.uid,
       loadTime: core.clock() - core.bootNs,
     });

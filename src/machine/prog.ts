@@ -24,28 +24,66 @@ import { progHash } from '../hash/index.js';
 import { encodingError, type Insn } from '../isa/insn.js';
 import { LD_IMM64, Pseudo } from '../isa/opcodes.js';
 import { Errno } from '../sys/errors.js';
-import { Helper, MapType, ProgFlag, ProgType } from '../uapi/constants.js';
+import { AttachType, Helper, MapType, ProgFlag, ProgType } from '../uapi/constants.js';
 import type { EngineMap, MapResolver } from './engine/env.js';
 import { type ProgramImage, prepareProgram } from './engine/program.js';
 import type { HeldProg } from './maps/fdarray.js';
 import type { BpfMap } from './maps/map.js';
 import type { SignatureVerdict } from './signature/index.js';
+import { LOADABLE_PROG_TYPES } from './verifier/progtypes.js';
 
-/** Program types the machine loads. */
-export const MACHINE_PROG_TYPES: ReadonlySet<number> = new Set([
-  ProgType.SOCKET_FILTER,
+/** Program types the machine loads (see {@link LOADABLE_PROG_TYPES}). */
+export const MACHINE_PROG_TYPES: ReadonlySet<number> = LOADABLE_PROG_TYPES;
+
+/** Program types that need CAP_NET_ADMIN (the kernel's `is_net_admin_prog_type`). */
+const NET_ADMIN_TYPES: ReadonlySet<number> = new Set([
   ProgType.SCHED_CLS,
+  ProgType.SCHED_ACT,
   ProgType.XDP,
-  ProgType.SYSCALL,
+  ProgType.LWT_IN,
+  ProgType.LWT_OUT,
+  ProgType.LWT_XMIT,
+  ProgType.LWT_SEG6LOCAL,
+  ProgType.SK_SKB,
+  ProgType.SK_MSG,
+  ProgType.FLOW_DISSECTOR,
+  ProgType.CGROUP_DEVICE,
+  ProgType.CGROUP_SOCK,
+  ProgType.CGROUP_SOCK_ADDR,
+  ProgType.CGROUP_SOCKOPT,
+  ProgType.CGROUP_SYSCTL,
+  ProgType.SOCK_OPS,
+  ProgType.EXT,
+  ProgType.NETFILTER,
 ]);
 
-/** Program types that need CAP_NET_ADMIN (the kernel's is_net_admin_prog_type, for the types above). */
-const NET_ADMIN_TYPES: ReadonlySet<number> = new Set([ProgType.SCHED_CLS, ProgType.XDP]);
+/** Program types that need CAP_PERFMON (the kernel's `is_perfmon_prog_type`). */
+const PERFMON_TYPES: ReadonlySet<number> = new Set([
+  ProgType.KPROBE,
+  ProgType.TRACEPOINT,
+  ProgType.PERF_EVENT,
+  ProgType.RAW_TRACEPOINT,
+  ProgType.RAW_TRACEPOINT_WRITABLE,
+  ProgType.TRACING,
+  ProgType.LSM,
+  ProgType.STRUCT_OPS,
+  ProgType.EXT,
+]);
+
+/** Tracing types that may call `bpf_probe_read` (helper 4), with syscall programs. */
+const PROBE_READ_TYPES: ReadonlySet<number> = new Set([
+  ProgType.KPROBE,
+  ProgType.TRACEPOINT,
+  ProgType.PERF_EVENT,
+  ProgType.RAW_TRACEPOINT,
+  ProgType.RAW_TRACEPOINT_WRITABLE,
+  ProgType.SYSCALL,
+]);
 
 /** Helpers whose proto is GPL-only (checked against Linux 6.18). */
 export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([4, 6, 113, 115, 165]);
 
-/** Helpers the machine implements, and the program types that may call them (undefined: all four). */
+/** Helpers the machine implements, and the program types that may call them (undefined: all it loads). */
 const HELPER_TYPES: ReadonlyMap<number, ReadonlySet<number> | undefined> = new Map<
   number,
   ReadonlySet<number> | undefined
@@ -53,7 +91,7 @@ const HELPER_TYPES: ReadonlyMap<number, ReadonlySet<number> | undefined> = new M
   [1, undefined],
   [2, undefined],
   [3, undefined],
-  [4, new Set([ProgType.SYSCALL])],
+  [4, PROBE_READ_TYPES],
   [5, undefined],
   [6, undefined],
   [7, undefined],
@@ -199,6 +237,8 @@ export interface LoadContext {
    * this program type, else the verifier's message. Absent: no kfunc is available.
    */
   kfunc?(btfFd: number | undefined, btfId: number, progType: number): string | undefined;
+  /** The machine's lockdown mode (default 'none'): `confidentiality` removes the kernel-read helpers. */
+  lockdown?: Lockdown;
 }
 
 /** A failed load: errno (positive) and the log lines. */
@@ -480,7 +520,11 @@ export function checkProgram(
         };
       }
       const types = HELPER_TYPES.get(id);
-      if (!HELPER_TYPES.has(id) || (types !== undefined && !types.has(progType))) {
+      if (
+        !HELPER_TYPES.has(id) ||
+        (types !== undefined && !types.has(progType)) ||
+        (ctx.lockdown === 'confidentiality' && LOCKDOWN_READ_KERNEL_HELPERS.has(id))
+      ) {
         return {
           errno: Errno.EINVAL,
           log: [head, `program of this type cannot use helper ${helperName(id)}#${id}`, statsLine(processed)],
@@ -547,4 +591,175 @@ export const PROG_FLAGS_MASK =
 /** Whether `progType` needs CAP_NET_ADMIN. */
 export function needsNetAdmin(progType: number): boolean {
   return NET_ADMIN_TYPES.has(progType);
+}
+
+/** Whether `progType` needs CAP_PERFMON. */
+export function needsPerfmon(progType: number): boolean {
+  return PERFMON_TYPES.has(progType);
+}
+
+/**
+ * Kernel lockdown mode the machine models (`/sys/kernel/security/lockdown`). Under `integrity`
+ * and `confidentiality`, Linux 6.18 refuses fentry/fexit/fmod_ret tracing programs, LSM programs
+ * and extension programs with EPERM at BPF_PROG_LOAD, before the verifier and with an empty log
+ * (measured on the project's host, which runs locked down in integrity mode). Under
+ * `confidentiality` the kernel-memory read helpers (`bpf_probe_read`, `bpf_probe_read_kernel`,
+ * `bpf_probe_read_kernel_str`) are also gone (LOCKDOWN_BPF_READ_KERNEL): a call is `unknown func`.
+ * This last rule comes from the kernel's helper tables; no confidentiality host checked it.
+ */
+export type Lockdown = 'none' | 'integrity' | 'confidentiality';
+
+/** Helpers a `confidentiality` lockdown removes. */
+export const LOCKDOWN_READ_KERNEL_HELPERS: ReadonlySet<number> = new Set([4, 113, 115]);
+
+/** Attach types each type accepts at BPF_PROG_LOAD (`bpf_prog_load_check_attach`); absent: any. */
+const ATTACH_TYPES: ReadonlyMap<number, ReadonlySet<number>> = new Map<number, ReadonlySet<number>>([
+  [ProgType.CGROUP_SKB, new Set([AttachType.CGROUP_INET_INGRESS, AttachType.CGROUP_INET_EGRESS])],
+  [
+    ProgType.CGROUP_SOCK,
+    new Set([
+      AttachType.CGROUP_INET_SOCK_CREATE,
+      AttachType.CGROUP_INET_SOCK_RELEASE,
+      AttachType.CGROUP_INET4_POST_BIND,
+      AttachType.CGROUP_INET6_POST_BIND,
+    ]),
+  ],
+  [
+    ProgType.CGROUP_SOCK_ADDR,
+    new Set([
+      AttachType.CGROUP_INET4_BIND,
+      AttachType.CGROUP_INET6_BIND,
+      AttachType.CGROUP_INET4_CONNECT,
+      AttachType.CGROUP_INET6_CONNECT,
+      AttachType.CGROUP_UNIX_CONNECT,
+      AttachType.CGROUP_INET4_GETPEERNAME,
+      AttachType.CGROUP_INET6_GETPEERNAME,
+      AttachType.CGROUP_UNIX_GETPEERNAME,
+      AttachType.CGROUP_INET4_GETSOCKNAME,
+      AttachType.CGROUP_INET6_GETSOCKNAME,
+      AttachType.CGROUP_UNIX_GETSOCKNAME,
+      AttachType.CGROUP_UDP4_SENDMSG,
+      AttachType.CGROUP_UDP6_SENDMSG,
+      AttachType.CGROUP_UNIX_SENDMSG,
+      AttachType.CGROUP_UDP4_RECVMSG,
+      AttachType.CGROUP_UDP6_RECVMSG,
+      AttachType.CGROUP_UNIX_RECVMSG,
+    ]),
+  ],
+  [
+    ProgType.SK_REUSEPORT,
+    new Set([AttachType.SK_REUSEPORT_SELECT, AttachType.SK_REUSEPORT_SELECT_OR_MIGRATE]),
+  ],
+  [ProgType.CGROUP_SOCKOPT, new Set([AttachType.CGROUP_SETSOCKOPT, AttachType.CGROUP_GETSOCKOPT])],
+  [ProgType.SK_LOOKUP, new Set([AttachType.SK_LOOKUP])],
+  [ProgType.SYSCALL, new Set([0])],
+  [ProgType.NETFILTER, new Set([AttachType.NETFILTER])],
+]);
+
+/** Types whose attach type 0 means another one (`bpf_prog_load_fixup_attach_type`). */
+const DEFAULT_ATTACH: ReadonlyMap<number, number> = new Map([
+  [ProgType.CGROUP_SOCK, AttachType.CGROUP_INET_SOCK_CREATE],
+  [ProgType.SK_REUSEPORT, AttachType.SK_REUSEPORT_SELECT],
+]);
+
+/** What the program-type checks of BPF_PROG_LOAD need. */
+export interface TypeCheckInput {
+  progType: number;
+  expectedAttachType: number;
+  /** `prog_flags`. */
+  flags: number;
+  /** `attach_btf_id` (0: none). */
+  attachBtfId: number;
+  /** The license is GPL-compatible. */
+  gpl: boolean;
+  lockdown: Lockdown;
+  bpfCapable: boolean;
+  netAdminCapable: boolean;
+  perfmonCapable: boolean;
+}
+
+/**
+ * The program-type checks of BPF_PROG_LOAD before the verifier runs, in the kernel's order:
+ * privileges (CAP_BPF unless socket_filter/cgroup_skb, then CAP_NET_ADMIN or CAP_PERFMON by type:
+ * EPERM), the lockdown refusal (EPERM), `attach_btf_id` on a type that takes none, the type's
+ * allowed attach types and unknown types (EINVAL, no log). Returns the errno, or the attach type
+ * the program is loaded with (0 mapped to the type's default).
+ */
+export function checkProgType(x: TypeCheckInput): { errno: number } | { attachType: number } {
+  const t = x.progType;
+  if (t !== ProgType.SOCKET_FILTER && t !== ProgType.CGROUP_SKB && !x.bpfCapable)
+    return { errno: Errno.EPERM };
+  if (NET_ADMIN_TYPES.has(t) && !x.netAdminCapable) return { errno: Errno.EPERM };
+  if (PERFMON_TYPES.has(t) && !x.perfmonCapable) return { errno: Errno.EPERM };
+  const a = x.expectedAttachType;
+  if (x.lockdown !== 'none' && isTrampolineLoad(t, a)) return { errno: Errno.EPERM };
+  const btfTypes =
+    t === ProgType.TRACING || t === ProgType.LSM || t === ProgType.STRUCT_OPS || t === ProgType.EXT;
+  if (x.attachBtfId !== 0 && !btfTypes) return { errno: Errno.EINVAL };
+  const attachType = a === 0 ? (DEFAULT_ATTACH.get(t) ?? 0) : a;
+  const allowed = ATTACH_TYPES.get(t);
+  if (allowed !== undefined && !allowed.has(attachType)) return { errno: Errno.EINVAL };
+  if (!MACHINE_PROG_TYPES.has(t) && !btfTypes) return { errno: Errno.EINVAL };
+  return { attachType };
+}
+
+/** fentry/fexit/fmod_ret tracing, LSM and extension programs: what a locked-down 6.18 refuses. */
+function isTrampolineLoad(progType: number, attachType: number): boolean {
+  if (progType === ProgType.LSM || progType === ProgType.EXT) return true;
+  return (
+    progType === ProgType.TRACING &&
+    (attachType === AttachType.TRACE_FENTRY ||
+      attachType === AttachType.TRACE_FEXIT ||
+      attachType === AttachType.MODIFY_RETURN)
+  );
+}
+
+/** Types that may be sleepable (`BPF_F_SLEEPABLE`), besides syscall programs (which must be). */
+function canSleep(progType: number, attachType: number): boolean {
+  switch (progType) {
+    case ProgType.TRACING:
+      return (
+        attachType === AttachType.TRACE_FENTRY ||
+        attachType === AttachType.TRACE_FEXIT ||
+        attachType === AttachType.MODIFY_RETURN ||
+        attachType === AttachType.TRACE_ITER
+      );
+    case ProgType.LSM:
+    case ProgType.KPROBE:
+    case ProgType.STRUCT_OPS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * The verifier's first checks, on the program type rather than the instructions
+ * (`check_attach_btf_id`): syscall programs must be sleepable, only some types may be; struct_ops
+ * programs need a GPL license and a struct_ops type (the machine has none: ENOTSUPP); tracing,
+ * LSM and extension programs need `attach_btf_id` naming a function of the kernel's BTF (the
+ * machine has no vmlinux BTF yet: every id is invalid). Returns the refusal, or undefined.
+ */
+export function checkAttachBtf(x: TypeCheckInput, attachType: number): LoadFailure | undefined {
+  const t = x.progType;
+  const sleepable = (x.flags & ProgFlag.SLEEPABLE) !== 0;
+  const fail = (errno: number, line?: string): LoadFailure => ({
+    errno,
+    log: line === undefined ? [statsLine(0)] : [line, statsLine(0)],
+  });
+  if (t === ProgType.SYSCALL)
+    return sleepable ? undefined : fail(Errno.EINVAL, 'Syscall programs can only be sleepable');
+  if (sleepable && !canSleep(t, attachType))
+    return fail(
+      Errno.EINVAL,
+      'Only fentry/fexit/fmod_ret, lsm, iter, uprobe, and struct_ops programs can be sleepable',
+    );
+  if (t === ProgType.STRUCT_OPS) {
+    if (!x.gpl) return fail(Errno.EINVAL, 'struct ops programs must have a GPL compatible license');
+    if (x.attachBtfId === 0) return fail(Errno.ENOTSUPP);
+    return fail(Errno.ENOTSUPP, `attach_btf_id ${x.attachBtfId} is not a supported struct`);
+  }
+  if (t !== ProgType.TRACING && t !== ProgType.LSM && t !== ProgType.EXT) return undefined;
+  if (x.attachBtfId === 0) return fail(Errno.EINVAL, 'Tracing programs must provide btf_id');
+  return fail(Errno.EINVAL, `attach_btf_id ${x.attachBtfId} is invalid`);
 }

@@ -8,6 +8,7 @@
  */
 
 import { MapType, ProgType } from '../../uapi/constants.js';
+import { LOADABLE_PROG_TYPES } from './progtypes.js';
 
 /** Kinds of helper arguments. */
 export type ArgKind =
@@ -37,7 +38,7 @@ export interface HelperProto {
   args: readonly ArgKind[];
   ret: RetKind;
   gplOnly?: boolean;
-  /** Program types that may call it; undefined: socket_filter, sched_cls, xdp and syscall. */
+  /** Program types that may call it; undefined: every type the machine loads. */
   types?: readonly number[];
 }
 
@@ -142,15 +143,14 @@ export const KNOWN_MAP_TYPES: ReadonlySet<number> = new Set([
   MapType.HASH_OF_MAPS,
 ]);
 
-/** Whether program type `progType` may call helper `proto`. */
+/**
+ * Whether program type `progType` may call helper `proto`. On Linux 6.18 every type the machine
+ * loads may call the machine's base helpers (maps, time, random, cpu, pid/uid/comm, tail calls,
+ * queues, strtol, probe_read_kernel, ringbuf, bpf_loop); syscall-only helpers say so in `types`.
+ */
 export function helperAllowed(proto: HelperProto, progType: number): boolean {
   if (proto.types !== undefined) return proto.types.includes(progType);
-  return (
-    progType === ProgType.SOCKET_FILTER ||
-    progType === ProgType.SCHED_CLS ||
-    progType === ProgType.XDP ||
-    progType === ProgType.SYSCALL
-  );
+  return LOADABLE_PROG_TYPES.has(progType);
 }
 
 /**

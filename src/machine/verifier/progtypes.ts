@@ -9,6 +9,42 @@
 
 import { AttachType, ProgType } from '../../uapi/constants.js';
 
+/**
+ * Program types the machine loads: every type Linux 6.18 loads on this host, except those that
+ * need a kernel object the machine does not have (BTF-attached tracing, LSM and extension
+ * programs need a target in vmlinux BTF; struct_ops programs a struct_ops map) and LIRC_MODE2
+ * (not built into the host kernel either).
+ */
+export const LOADABLE_PROG_TYPES: ReadonlySet<number> = new Set([
+  ProgType.SOCKET_FILTER,
+  ProgType.KPROBE,
+  ProgType.SCHED_CLS,
+  ProgType.SCHED_ACT,
+  ProgType.TRACEPOINT,
+  ProgType.XDP,
+  ProgType.PERF_EVENT,
+  ProgType.CGROUP_SKB,
+  ProgType.CGROUP_SOCK,
+  ProgType.LWT_IN,
+  ProgType.LWT_OUT,
+  ProgType.LWT_XMIT,
+  ProgType.SOCK_OPS,
+  ProgType.SK_SKB,
+  ProgType.CGROUP_DEVICE,
+  ProgType.SK_MSG,
+  ProgType.RAW_TRACEPOINT,
+  ProgType.CGROUP_SOCK_ADDR,
+  ProgType.LWT_SEG6LOCAL,
+  ProgType.SK_REUSEPORT,
+  ProgType.FLOW_DISSECTOR,
+  ProgType.CGROUP_SYSCTL,
+  ProgType.RAW_TRACEPOINT_WRITABLE,
+  ProgType.CGROUP_SOCKOPT,
+  ProgType.SK_LOOKUP,
+  ProgType.SYSCALL,
+  ProgType.NETFILTER,
+]);
+
 /** An inclusive range of allowed return values. */
 export interface ReturnRange {
   lo: bigint;
