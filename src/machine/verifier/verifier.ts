@@ -135,6 +135,19 @@ function allocatedStack(fr: Frame): number {
   return 0;
 }
 
+/** The kernel's struct behind each map type, named when an unprivileged program reads a map pointer. */
+const MAP_STRUCT_NAMES: ReadonlyMap<number, string> = new Map([
+  [MapType.ARRAY, 'bpf_array'],
+  [MapType.PERCPU_ARRAY, 'bpf_array'],
+  [MapType.PROG_ARRAY, 'bpf_array'],
+  [MapType.ARRAY_OF_MAPS, 'bpf_array'],
+  [MapType.HASH, 'bpf_htab'],
+  [MapType.PERCPU_HASH, 'bpf_htab'],
+  [MapType.LRU_HASH, 'bpf_htab'],
+  [MapType.LRU_PERCPU_HASH, 'bpf_htab'],
+  [MapType.HASH_OF_MAPS, 'bpf_htab'],
+]);
+
 // Stack byte kinds.
 const ST_INVALID = 0;
 const ST_MISC = 1;
@@ -1167,6 +1180,10 @@ class Verifier {
   /** Checks a `size`-byte access through `reg` (register `regno`) at insn offset `off`; returns the loaded value kind. */
   access(st: State, regno: number, reg: Reg, off: number, size: number, write: boolean, value?: Reg): Reg {
     const t = reg.t;
+    if (t === 'map_ptr' && !reg.nullable && !this.privileged) {
+      const name = MAP_STRUCT_NAMES.get(reg.map?.type ?? -1);
+      if (name !== undefined) fail(EPERM, `'struct ${name}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`);
+    }
     if (t === 'map_ptr' && !reg.nullable && this.privileged) {
       if (write) fail(EACCES, 'only read from bpf_array is supported');
       if (mapStructField(reg, off, size)) return UNKNOWN();
@@ -1364,6 +1381,8 @@ class Verifier {
     if (o % size !== 0) fail(EACCES, `misaligned stack access off ${varOff}+${reg.off}+${off} size ${size}`);
     if (o < -MAX_BPF_STACK || o + size > 0 || o >= 0)
       fail(EACCES, `invalid ${write ? 'write to' : 'read from'} stack R${regno} off=${o} size=${size}`);
+    if (!write && !this.privileged && o < -allocatedStack(st.frames[reg.frame]!))
+      fail(EACCES, `invalid read from stack R${regno} off=${reg.off + off} size=${size}`);
     const fr = st.frames[reg.frame]!;
     const b = MAX_BPF_STACK + o;
     const slot = b >> 3;
@@ -1651,6 +1670,7 @@ class Verifier {
   ): number {
     // NULL checks: ptr_or_null ==/!= 0
     const isZero = (r: Reg): boolean => r.t === 'scalar' && S.isConst(r.s) && r.s.tv === 0n;
+    if (!this.privileged) this.unprivPtrCmp(i, a, b, op, is32, x);
     if (!is32 && (op === 'eq' || op === 'ne')) {
       const nullable = a.nullable ? a : b.nullable ? b : undefined;
       const zero = a.nullable ? b : a;
@@ -1678,6 +1698,25 @@ class Verifier {
     // Unknown outcome: explore both edges unchanged.
     this.pushBranch(st, target, pc);
     return fall;
+  }
+
+  /**
+   * Linux's pointer comparisons for unprivileged loaders: a pointer register as source is refused;
+   * a pointer as destination only in a null check (`== 0` / `!= 0`, 64-bit, immediate) of a
+   * maybe-null pointer, a test against 0 of a pointer that is never null (map value,
+   * map pointer, memory; not ctx or stack), or a packet range check.
+   */
+  unprivPtrCmp(i: Insn, a: Reg, b: Reg, op: S.CmpOp, is32: boolean, x: boolean): void {
+    const pkt = (r: Reg): boolean => r.t === 'pkt' || r.t === 'pkt_meta' || r.t === 'pkt_end';
+    if (pkt(a) && pkt(b)) return;
+    if (x && b.t !== 'scalar') fail(EACCES, `R${i.src} pointer comparison prohibited`);
+    const eqne = op === 'eq' || op === 'ne';
+    const zero = b.t === 'scalar' && S.isConst(b.s) && b.s.tv === 0n;
+    if (eqne && zero && !x && !is32 && a.nullable) return;
+    const notNull =
+      !a.nullable && (a.t === 'map_value' || a.t === 'map_ptr' || a.t === 'mem');
+    if (eqne && zero && notNull) return;
+    fail(EACCES, `R${i.dst} pointer comparison prohibited`);
   }
 
   pktCmp(
@@ -2018,7 +2057,8 @@ class Verifier {
           // map-in-map: the value is the inner map (or NULL)
           if (map.inner === undefined) fail(EINVAL, 'map-in-map without an inner map');
           f.regs[0] = mkReg('map_ptr', { map: map.inner, nullable: true, id: ++this.nextId });
-        } else if (k !== undefined && k < BigInt(map!.maxEntries)) f.regs[0] = mkReg('map_value', { map });
+        } else if (k !== undefined && k < BigInt(map!.maxEntries) && this.privileged)
+          f.regs[0] = mkReg('map_value', { map });
         else f.regs[0] = mkReg('map_value', { map, nullable: true, id: ++this.nextId });
         break;
       }
@@ -2085,6 +2125,8 @@ class Verifier {
         if (o < -MAX_BPF_STACK || o + n > 0)
           fail(EACCES, `invalid ${init ? 'read from' : 'write to'} stack R${regno} off=${o} size=${n}`);
         const fr = st.frames[reg.frame]!;
+        if (init && !this.privileged && o < -allocatedStack(fr))
+          fail(EACCES, `invalid read from stack R${regno} off=${reg.off} size=${n}`);
         this.noteDepth(fr.subprog, -o);
         for (let k = 0; k < n; k++) {
           const b = MAX_BPF_STACK + o + k;
