@@ -22,6 +22,7 @@
 
 import { BTF_KIND, type Btf, parseBtf } from '../btf/index.js';
 import {
+  type DataVariable,
   type ExternSpec,
   isMapInMap,
   type LinkedProgram,
@@ -87,6 +88,8 @@ export class ObjectMap {
   pinning: number;
   #initial: Uint8Array | undefined;
   #excl: ObjectProgram | undefined;
+  #valueSize: number;
+  #resized: DatasecResize | undefined;
 
   /** @internal */
   constructor(spec: MapSpec, object: BpfObject) {
@@ -96,11 +99,91 @@ export class ObjectMap {
     this.flags = spec.flags;
     this.pinning = spec.pinning;
     this.#initial = spec.data?.slice();
+    this.#valueSize = spec.valueSize;
   }
 
   /** Map name. */
   get name(): string {
     return this.spec.name;
+  }
+
+  /** Value size to create the map with (the spec's, or what {@link setValueSize} set). */
+  get valueSize(): number {
+    return this.#valueSize;
+  }
+
+  /** Variables of a global-data map, with the last one's size as resized. */
+  get variables(): readonly DataVariable[] {
+    const r = this.#resized;
+    if (r === undefined) return this.spec.variables;
+    return this.spec.variables.map((v) => (v.name === r.varName ? { ...v, size: r.varSize } : v));
+  }
+
+  /**
+   * @internal How the map's DATASEC is resized (the loader rewrites the BTF with it), or undefined.
+   */
+  get datasecResize(): DatasecResize | undefined {
+    return this.#resized;
+  }
+
+  /**
+   * Changes the value size, as libbpf's `bpf_map__set_value_size`. For a global-data map
+   * (`.data`, `.bss`, `.rodata`, `.data.*`...) the section is resized: its last variable must be
+   * an array, and `size` minus that variable's offset must be a positive multiple of the element
+   * size; the array gets the new length in the loaded BTF (DATASEC size and last entry adjusted),
+   * and the initial data is zero-extended or truncated. For other maps the size is taken as is,
+   * and the map is then created without BTF key/value types when it no longer matches them.
+   * Refused (LoaderError naming the map) when not allowed, and once the object is loaded.
+   */
+  setValueSize(size: number): void {
+    this.#checkOpen();
+    if (!Number.isInteger(size) || size <= 0 || size > 0xffffffff)
+      throw new RangeError(`map '${this.name}': value size ${size} is not a positive 32-bit integer`);
+    if (this.spec.origin !== 'data') {
+      this.#valueSize = size;
+      return;
+    }
+    const why = (reason: string) => new LoaderError({ map: this.name }, `cannot be resized: ${reason}`);
+    if (this.spec.type !== MapType.ARRAY) throw why('global data is not an array map');
+    const btf = this.object.spec.btf?.btf;
+    const dsId = this.spec.btfId;
+    if (btf === undefined || dsId === undefined) throw why('the object has no BTF for its section');
+    const ds = btf.type(dsId);
+    if (ds.kind !== 'DATASEC') throw why('its value type is not a DATASEC');
+    if (ds.vars.length === 0) throw why('its DATASEC has no variables');
+    // The last variable: the one at the highest offset in the section.
+    let last: { index: number; name: string; offset: number; varId: number } | undefined;
+    ds.vars.forEach((e, index) => {
+      const name = btf.nameOf(e.type);
+      const offset = this.spec.variables.find((v) => v.name === name)?.offset ?? e.offset;
+      if (last === undefined || offset >= last.offset) last = { index, name, offset, varId: e.type };
+    });
+    const lv = last!;
+    const vt = btf.type(lv.varId);
+    if (vt.kind !== 'VAR') throw why(`DATASEC entry '${lv.name}' is not a variable`);
+    const arrId = btf.resolve(vt.type);
+    const arr = btf.type(arrId);
+    if (arr.kind !== 'ARRAY') throw why(`its last variable '${lv.name}' is not an array`);
+    const elem = btf.sizeOf(arr.type);
+    if (elem <= 0) throw why(`the elements of '${lv.name}' have no size`);
+    if (size <= lv.offset || (size - lv.offset) % elem !== 0)
+      throw why(
+        `element size (${elem}) of its last variable '${lv.name}' at offset ${lv.offset} does not divide the new size ${size} minus that offset into one or more elements`,
+      );
+    const init = new Uint8Array(size);
+    if (this.#initial !== undefined)
+      init.set(this.#initial.subarray(0, Math.min(size, this.#initial.length)));
+    this.#initial = init;
+    this.#valueSize = size;
+    this.#resized = {
+      varName: lv.name,
+      entry: lv.index,
+      varId: lv.varId,
+      elemType: arr.type,
+      indexType: arr.indexType,
+      nelems: (size - lv.offset) / elem,
+      varSize: size - lv.offset,
+    };
   }
 
   /** Initial value of a global-data map (a copy). */
@@ -112,9 +195,9 @@ export class ObjectMap {
   setInitialValue(value: Uint8Array): void {
     this.#checkOpen();
     if (this.spec.origin !== 'data') throw new TypeError(`map '${this.name}' is not a global-data map`);
-    if (value.length !== this.spec.valueSize)
+    if (value.length !== this.#valueSize)
       throw new RangeError(
-        `map '${this.name}': initial value is ${value.length} bytes, expected ${this.spec.valueSize}`,
+        `map '${this.name}': initial value is ${value.length} bytes, expected ${this.#valueSize}`,
       );
     this.#initial = value.slice();
   }
@@ -122,7 +205,7 @@ export class ObjectMap {
   /** Sets one variable of a global-data map (little-endian integer or raw bytes). */
   setVariable(name: string, value: bigint | number | Uint8Array): void {
     this.#checkOpen();
-    const v = this.spec.variables.find((x) => x.name === name);
+    const v = this.variables.find((x) => x.name === name);
     if (v === undefined || this.#initial === undefined)
       throw new RangeError(`map '${this.name}' has no variable '${name}'`);
     if (value instanceof Uint8Array) {
@@ -165,6 +248,24 @@ export class ObjectMap {
   #checkOpen(): void {
     if (this.object.loaded) throw new LoaderError({ map: this.name }, 'the map is already created');
   }
+}
+
+/** How a resized global-data map's DATASEC changes: its last variable's array gets `nelems`. */
+export interface DatasecResize {
+  /** Name of the last variable. */
+  readonly varName: string;
+  /** Its index in the DATASEC. */
+  readonly entry: number;
+  /** BTF id of its VAR. */
+  readonly varId: number;
+  /** Element type of the array. */
+  readonly elemType: number;
+  /** Index type of the array. */
+  readonly indexType: number;
+  /** New number of elements. */
+  readonly nelems: number;
+  /** New size of the variable in bytes. */
+  readonly varSize: number;
 }
 
 /** A program of an opened object; adjust it before {@link BpfObject.load}. */
@@ -383,11 +484,20 @@ export class BpfObject {
         const map = this.maps.get(name);
         const sec = this.#sections.get(name);
         if (map !== undefined && map.spec.origin === 'data') {
-          r[2] = map.spec.valueSize;
+          r[2] = map.valueSize;
           for (let i = 0; i < vlen; i++) {
             const vname = raw.name(r[3 + 3 * i]!);
             const v = map.spec.variables.find((x) => x.name === vname);
             if (v !== undefined) r[3 + 3 * i + 1] = v.offset;
+          }
+          const rs = map.datasecResize;
+          if (rs !== undefined) {
+            // A new array type of the new length; the last variable now has that type.
+            const arr = raw.add([0, RawBtf.info(K.ARRAY, 0), 0, rs.elemType, rs.indexType, rs.nelems]);
+            const vr = raw.records[rs.varId]!.slice();
+            vr[2] = arr;
+            raw.records[rs.varId] = vr;
+            r[3 + 3 * rs.entry + 2] = rs.varSize;
           }
         } else if (sec !== undefined) {
           r[2] = sec.size;
@@ -640,7 +750,7 @@ export class BpfObject {
           };
           cmp('type', info.type, s.type);
           cmp('key_size', info.keySize, s.keySize);
-          cmp('value_size', info.valueSize, s.valueSize);
+          cmp('value_size', info.valueSize, m.valueSize);
           cmp('max_entries', info.maxEntries, m.maxEntries);
           cmp('map_flags', info.mapFlags, m.flags);
           cmp('map_extra', info.mapExtra, s.mapExtra);
@@ -660,7 +770,7 @@ export class BpfObject {
             s.name,
             info.type,
             s.keySize,
-            s.valueSize,
+            m.valueSize,
             info.maxEntries,
             info.mapFlags,
             objBtf,
@@ -687,9 +797,10 @@ export class BpfObject {
       }
       const isData = s.origin === 'data';
       // Global data is typed by its DATASEC (rewritten away when the backend lacks DATASEC).
+      // A non-data map whose value size was changed no longer matches its BTF value type.
       const useBtf =
         btfFd !== undefined &&
-        (isData ? features.datasec : true) &&
+        (isData ? features.datasec : m.valueSize === s.valueSize) &&
         !isMapInMap(s.type) &&
         s.type !== MapType.PROG_ARRAY;
       const excl = m.exclusiveProgram;
@@ -698,7 +809,7 @@ export class BpfObject {
         fd = backend.mapCreate({
           mapType: s.type,
           keySize: s.keySize,
-          valueSize: s.valueSize,
+          valueSize: m.valueSize,
           maxEntries: m.maxEntries,
           mapFlags: m.flags | (isData && s.readonly ? MapFlag.RDONLY_PROG : 0),
           innerMapFd: inner?.fd,
@@ -724,7 +835,7 @@ export class BpfObject {
         s.name,
         s.type,
         s.keySize,
-        s.valueSize,
+        m.valueSize,
         m.maxEntries,
         m.flags,
         objBtf,
