@@ -47,7 +47,7 @@ export function lskelToJson(l: LightSkeleton): string {
       metadataHash: toHex(l.metadataHash),
       ctxSize: l.ctxSize,
       maps: l.maps.map((m) => ({ ...m, initialValue: m.initialValue ? toBase64(m.initialValue) : null })),
-      programs: l.programs.map((p) => ({ ...p, hash: toHex(p.hash) })),
+      programs: l.programs.map((p) => ({ ...p, hash: p.hash !== undefined ? toHex(p.hash) : null })),
     },
     null,
     2,
@@ -125,17 +125,21 @@ export function lskelFromJson(text: string, where = 'skeleton'): LightSkeleton {
         flags: num(m, 'flags', w),
         initialValue: typeof iv === 'string' ? fromBase64(iv, `${w}.initialValue`) : undefined,
         readonly: m.readonly === true,
+        ...(m.valueOffset !== undefined ? { valueOffset: num(m, 'valueOffset', w) } : {}),
       };
     }),
     programs: programs.map((p: Record<string, unknown>, i): LskelProgram => {
       const w = `${where}.programs[${i}]`;
       const d = num(p, 'descOffset', w);
       if (d + 4 > ctxSize) throw new FormatError(`${w}.descOffset`, 'outside the context');
-      let h: Uint8Array;
-      try {
-        h = fromHex(field<string>(p, 'hash', 'string', w));
-      } catch (e) {
-        throw new FormatError(`${w}.hash`, (e as Error).message);
+      let h: Uint8Array | undefined;
+      if (p.hash !== null) {
+        try {
+          h = fromHex(field<string>(p, 'hash', 'string', w));
+        } catch (e) {
+          if (e instanceof FormatError) throw e;
+          throw new FormatError(`${w}.hash`, (e as Error).message);
+        }
       }
       return {
         name: field<string>(p, 'name', 'string', w),

@@ -21,23 +21,45 @@
  * `struct bpf_prog_desc` per program (prog_fd).
  *
  * The object's BTF is loaded first (as the loader issue's `loadableBtf` prepares it): maps get
- * their BTF key/value types, programs their func_info; the BTF fd is closed at the end.
+ * their BTF key/value types, programs their func_info, line_info and CO-RE relocations; the BTF
+ * fd is closed at the end.
+ *
+ * Externs, as libbpf's gen_loader treats them: `.kconfig` values are resolved when the skeleton
+ * is generated (from the kernel config and release given to the {@link BpfObject}) and become the
+ * initial value of a frozen `.kconfig` map. Typed `__ksym` variables, kfuncs and the attach
+ * targets of BTF-typed programs are resolved when the loader runs, with
+ * `bpf_btf_find_by_name_kind` (one call per symbol; BTF id in the low 32 bits of its result, BTF
+ * object fd in the high ones): the ld_imm64 gets the id and the object fd, the kfunc call the id
+ * and, for a module BTF, its fd_array slot. Typeless `__ksym`s get their address from
+ * `bpf_kallsyms_lookup_name`. A missing `__weak` symbol becomes 0 (a typed ksym's ld_imm64
+ * becomes a plain 0 load); a missing strong one makes the loader fail with -ENOENT. The module
+ * BTF fds the look-ups return are closed after the programs are loaded and on error.
+ *
+ * CO-RE: the loader does not relocate; it passes the programs' CO-RE records (`core_relos`) to
+ * PROG_LOAD with the object's BTF, and the kernel applies them against its own BTF (Linux
+ * 5.17+). Programs whose final instructions depend on the running kernel (CO-RE, ksyms, kfuncs)
+ * have no precomputed hash in the skeleton.
  *
  * Map-in-map: the inner template is created first, used for the outer map and closed;
  * `.values` initializers fill outer maps (after every map exists) and prog_arrays (after every
  * program is loaded).
  *
- * Not supported yet (a {@link UnsupportedError} names the feature): line_info, externs
- * (kconfig, ksyms, kfuncs), CO-RE relocations. Initial-value overrides of unsigned loaders come as
- * user pointers (`bpf_copy_from_user`): they work from C (the header over `skel_internal.h`), not
- * from {@link loadAndRun}, which has no user memory to point to.
+ * Host overrides (unsigned loaders only): `max_entries` from the context; the initial value from
+ * the context (`initial_value`, a user pointer read with `bpf_copy_from_user`: the C header over
+ * `skel_internal.h`) or from the blob itself ({@link loadAndRun} writes the override over the
+ * map's value in its copy of the blob, at {@link LskelMap.valueOffset}; a signed loader's blob
+ * is bound to its signature, so the runner never does that).
+ *
+ * Not supported (a {@link UnsupportedError} names the feature): freplace programs (they need a
+ * target program fd), struct_ops programs (they need a struct_ops map), nested map-in-map
+ * templates, map-in-map without a template, big-endian objects.
  * Map pinning (`LIBBPF_PIN_BY_NAME`) is not applied: the maps are returned to the host, which
  * may pin them.
  *
  * @module
  */
 
-import { BTF_INT, Btf } from '../btf/index.js';
+import { BTF_INT, BTF_KIND, Btf, parseBtf } from '../btf/index.js';
 import { linkProgram } from '../elf/link.js';
 import type { MapSpec, ObjectSpec } from '../elf/object.js';
 import { mapContentHash, progHash } from '../hash/index.js';
@@ -65,20 +87,24 @@ import {
   R1,
   R2,
   R3,
+  R4,
   R6,
   R7,
   R8,
   R9,
   R10,
+  stB,
+  stH,
   stxDW,
   stxW,
 } from '../isa/builder.js';
 import { encode } from '../isa/codec.js';
 import type { Insn } from '../isa/insn.js';
-import { LD_IMM64, Pseudo } from '../isa/opcodes.js';
+import { CallKind, LD_IMM64, Pseudo } from '../isa/opcodes.js';
+import { RawBtf } from '../loader/btfraw.js';
 import { BpfObject } from '../loader/object.js';
 import { encodeMapCreate, encodeProgLoad } from '../uapi/attrs.js';
-import { Cmd, Helper, MapType, ProgFlag } from '../uapi/constants.js';
+import { AttachType, Cmd, Helper, MapFlag, MapType, ProgType } from '../uapi/constants.js';
 import { BtfLoadLayout, MapCreateLayout, MapElemLayout, ProgLoadLayout } from '../uapi/layout.js';
 import type { AttrMemory } from '../uapi/memory.js';
 
@@ -113,6 +139,11 @@ export interface LskelMap {
   initialValue: Uint8Array | undefined;
   /** Frozen after it is filled. */
   readonly: boolean;
+  /**
+   * Blob offset of the value the loader writes into the map (its initial value); absent when the
+   * loader writes none (a signed loader skips all-zero values).
+   */
+  valueOffset?: number;
 }
 
 /** A program the skeleton loads. */
@@ -122,8 +153,11 @@ export interface LskelProgram {
   /** Offset of its `bpf_prog_desc` in the context. */
   descOffset: number;
   type: number;
-  /** Program hash of the instructions as the loader loads them (map imms are zeroed by the hash). */
-  hash: Uint8Array;
+  /**
+   * Program hash of the instructions as the loader loads them (map imms are zeroed by the hash);
+   * undefined when they depend on the running kernel (CO-RE, ksyms, kfuncs).
+   */
+  hash: Uint8Array | undefined;
 }
 
 /** A generated light skeleton (signature added by {@link signLightSkeleton}). */
@@ -191,6 +225,10 @@ export interface GenerateOptions {
   signed?: boolean;
   /** Metadata scheme of a signed loader (default `inline`). */
   scheme?: MetadataScheme;
+  /** Kernel config text for `.kconfig` externs (when the input is a spec, not a BpfObject). */
+  kconfig?: string;
+  /** Kernel release for `LINUX_KERNEL_VERSION` (when the input is a spec). */
+  kernelRelease?: string;
 }
 
 /**
@@ -247,19 +285,107 @@ const NO_BTF_TYPES: ReadonlySet<number> = new Set([
   MapType.PROG_ARRAY,
 ]);
 
+/** Name of the map that holds `.kconfig` extern values. */
+const KCONFIG = '.kconfig';
+
 /**
- * Generates the loader and blob for `spec`. Throws {@link UnsupportedError} for features the
- * generator does not cover yet, RangeError for a blob beyond the stores' 16-bit offsets where
- * it matters.
+ * The BTF name and kind a program's attach target is looked up by (`attach_btf_id`), or
+ * undefined when its attach type takes none.
  */
-export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = {}): LightSkeleton {
+function attachTarget(attachType: number, to: string): { name: string; kind: number } | undefined {
+  switch (attachType) {
+    case AttachType.TRACE_RAW_TP:
+      return { name: `btf_trace_${to}`, kind: BTF_KIND.TYPEDEF };
+    case AttachType.TRACE_FENTRY:
+    case AttachType.TRACE_FEXIT:
+    case AttachType.MODIFY_RETURN:
+      return { name: to, kind: BTF_KIND.FUNC };
+    case AttachType.LSM_MAC:
+    case AttachType.LSM_CGROUP:
+      return { name: `bpf_lsm_${to}`, kind: BTF_KIND.FUNC };
+    case AttachType.TRACE_ITER:
+      return { name: `bpf_iter_${to}`, kind: BTF_KIND.FUNC };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The object's loadable BTF, made acceptable to `BPF_BTF_LOAD` where the loader layer's
+ * `loadableBtf()` is not (a direct load then goes on without BTF; a loader program cannot):
+ * unnamed typed parameters of extern function prototypes (kfunc declarations) get a name (the
+ * kernel refuses them: "Invalid arg#N"), and typeless `__ksym` variables (type `const void`) get
+ * an `int` type (a VAR of type void is "Invalid type_id"), as libbpf does before loading.
+ */
+function kernelLoadableBtf(obj: BpfObject): Uint8Array | undefined {
+  const bytes = obj.loadableBtf();
+  const src = obj.spec.btf?.btf;
+  if (bytes === undefined || src === undefined) return bytes;
+  const protos = new Set<number>();
+  const voidVars: number[] = [];
+  for (const e of obj.spec.externs) {
+    if (e.kind === 'kfunc' && e.type !== undefined) protos.add(e.type);
+    if (
+      e.kind === 'ksym' &&
+      e.btfId !== undefined &&
+      (e.type === undefined || src.skipModifiers(e.type) === 0)
+    )
+      voidVars.push(e.btfId);
+  }
+  if (protos.size === 0 && voidVars.length === 0) return bytes;
+  const raw = new RawBtf(parseBtf(bytes));
+  for (const id of protos) {
+    if (raw.kind(id) !== BTF_KIND.FUNC_PROTO) continue;
+    const r = raw.records[id] as Uint32Array;
+    for (let i = 0; i < raw.vlen(id); i++)
+      if (r[3 + 2 * i] === 0 && r[3 + 2 * i + 1] !== 0) r[3 + 2 * i] = raw.addString(`__tsbpf_arg${i + 1}`);
+  }
+  if (voidVars.length > 0) {
+    const int = raw.add([raw.addString('int'), RawBtf.info(BTF_KIND.INT, 0), 4, (1 << 24) | 32]);
+    for (const id of voidVars) if (raw.kind(id) === BTF_KIND.VAR) (raw.records[id] as Uint32Array)[2] = int;
+  }
+  return raw.serialize();
+}
+
+/** ENOENT, which `bpf_kallsyms_lookup_name` returns for an unknown symbol. */
+const ENOENT = 2;
+
+/**
+ * Generates the loader and blob for `input`: a parsed spec, or a {@link BpfObject} opened with
+ * the host's options (its `kconfig` and `kernelRelease` fill `.kconfig`; programs with
+ * `autoload` false and maps with `autocreate` false are left out; `maxEntries`, flags and
+ * initial values set on it are what the skeleton signs). Throws {@link UnsupportedError} for
+ * features the generator does not cover, LoaderError (from the loader layer) for `.kconfig`
+ * externs without a value.
+ */
+export function generateLightSkeleton(
+  input: ObjectSpec | BpfObject,
+  opts: GenerateOptions = {},
+): LightSkeleton {
+  const obj =
+    input instanceof BpfObject
+      ? input
+      : BpfObject.fromSpec(input, { kconfig: opts.kconfig, kernelRelease: opts.kernelRelease });
+  const spec = obj.spec;
   const signed = opts.signed ?? false;
   const scheme = signed ? (opts.scheme ?? 'inline') : undefined;
   if (spec.endian !== 'little')
     throw new UnsupportedError('big-endian objects cannot be loaded on this host');
-  if (spec.externs.length > 0)
-    throw new UnsupportedError('externs (kconfig, ksym, kfunc) are not supported yet');
-  for (const m of spec.maps) checkMap(m);
+  const objMaps = [...obj.maps.values()].filter((m) => m.autocreate);
+  const objProgs = [...obj.programs.values()].filter((p) => p.autoload);
+  for (const m of objMaps) checkMap(m.spec);
+  for (const p of objProgs) {
+    if (p.type === 0)
+      throw new UnsupportedError(
+        `program '${p.name}': section '${p.spec.section}' is not a known program type (set autoload = false)`,
+      );
+    if (p.type === ProgType.EXT)
+      throw new UnsupportedError(`program '${p.name}': freplace programs need a target program fd`);
+    if (p.type === ProgType.STRUCT_OPS)
+      throw new UnsupportedError(`program '${p.name}': struct_ops programs need a struct_ops map`);
+  }
+  const kconfig = obj.kconfigLayout();
+  const srcBtf = spec.btf?.btf;
 
   // ---- blob layout -------------------------------------------------------------------------
   const chunks: { off: number; bytes: Uint8Array }[] = [];
@@ -271,9 +397,9 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     return off;
   };
   // The object's BTF as the kernel takes it (DATASECs fixed up, externs made loadable), loaded
-  // first: maps get their key/value types from it, programs their func_info (global
-  // subprograms need it).
-  const btf = spec.btf !== undefined ? BpfObject.fromSpec(spec).loadableBtf() : undefined;
+  // first: maps get their key/value types from it, programs their func_info, line_info and
+  // CO-RE relocations (global subprograms need it).
+  const btf = kernelLoadableBtf(obj);
   const btfFdSlot = put(new Uint8Array(8));
   let btfOff = -1;
   let btfAttrOff = -1;
@@ -283,14 +409,71 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     new DataView(a.buffer).setUint32(BtfLoadLayout.fields.btf_size[0], btf.length, true);
     btfAttrOff = put(a);
   }
+
+  /** One map the loader creates: an object map, or `.kconfig`. */
+  interface GenMap {
+    name: string;
+    type: number;
+    keySize: number;
+    valueSize: number;
+    maxEntries: number;
+    flags: number;
+    numaNode: number;
+    mapExtra: bigint;
+    btfKey: number;
+    btfValue: number;
+    inner: MapSpec['inner'];
+    data: Uint8Array | undefined;
+    readonly: boolean;
+    values: MapSpec['values'];
+  }
+  const genMaps: GenMap[] = objMaps.map((om) => {
+    const m = om.spec;
+    const isData = m.origin === 'data';
+    const typed = btf !== undefined && !NO_BTF_TYPES.has(m.type);
+    return {
+      name: m.name,
+      type: m.type,
+      keySize: m.keySize,
+      valueSize: m.valueSize,
+      maxEntries: om.maxEntries,
+      flags: om.flags | (isData && m.readonly ? MapFlag.RDONLY_PROG : 0),
+      numaNode: m.numaNode,
+      mapExtra: m.mapExtra,
+      btfKey: typed && !isData ? (m.keyType ?? 0) : 0,
+      btfValue: typed ? ((isData ? m.btfId : m.valueType) ?? 0) : 0,
+      inner: m.inner,
+      data: isData ? om.initialValue : undefined,
+      readonly: isData && m.readonly,
+      values: m.values,
+    };
+  });
+  if (kconfig !== undefined) {
+    const dsId = srcBtf?.findId(KCONFIG, BTF_KIND.DATASEC);
+    genMaps.push({
+      name: KCONFIG,
+      type: MapType.ARRAY,
+      keySize: 4,
+      valueSize: kconfig.size,
+      maxEntries: 1,
+      flags: MapFlag.RDONLY_PROG,
+      numaNode: 0,
+      mapExtra: 0n,
+      btfKey: 0,
+      btfValue: btf !== undefined ? (dsId ?? 0) : 0,
+      inner: undefined,
+      data: kconfig.value,
+      readonly: true,
+      values: [],
+    });
+  }
   const mapIndex = new Map<string, number>();
   const maps: LskelMap[] = [];
-  const mapHasBtf: boolean[] = [];
   // Map-in-map: the inner template's attr (created, used for the outer map, closed again).
   const innerAttrOff = new Map<number, number>();
   const innerFdSlot = put(new Uint8Array(8));
   const mapAttrOff: number[] = [];
-  spec.maps.forEach((m, i) => {
+  genMaps.forEach((m, i) => {
     mapIndex.set(m.name, i);
     const attr = encodeMapCreate(
       {
@@ -302,21 +485,10 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
         numaNode: m.numaNode,
         mapName: kernelName(m.name),
         mapExtra: m.mapExtra,
-        btfKeyTypeId:
-          btf !== undefined && m.origin !== 'data' && !NO_BTF_TYPES.has(m.type) ? (m.keyType ?? 0) : 0,
-        btfValueTypeId:
-          btf === undefined || NO_BTF_TYPES.has(m.type)
-            ? 0
-            : m.origin === 'data'
-              ? (m.btfId ?? 0)
-              : (m.valueType ?? 0),
+        btfKeyTypeId: m.btfKey,
+        btfValueTypeId: m.btfValue,
       },
       NO_MEMORY,
-    );
-    mapHasBtf.push(
-      btf !== undefined &&
-        !NO_BTF_TYPES.has(m.type) &&
-        (m.origin === 'data' ? m.btfId !== undefined : m.valueType !== undefined),
     );
     if (m.inner !== undefined) {
       const t = m.inner;
@@ -361,7 +533,7 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     keyOff: number;
     valOff: number;
   }[] = [];
-  spec.maps.forEach((m, i) => {
+  genMaps.forEach((m, i) => {
     for (const v of m.values) {
       const key = new Uint8Array(Math.max(8, m.keySize));
       new DataView(key.buffer).setUint32(0, v.index, true);
@@ -376,91 +548,224 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     }
   });
   const updAttrOff: (number | undefined)[] = [];
-  const valueOff: (number | undefined)[] = [];
   const freezeOff: (number | undefined)[] = [];
-  for (const m of spec.maps) {
-    // Unsigned loaders fill every data map (the host may supply its initial value); signed ones
-    // only those whose signed value is not all zeros (or that are frozen).
+  genMaps.forEach((m, i) => {
+    // Unsigned loaders fill every data map (the host may supply its initial value, in the ctx or
+    // in the blob); signed ones only those whose signed value is not all zeros (or that are frozen).
     const needsData = m.data !== undefined && (!signed || m.data.some((b) => b !== 0) || m.readonly);
-    valueOff.push(needsData ? put(m.data as Uint8Array) : undefined);
+    if (needsData) (maps[i] as LskelMap).valueOffset = put(m.data as Uint8Array);
     updAttrOff.push(needsData ? put(new Uint8Array(MapElemLayout.size)) : undefined);
     freezeOff.push(m.readonly ? put(new Uint8Array(8)) : undefined);
+  });
+
+  // BTF look-ups done by the loader at run time (bpf_btf_find_by_name_kind: typed ksyms, kfuncs,
+  // attach targets; bpf_kallsyms_lookup_name: typeless ksyms), one per symbol. The result slot
+  // holds the helper's u64 (BTF id | BTF object fd << 32), or the address for a typeless ksym;
+  // it stays 0 when a weak symbol is missing.
+  interface Lookup {
+    name: string;
+    kind: number; // BTF kind, or -1 for a typeless ksym
+    weak: boolean;
+    nameOff: number;
+    len: number;
+    resOff: number;
+    /** Index in the shared kfunc fd_array (kfuncs only). */
+    fdIndex: number;
   }
+  const lookups = new Map<string, Lookup>();
+  const lookup = (name: string, kind: number, weak: boolean): Lookup => {
+    const key = `${kind}:${name}`;
+    let l = lookups.get(key);
+    if (l === undefined) {
+      const bytes = new TextEncoder().encode(`${name}\0`);
+      l = {
+        name,
+        kind,
+        weak,
+        nameOff: put(bytes),
+        len: bytes.length,
+        resOff: put(new Uint8Array(8)),
+        fdIndex: 0,
+      };
+      lookups.set(key, l);
+    }
+    l.weak &&= weak;
+    return l;
+  };
+
   const license = new TextEncoder().encode(`${spec.license}\0`);
-  const progCtxBase = LoaderCtx.HEADER + spec.maps.length * LoaderCtx.MAP_DESC;
-  const progs: {
+  const progCtxBase = LoaderCtx.HEADER + genMaps.length * LoaderCtx.MAP_DESC;
+  interface GenProg {
     lp: LskelProgram;
     insnsOff: number;
     licOff: number;
     attrOff: number;
     funcInfoOff: number;
+    lineInfoOff: number;
+    coreOff: number;
     relocs: { slot: number; map: number }[];
-  }[] = [];
-  spec.programs.forEach((p, j) => {
+    ksyms: { slot: number; dst: number; l: Lookup; typeless: boolean }[];
+    kfuncCalls: { slot: number; l: Lookup }[];
+    attach: Lookup | undefined;
+  }
+  const progs: GenProg[] = [];
+  const kfuncLookups: Lookup[] = [];
+  objProgs.forEach((p, j) => {
     const linked = linkProgram(spec, p.name);
     const insns: Insn[] = linked.insns.map((x) => ({ ...x }));
-    const relocs: { slot: number; map: number }[] = [];
+    const relocs: GenProg['relocs'] = [];
+    const ksyms: GenProg['ksyms'] = [];
+    const kfuncCalls: GenProg['kfuncCalls'] = [];
     for (const r of linked.relocations) {
-      if (r.kind === 'extern') throw new UnsupportedError(`program '${p.name}': extern '${r.extern}'`);
-      const mi = mapIndex.get(r.map);
-      if (mi === undefined) throw new UnsupportedError(`program '${p.name}': unknown map '${r.map}'`);
       const ins = insns[r.insn] as Insn;
+      if (r.kind === 'extern') {
+        const ext = spec.externs.find((e) => e.name === r.extern);
+        if (ext === undefined)
+          throw new UnsupportedError(`program '${p.name}': unknown extern '${r.extern}'`);
+        if (ext.kind === 'kfunc') {
+          const l = lookup(ext.name, BTF_KIND.FUNC, ext.weak);
+          if (!kfuncLookups.includes(l)) {
+            kfuncLookups.push(l);
+            l.fdIndex = kfuncLookups.length; // fd_array[0] stays 0 (vmlinux)
+          }
+          insns[r.insn] = { ...ins, src: CallKind.KFUNC, imm: 0, off: 0 };
+          kfuncCalls.push({ slot: r.slot, l });
+          continue;
+        }
+        if (ins.code !== LD_IMM64)
+          throw new UnsupportedError(
+            `program '${p.name}': extern '${ext.name}' on a non-ld_imm64 at slot ${r.slot}`,
+          );
+        if (ext.kind === 'kconfig') {
+          const off = kconfig?.offsets.get(ext.name);
+          const mi = mapIndex.get(KCONFIG);
+          if (off === undefined || mi === undefined)
+            throw new UnsupportedError(`program '${p.name}': kconfig extern '${ext.name}' is not laid out`);
+          insns[r.insn] = { ...ins, src: Pseudo.MAP_VALUE, imm: 0, imm2: off + ins.imm };
+          relocs.push({ slot: r.slot, map: mi });
+          continue;
+        }
+        const typed = ext.type !== undefined && ext.type !== 0 && srcBtf?.skipModifiers(ext.type) !== 0;
+        if (typed) {
+          insns[r.insn] = { ...ins, src: Pseudo.BTF_ID, imm: 0, imm2: 0 };
+          ksyms.push({
+            slot: r.slot,
+            dst: ins.dst,
+            l: lookup(ext.name, BTF_KIND.VAR, ext.weak),
+            typeless: false,
+          });
+        } else {
+          insns[r.insn] = { ...ins, src: 0, imm: 0, imm2: 0 };
+          ksyms.push({ slot: r.slot, dst: ins.dst, l: lookup(ext.name, -1, ext.weak), typeless: true });
+        }
+        continue;
+      }
+      const mi = mapIndex.get(r.map);
+      if (mi === undefined) throw new UnsupportedError(`program '${p.name}': map '${r.map}' is not created`);
       if (ins.code !== LD_IMM64)
         throw new UnsupportedError(`program '${p.name}': relocation on a non-ld_imm64 at slot ${r.slot}`);
       if (r.kind === 'map') insns[r.insn] = { ...ins, src: Pseudo.MAP_FD, imm: 0, imm2: 0 };
       else insns[r.insn] = { ...ins, src: Pseudo.MAP_VALUE, imm: 0, imm2: r.offset };
       relocs.push({ slot: r.slot, map: mi });
     }
-    if (linked.coreRelos.length > 0) throw new UnsupportedError(`program '${p.name}': CO-RE relocations`);
+    if (linked.coreRelos.length > 0 && (btf === undefined || srcBtf === undefined))
+      throw new UnsupportedError(`program '${p.name}': CO-RE relocations without BTF`);
     const bytes = encode(insns);
     const insnsOff = put(bytes);
     const licOff = put(license);
     let funcInfo: Uint8Array | undefined;
-    if (btf !== undefined && linked.funcInfo.length > 0) {
-      funcInfo = new Uint8Array(8 * linked.funcInfo.length);
-      const fv = new DataView(funcInfo.buffer);
-      linked.funcInfo.forEach((f, k) => {
-        fv.setUint32(8 * k, f.slot, true);
-        fv.setUint32(8 * k + 4, f.typeId, true);
-      });
+    let lineInfo: Uint8Array | undefined;
+    let coreRelos: Uint8Array | undefined;
+    if (btf !== undefined && srcBtf !== undefined) {
+      if (linked.funcInfo.length > 0) {
+        funcInfo = new Uint8Array(8 * linked.funcInfo.length);
+        const fv = new DataView(funcInfo.buffer);
+        linked.funcInfo.forEach((f, k) => {
+          fv.setUint32(8 * k, f.slot, true);
+          fv.setUint32(8 * k + 4, f.typeId, true);
+        });
+      }
+      if (linked.lineInfo.length > 0) {
+        // Same records as a direct load (the loadable BTF keeps the object's string offsets).
+        lineInfo = new Uint8Array(16 * linked.lineInfo.length);
+        const lv = new DataView(lineInfo.buffer);
+        linked.lineInfo.forEach((l, k) => {
+          lv.setUint32(16 * k, l.slot, true);
+          lv.setUint32(16 * k + 4, srcBtf.strings.find(l.file) ?? 0, true);
+          lv.setUint32(16 * k + 8, srcBtf.strings.find(l.lineText) ?? 0, true);
+          lv.setUint32(16 * k + 12, ((l.line << 10) | (l.column & 0x3ff)) >>> 0, true);
+        });
+      }
+      if (linked.coreRelos.length > 0) {
+        // struct bpf_core_relo: insn_off (bytes), type_id, access_str_off, kind. The kernel
+        // applies them against its own BTF at PROG_LOAD.
+        coreRelos = new Uint8Array(16 * linked.coreRelos.length);
+        const cv = new DataView(coreRelos.buffer);
+        linked.coreRelos.forEach((c, k) => {
+          const access = srcBtf.strings.find(c.access);
+          if (access === undefined)
+            throw new UnsupportedError(
+              `program '${p.name}': CO-RE access string '${c.access}' is not in the BTF`,
+            );
+          cv.setUint32(16 * k, c.slot * 8, true);
+          cv.setUint32(16 * k + 4, c.typeId, true);
+          cv.setUint32(16 * k + 8, access, true);
+          cv.setUint32(16 * k + 12, c.kind, true);
+        });
+      }
     }
     const funcInfoOff = funcInfo !== undefined ? put(funcInfo) : -1;
-    let flags = 0;
-    if (p.sleepable) flags |= ProgFlag.SLEEPABLE;
-    if (p.xdpFrags) flags |= ProgFlag.XDP_HAS_FRAGS;
+    const lineInfoOff = lineInfo !== undefined ? put(lineInfo) : -1;
+    const coreOff = coreRelos !== undefined ? put(coreRelos) : -1;
+    const target = attachTarget(p.attachType, p.attachTo);
+    const attach = target !== undefined ? lookup(target.name, target.kind, false) : undefined;
     const attr = encodeProgLoad(
       {
         progType: p.type,
         insns: bytes,
         license: spec.license,
-        progFlags: flags,
+        progFlags: p.flags,
         progName: kernelName(p.name),
         expectedAttachType: p.attachType,
-        kernVersion: p.kernelVersion,
+        kernVersion: spec.kernelVersion,
         funcInfo,
         funcInfoRecSize: 8,
+        lineInfo,
+        lineInfoRecSize: 16,
+        coreRelos,
+        coreReloRecSize: 16,
+        fdArray: kfuncCalls.length > 0 ? new Int32Array(1) : undefined,
       },
       NO_MEMORY,
     );
     const attrOff = put(attr);
+    const runtime = ksyms.length > 0 || kfuncCalls.length > 0 || coreRelos !== undefined;
     progs.push({
       lp: {
         name: p.name,
         kernelName: kernelName(p.name),
         descOffset: progCtxBase + j * LoaderCtx.PROG_DESC,
         type: p.type,
-        hash: progHash(bytes),
+        hash: runtime ? undefined : progHash(bytes),
       },
       insnsOff,
       licOff,
       attrOff,
       funcInfoOff,
+      lineInfoOff,
+      coreOff,
       relocs,
+      ksyms,
+      kfuncCalls,
+      attach,
     });
   });
+  // One fd_array for every program that calls kfuncs: slot k holds the module BTF fd of the
+  // k-th kfunc (0, unused, for vmlinux kfuncs: their call's off stays 0).
+  const fdArrayOff = kfuncLookups.length > 0 ? put(new Uint8Array(4 * (kfuncLookups.length + 1))) : -1;
   const data = new Uint8Array(size);
   for (const c of chunks) data.set(c.bytes, c.off);
-  const ctxSize = progCtxBase + spec.programs.length * LoaderCtx.PROG_DESC;
+  const ctxSize = progCtxBase + objProgs.length * LoaderCtx.PROG_DESC;
   const metadataHash = mapContentHash(data, data.length, 1);
 
   // ---- loader program ----------------------------------------------------------------------
@@ -468,10 +773,21 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
   const emit = (...xs: ProgramItem[]): void => {
     code.push(...xs);
   };
-  // Stores `reg` (u32 or u64) at blob offset `off` (r9 = blob base).
+  // Stores `reg` (u32 or u64) at blob offset `off` (r9 = blob base; r3 is scratch for far offsets).
   const storeBlob = (off: number, reg: typeof R1, wide: boolean): void => {
     if (off <= 0x7fff) emit(wide ? stxDW(R9, off, reg) : stxW(R9, off, reg));
     else emit(mov64Reg(R3, R9), add64Imm(R3, off), wide ? stxDW(R3, 0, reg) : stxW(R3, 0, reg));
+  };
+  // Loads the u32 at blob offset `off` into `reg` (r3 is scratch for far offsets).
+  const loadBlob = (reg: typeof R1, off: number): void => {
+    if (off <= 0x7fff) emit(ldxW(reg, R9, off));
+    else emit(mov64Reg(R3, R9), add64Imm(R3, off), ldxW(reg, R3, 0));
+  };
+  // Stores an immediate byte/half at blob offset `off`.
+  const storeImm = (off: number, value: number, width: 1 | 2): void => {
+    const st = width === 1 ? stB : stH;
+    if (off <= 0x7fff) emit(st(R9, off, value));
+    else emit(mov64Reg(R3, R9), add64Imm(R3, off), st(R3, 0, value));
   };
   const storePtr = (fieldOff: number, targetOff: number): void => {
     emit(mov64Reg(R2, R9), add64Imm(R2, targetOff));
@@ -487,10 +803,12 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     );
     emit(mov64Reg(R7, R0), jsltImm(R0, 0, 'cleanup'));
   };
+  const lookupList = [...lookups.values()];
 
   emit(mov64Reg(R6, R1), mov64Imm(R7, 0), ldMapIdxValue(R9, 0, 0));
-  // Zero every fd slot of the context, so cleanup closes only what this run created.
+  // Zero every fd slot of the context and the blob, so cleanup closes only what this run created.
   emit(mov64Imm(R1, 0), stxW(R9, btfFdSlot, R1), stxW(R9, innerFdSlot, R1));
+  for (const l of lookupList) storeBlob(l.resOff, R1, true);
   for (const m of maps) emit(stxW(R6, m.descOffset, R1));
   for (const p of progs) emit(stxW(R6, p.lp.descOffset, R1));
   if (scheme === 'inline') {
@@ -515,6 +833,28 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     emit(ldMapIdx(R1, 0), mov64Reg(R2, R10), add64Imm(R2, -32), mov64Imm(R3, 32), callKfunc(KFUNC_BTF_ID, 1));
     emit(mov64Reg(R7, R0), jneImm(R0, 0, 'cleanup'));
   }
+  // Run-time symbol resolution against the running kernel's BTF and kallsyms.
+  lookupList.forEach((l, k) => {
+    emit(mov64Reg(R1, R9), add64Imm(R1, l.nameOff), mov64Imm(R2, l.len));
+    if (l.kind < 0) {
+      // bpf_kallsyms_lookup_name(name, size, flags, &res): 0, or -ENOENT (res = 0).
+      emit(mov64Imm(R3, 0), mov64Reg(R4, R9), add64Imm(R4, l.resOff), call(Helper.kallsyms_lookup_name));
+      if (!l.weak) emit(mov64Reg(R7, R0), jsltImm(R0, 0, 'cleanup'));
+      else emit(jeqImm(R0, -ENOENT, `found_${k}`), mov64Reg(R7, R0), jsltImm(R0, 0, 'cleanup'));
+    } else {
+      emit(mov64Imm(R3, l.kind), mov64Imm(R4, 0), call(Helper.btf_find_by_name_kind));
+      if (l.weak) emit(jsltImm(R0, 0, `found_${k}`));
+      else emit(mov64Reg(R7, R0), jsltImm(R0, 0, 'cleanup'));
+      storeBlob(l.resOff, R0, true);
+    }
+    emit(label(`found_${k}`));
+  });
+  if (fdArrayOff >= 0) {
+    for (const l of kfuncLookups) {
+      loadBlob(R1, l.resOff + 4);
+      storeBlob(fdArrayOff + 4 * l.fdIndex, R1, false);
+    }
+  }
   const ML = MapCreateLayout.fields;
   const BL = BtfLoadLayout.fields;
   const EL = MapElemLayout.fields;
@@ -523,8 +863,8 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     storePtr(btfAttrOff + BL.btf[0], btfOff);
     sysBpf(Cmd.BTF_LOAD, btfAttrOff, BtfLoadLayout.size);
     emit(mov64Reg(R8, R0), stxW(R9, btfFdSlot, R8));
-    maps.forEach((_, i) => {
-      if (mapHasBtf[i]) storeBlob((mapAttrOff[i] as number) + ML.btf_fd[0], R8, false);
+    genMaps.forEach((m, i) => {
+      if (m.btfKey !== 0 || m.btfValue !== 0) storeBlob((mapAttrOff[i] as number) + ML.btf_fd[0], R8, false);
     });
     for (const p of progs) storeBlob(p.attrOff + PL.prog_btf_fd[0], R8, false);
   }
@@ -552,17 +892,17 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     }
     const u = updAttrOff[i];
     if (u !== undefined) {
+      const v = m.valueOffset as number;
       if (!signed) {
         // The host's initial value (ctx map_desc.initial_value, a user pointer) replaces the
         // blob's, as libbpf's unsigned loaders do; signed loaders never look at it.
-        const v = valueOff[i] as number;
         emit(ldxDW(R3, R6, m.descOffset + 8), jeqImm(R3, 0, `iv_${i}`));
         emit(mov64Reg(R1, R9), add64Imm(R1, v), mov64Imm(R2, m.valueSize), call(Helper.copy_from_user));
         emit(mov64Reg(R7, R0), jsltImm(R0, 0, 'cleanup'), label(`iv_${i}`));
       }
       storeBlob(u + EL.map_fd[0], R8, false);
       storePtr(u + EL.key[0], keyOff);
-      storePtr(u + EL.value[0], valueOff[i] as number);
+      storePtr(u + EL.value[0], v);
       sysBpf(Cmd.MAP_UPDATE_ELEM, u, MapElemLayout.size);
     }
     const f = freezeOff[i];
@@ -578,8 +918,11 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
         kind === 'map'
           ? maps.find((m) => m.name === x.target)?.descOffset
           : progs.find((p) => p.lp.name === x.target)?.lp.descOffset;
-      if (fdAt === undefined)
+      if (fdAt === undefined) {
+        // A prog_array slot of a program that is not loaded stays empty (as in a direct load).
+        if (kind === 'program' && obj.programs.get(x.target)?.autoload === false) continue;
         throw new UnsupportedError(`map '${maps[x.map]!.name}': .values names unknown ${kind} '${x.target}'`);
+      }
       emit(ldxW(R1, R6, fdAt));
       storeBlob(x.valOff, R1, false);
       emit(ldxW(R1, R6, maps[x.map]!.descOffset));
@@ -590,20 +933,62 @@ export function generateLightSkeleton(spec: ObjectSpec, opts: GenerateOptions = 
     }
   };
   fill('map');
-  for (const p of progs) {
+  progs.forEach((p, j) => {
+    // Resolved symbols go into the instructions: typed ksyms (BTF id, BTF object fd; a missing
+    // weak one becomes a plain 0), typeless ksyms (address), kfunc calls (BTF id; off = the
+    // fd_array slot of a module BTF, 0 for vmlinux).
+    p.ksyms.forEach((x, k) => {
+      const at = p.insnsOff + x.slot * 8;
+      loadBlob(R1, x.l.resOff);
+      storeBlob(at + 4, R1, false);
+      loadBlob(R2, x.l.resOff + 4);
+      storeBlob(at + 12, R2, false);
+      if (!x.typeless) {
+        emit(jneImm(R1, 0, `ksym_${j}_${k}`));
+        storeImm(at + 1, x.dst, 1); // src_reg = 0
+        emit(label(`ksym_${j}_${k}`));
+      }
+    });
+    p.kfuncCalls.forEach((x, k) => {
+      const at = p.insnsOff + x.slot * 8;
+      loadBlob(R1, x.l.resOff);
+      storeBlob(at + 4, R1, false);
+      loadBlob(R2, x.l.resOff + 4);
+      emit(jeqImm(R2, 0, `kfunc_${j}_${k}`));
+      storeImm(at + 2, x.l.fdIndex, 2);
+      emit(label(`kfunc_${j}_${k}`));
+    });
+    if (p.attach !== undefined) {
+      loadBlob(R1, p.attach.resOff);
+      storeBlob(p.attrOff + PL.attach_btf_id[0], R1, false);
+      loadBlob(R1, p.attach.resOff + 4);
+      storeBlob(p.attrOff + PL.attach_btf_obj_fd[0], R1, false);
+    }
     storePtr(p.attrOff + PL.insns[0], p.insnsOff);
     storePtr(p.attrOff + PL.license[0], p.licOff);
     if (p.funcInfoOff >= 0) storePtr(p.attrOff + PL.func_info[0], p.funcInfoOff);
+    if (p.lineInfoOff >= 0) storePtr(p.attrOff + PL.line_info[0], p.lineInfoOff);
+    if (p.coreOff >= 0) storePtr(p.attrOff + PL.core_relos[0], p.coreOff);
+    if (p.kfuncCalls.length > 0) storePtr(p.attrOff + PL.fd_array[0], fdArrayOff);
     sysBpf(Cmd.PROG_LOAD, p.attrOff, ProgLoadLayout.size);
     emit(stxW(R6, p.lp.descOffset, R0));
-  }
+  });
   fill('program');
-  // Success: the BTF fd was a temporary (maps and programs hold the BTF).
-  emit(ldxW(R1, R9, btfFdSlot), jsleImm(R1, 0, 'done'), call(Helper.sys_close), label('done'));
+  // Closes the temporaries: the BTF fd (maps and programs hold the BTF) and the BTF object fds
+  // the look-ups returned (module BTFs; 0 for vmlinux).
+  const closeTemps = (tag: string): void => {
+    emit(ldxW(R1, R9, btfFdSlot), jsleImm(R1, 0, `${tag}_btf`), call(Helper.sys_close), label(`${tag}_btf`));
+    lookupList.forEach((l, k) => {
+      if (l.kind < 0) return; // an address, not an fd
+      loadBlob(R1, l.resOff + 4);
+      emit(jsleImm(R1, 0, `${tag}_l${k}`), call(Helper.sys_close), label(`${tag}_l${k}`));
+    });
+  };
+  closeTemps('ok');
   emit(mov64Imm(R0, 0), exit());
   // Error path: close what was created (fd slots > 0), return the negative errno.
   emit(label('cleanup'));
-  emit(ldxW(R1, R9, btfFdSlot), jsleImm(R1, 0, 'btf_closed'), call(Helper.sys_close), label('btf_closed'));
+  closeTemps('err');
   emit(
     ldxW(R1, R9, innerFdSlot),
     jsleImm(R1, 0, 'inner_closed'),

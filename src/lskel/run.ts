@@ -13,6 +13,10 @@
  *    and `signature: "not-verified-by-kernel"` in the result;
  * 4. runs it with BPF_PROG_TEST_RUN and returns the maps and programs it created.
  *
+ * Host overrides: `maxEntries` goes into the context, `initialValues` over the map's value in
+ * the runner's copy of the blob; an unsigned loader honours both, a signed one neither (the
+ * runner warns, and the signed blob and loader win).
+ *
  * The metadata map and the loader are closed before returning, on success and on error.
  *
  * @module
@@ -56,6 +60,12 @@ export interface RunOptions {
   keyringId?: number;
   /** Host overrides of max_entries by map name (honoured by unsigned loaders only). */
   maxEntries?: Readonly<Record<string, number>>;
+  /**
+   * Host overrides of initial values (global data, `.kconfig`) by map name, each exactly the
+   * map's value size (honoured by unsigned loaders only: written over the map's value in the
+   * runner's copy of the blob; a signed loader's blob is bound to its signature).
+   */
+  initialValues?: Readonly<Record<string, Uint8Array>>;
   /** Attack lab knobs. */
   hostile?: HostileHost;
   /** Receives warnings (also collected in the result). */
@@ -109,6 +119,19 @@ export function loadAndRun(backend: Backend, lskel: LightSkeleton, opts: RunOpti
   if (lskel.signed && lskel.signature === undefined)
     throw new TypeError('signed skeleton without a signature');
   const data = lskel.data.slice();
+  for (const [name, value] of Object.entries(opts.initialValues ?? {})) {
+    const m = lskel.maps.find((x) => x.name === name);
+    if (m === undefined) throw new RangeError(`initial value for '${name}': the skeleton has no such map`);
+    if (value.length !== m.valueSize)
+      throw new RangeError(`initial value for '${name}' is ${value.length} bytes, expected ${m.valueSize}`);
+    if (lskel.signed) {
+      warn(`initial value override of '${name}' ignored: the signed loader uses its signed value`);
+      continue;
+    }
+    if (m.valueOffset === undefined || m.valueOffset + value.length > data.length)
+      throw new RangeError(`map '${name}' has no initial value in the skeleton`);
+    data.set(value, m.valueOffset);
+  }
   if (h.tamperData !== undefined) data[h.tamperData % data.length] ^= 0x01;
   const insns = lskel.insns.slice();
   if (h.tamperInsns !== undefined) insns[h.tamperInsns % insns.length] ^= 0x01;

@@ -254,7 +254,7 @@ export function registerLskel(program: Command): void {
         `creates maps: ${l.maps.map((m) => `${m.name} (max_entries ${m.maxEntries})`).join(', ') || 'none'}`,
       );
       out.push(
-        `loads programs: ${l.programs.map((p) => `${p.name} (hash ${toHex(p.hash).slice(0, 16)}…)`).join(', ') || 'none'}`,
+        `loads programs: ${l.programs.map((p) => `${p.name} (${p.hash !== undefined ? `hash ${toHex(p.hash).slice(0, 16)}…` : 'hash depends on the running kernel'})`).join(', ') || 'none'}`,
       );
       process.stdout.write(`${out.join('\n')}\n`);
       if (!ok) process.exitCode = 1;
