@@ -148,6 +148,9 @@ const MAP_STRUCT_NAMES: ReadonlyMap<number, string> = new Map([
   [MapType.HASH_OF_MAPS, 'bpf_htab'],
 ]);
 
+/** Pointer types whose accesses Linux rewrites per instruction (auxPtrType). */
+const AUX_REWRITTEN: ReadonlySet<RegType> = new Set<RegType>(['ctx', 'sock', 'sock_common', 'tcp_sock']);
+
 // Stack byte kinds.
 const ST_INVALID = 0;
 const ST_MISC = 1;
@@ -671,6 +674,8 @@ class Verifier {
   curStates = 0;
   maxStatesPerInsn = 0;
   nextId = 0;
+  /** Pointer type each load/store slot first used (auxPtrType). */
+  readonly auxPtr: (RegType | undefined)[] = [];
   maxCtxOffset = 0;
   readonly depth = new Map<number, number>();
   /** Start slots of bpf_loop callbacks. */
@@ -959,13 +964,19 @@ class Verifier {
       case 0x07:
         this.alu(st, pc, i, cls === 0x07);
         return pc + 1;
-      case 0x01:
+      case 0x01: {
+        const t = this.frame(st).regs[i.src]!.t;
         this.ldx(st, i);
+        this.auxPtrType(pc, t);
         return pc + 1;
+      }
       case 0x02:
-      case 0x03:
+      case 0x03: {
+        const t = this.frame(st).regs[i.dst]!.t;
         this.store(st, i);
+        this.auxPtrType(pc, t);
         return pc + 1;
+      }
       case 0x00:
         if (i.code === LD_IMM64) {
           this.ldImm64(st, pc, i);
@@ -976,6 +987,17 @@ class Verifier {
       default:
         return this.jmp(st, pc, i, cls === 0x06);
     }
+  }
+
+  /**
+   * Linux rewrites ctx and socket accesses per instruction: one load or store may not use a ctx or
+   * socket pointer on one path and another pointer type on another (the kernel's save_aux_ptr_type).
+   */
+  auxPtrType(pc: number, t: RegType): void {
+    const prev = this.auxPtr[pc];
+    if (prev === undefined) this.auxPtr[pc] = t;
+    else if (prev !== t && (AUX_REWRITTEN.has(t) || AUX_REWRITTEN.has(prev)))
+      fail(EINVAL, 'same insn cannot be used with different pointers');
   }
 
   // --- ALU -----------------------------------------------------------------------------------
