@@ -43,6 +43,9 @@ export function lskelToJson(l: LightSkeleton): string {
       data: toBase64(l.data),
       signature: l.signature ? toBase64(l.signature) : null,
       ...(l.kfuncBtf ? { kfuncBtf: toBase64(l.kfuncBtf) } : {}),
+      ...(l.steps !== undefined && l.stepOffset !== undefined
+        ? { stepOffset: l.stepOffset, steps: l.steps }
+        : {}),
       exclProgHash: toHex(l.exclProgHash),
       metadataHash: toHex(l.metadataHash),
       ctxSize: l.ctxSize,
@@ -109,6 +112,17 @@ export function lskelFromJson(text: string, where = 'skeleton'): LightSkeleton {
     exclProgHash: hex('exclProgHash'),
     metadataHash: hex('metadataHash'),
     ctxSize,
+    ...(o.steps !== undefined || o.stepOffset !== undefined
+      ? {
+          stepOffset: num(o, 'stepOffset', where),
+          steps: (() => {
+            const st = o.steps;
+            if (!Array.isArray(st) || !st.every((x) => typeof x === 'string'))
+              throw new FormatError(`${where}.steps`, 'expected an array of strings');
+            return st as string[];
+          })(),
+        }
+      : {}),
     maps: maps.map((m: Record<string, unknown>, i): LskelMap => {
       const w = `${where}.maps[${i}]`;
       const d = num(m, 'descOffset', w);

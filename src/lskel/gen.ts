@@ -95,6 +95,7 @@ import {
   R10,
   stB,
   stH,
+  stW,
   stxDW,
   stxW,
 } from '../isa/builder.js';
@@ -180,6 +181,13 @@ export interface LightSkeleton {
   ctxSize: number;
   maps: LskelMap[];
   programs: LskelProgram[];
+  /**
+   * Blob offset of the u32 where the loader records the step it is at (1-based index in
+   * {@link steps}; 0 before the first): the runner reads it back to say what failed.
+   */
+  stepOffset?: number;
+  /** What each step of the loader does (`PROG_LOAD of 'xdp_prog'`). */
+  steps?: string[];
   /** CMS signature over {@link signedContent} (absent until signed). */
   signature?: Uint8Array;
   /**
@@ -315,7 +323,8 @@ function attachTarget(attachType: number, to: string): { name: string; kind: num
  * `loadableBtf()` is not (a direct load then goes on without BTF; a loader program cannot):
  * unnamed typed parameters of extern function prototypes (kfunc declarations) get a name (the
  * kernel refuses them: "Invalid arg#N"), and typeless `__ksym` variables (type `const void`) get
- * an `int` type (a VAR of type void is "Invalid type_id"), as libbpf does before loading.
+ * an `int` type (a VAR of type void is "Invalid type_id"), and DATASEC entries are sorted by
+ * offset, as libbpf does before loading.
  */
 function kernelLoadableBtf(obj: BpfObject): Uint8Array | undefined {
   const bytes = obj.loadableBtf();
@@ -332,8 +341,22 @@ function kernelLoadableBtf(obj: BpfObject): Uint8Array | undefined {
     )
       voidVars.push(e.btfId);
   }
-  if (protos.size === 0 && voidVars.length === 0) return bytes;
   const raw = new RawBtf(parseBtf(bytes));
+  let changed = false;
+  // DATASEC entries in offset order (the kernel refuses a decreasing offset: "Invalid offset";
+  // `.kconfig` is laid out in extern order, not in the order of its DATASEC).
+  for (let id = 1; id < raw.records.length; id++) {
+    if (raw.kind(id) !== BTF_KIND.DATASEC) continue;
+    const r = raw.records[id] as Uint32Array;
+    const n = raw.vlen(id);
+    const vs: [number, number, number][] = [];
+    for (let i = 0; i < n; i++) vs.push([r[3 + 3 * i]!, r[4 + 3 * i]!, r[5 + 3 * i]!]);
+    if (vs.every((v, i) => i === 0 || vs[i - 1]![1] <= v[1])) continue;
+    vs.sort((a, b) => a[1] - b[1]);
+    vs.forEach((v, i) => r.set(v, 3 + 3 * i));
+    changed = true;
+  }
+  if (protos.size === 0 && voidVars.length === 0 && !changed) return bytes;
   for (const id of protos) {
     if (raw.kind(id) !== BTF_KIND.FUNC_PROTO) continue;
     const r = raw.records[id] as Uint32Array;
@@ -346,6 +369,12 @@ function kernelLoadableBtf(obj: BpfObject): Uint8Array | undefined {
   }
   return raw.serialize();
 }
+
+const BTF_KIND_NAME: Record<number, string> = {
+  [BTF_KIND.VAR]: 'VAR',
+  [BTF_KIND.FUNC]: 'FUNC',
+  [BTF_KIND.TYPEDEF]: 'TYPEDEF',
+};
 
 /** ENOENT, which `bpf_kallsyms_lookup_name` returns for an unknown symbol. */
 const ENOENT = 2;
@@ -401,6 +430,8 @@ export function generateLightSkeleton(
   // CO-RE relocations (global subprograms need it).
   const btf = kernelLoadableBtf(obj);
   const btfFdSlot = put(new Uint8Array(8));
+  // The number of the step the loader is at (1-based index in `steps`), for error messages.
+  const stepSlot = put(new Uint8Array(8));
   let btfOff = -1;
   let btfAttrOff = -1;
   if (btf !== undefined) {
@@ -529,6 +560,7 @@ export function generateLightSkeleton(
     map: number;
     kind: 'map' | 'program';
     target: string;
+    index: number;
     attrOff: number;
     keyOff: number;
     valOff: number;
@@ -541,6 +573,7 @@ export function generateLightSkeleton(
         map: i,
         kind: v.kind,
         target: v.target,
+        index: v.index,
         attrOff: put(new Uint8Array(MapElemLayout.size)),
         keyOff: put(key),
         valOff: put(new Uint8Array(8)),
@@ -804,6 +837,11 @@ export function generateLightSkeleton(
     emit(mov64Reg(R7, R0), jsltImm(R0, 0, 'cleanup'));
   };
   const lookupList = [...lookups.values()];
+  const steps: string[] = [];
+  const step = (what: string): void => {
+    steps.push(what);
+    emit(stW(R9, stepSlot, steps.length));
+  };
 
   emit(mov64Reg(R6, R1), mov64Imm(R7, 0), ldMapIdxValue(R9, 0, 0));
   // Zero every fd slot of the context and the blob, so cleanup closes only what this run created.
@@ -835,6 +873,11 @@ export function generateLightSkeleton(
   }
   // Run-time symbol resolution against the running kernel's BTF and kallsyms.
   lookupList.forEach((l, k) => {
+    step(
+      l.kind < 0
+        ? `kallsyms_lookup_name('${l.name}')`
+        : `btf_find_by_name_kind('${l.name}', ${BTF_KIND_NAME[l.kind] ?? l.kind})`,
+    );
     emit(mov64Reg(R1, R9), add64Imm(R1, l.nameOff), mov64Imm(R2, l.len));
     if (l.kind < 0) {
       // bpf_kallsyms_lookup_name(name, size, flags, &res): 0, or -ENOENT (res = 0).
@@ -861,6 +904,7 @@ export function generateLightSkeleton(
   const PL = ProgLoadLayout.fields;
   if (btf !== undefined) {
     storePtr(btfAttrOff + BL.btf[0], btfOff);
+    step('BTF_LOAD of the object BTF');
     sysBpf(Cmd.BTF_LOAD, btfAttrOff, BtfLoadLayout.size);
     emit(mov64Reg(R8, R0), stxW(R9, btfFdSlot, R8));
     genMaps.forEach((m, i) => {
@@ -877,10 +921,12 @@ export function generateLightSkeleton(
     }
     const ia = innerAttrOff.get(i);
     if (ia !== undefined) {
+      step(`MAP_CREATE of the inner map template of '${m.name}'`);
       sysBpf(Cmd.MAP_CREATE, ia, MapCreateLayout.size);
       emit(stxW(R9, innerFdSlot, R0));
       storeBlob(a + ML.inner_map_fd[0], R0, false);
     }
+    step(`MAP_CREATE of '${m.name}'`);
     sysBpf(Cmd.MAP_CREATE, a, MapCreateLayout.size);
     emit(mov64Reg(R8, R0), stxW(R6, m.descOffset, R8));
     if (ia !== undefined) {
@@ -897,17 +943,20 @@ export function generateLightSkeleton(
         // The host's initial value (ctx map_desc.initial_value, a user pointer) replaces the
         // blob's, as libbpf's unsigned loaders do; signed loaders never look at it.
         emit(ldxDW(R3, R6, m.descOffset + 8), jeqImm(R3, 0, `iv_${i}`));
+        step(`copy_from_user of the host's initial value of '${m.name}'`);
         emit(mov64Reg(R1, R9), add64Imm(R1, v), mov64Imm(R2, m.valueSize), call(Helper.copy_from_user));
         emit(mov64Reg(R7, R0), jsltImm(R0, 0, 'cleanup'), label(`iv_${i}`));
       }
       storeBlob(u + EL.map_fd[0], R8, false);
       storePtr(u + EL.key[0], keyOff);
       storePtr(u + EL.value[0], v);
+      step(`MAP_UPDATE_ELEM of the initial value of '${m.name}'`);
       sysBpf(Cmd.MAP_UPDATE_ELEM, u, MapElemLayout.size);
     }
     const f = freezeOff[i];
     if (f !== undefined) {
       storeBlob(f, R8, false);
+      step(`MAP_FREEZE of '${m.name}'`);
       sysBpf(Cmd.MAP_FREEZE, f, 4);
     }
   });
@@ -929,6 +978,7 @@ export function generateLightSkeleton(
       storeBlob(x.attrOff + EL.map_fd[0], R1, false);
       storePtr(x.attrOff + EL.key[0], x.keyOff);
       storePtr(x.attrOff + EL.value[0], x.valOff);
+      step(`MAP_UPDATE_ELEM of '${maps[x.map]!.name}'[${x.index}] (${kind} '${x.target}')`);
       sysBpf(Cmd.MAP_UPDATE_ELEM, x.attrOff, MapElemLayout.size);
     }
   };
@@ -970,6 +1020,7 @@ export function generateLightSkeleton(
     if (p.lineInfoOff >= 0) storePtr(p.attrOff + PL.line_info[0], p.lineInfoOff);
     if (p.coreOff >= 0) storePtr(p.attrOff + PL.core_relos[0], p.coreOff);
     if (p.kfuncCalls.length > 0) storePtr(p.attrOff + PL.fd_array[0], fdArrayOff);
+    step(`PROG_LOAD of '${p.lp.name}'`);
     sysBpf(Cmd.PROG_LOAD, p.attrOff, ProgLoadLayout.size);
     emit(stxW(R6, p.lp.descOffset, R0));
   });
@@ -1019,5 +1070,7 @@ export function generateLightSkeleton(
     maps,
     programs: progs.map((p) => p.lp),
     kfuncBtf: scheme === 'kfunc' ? kfuncBtf() : undefined,
+    stepOffset: stepSlot,
+    steps,
   };
 }

@@ -106,6 +106,21 @@ function errnoName(n: number): string {
   return `errno ${n}`;
 }
 
+/** `<step>: ` the loader recorded in the blob before it failed, or '' when unknown. */
+function failedStep(backend: Backend, metaFd: number, lskel: LightSkeleton): string {
+  const off = lskel.stepOffset;
+  if (off === undefined || lskel.steps === undefined) return '';
+  try {
+    const v = new Uint8Array(lskel.data.length);
+    if (!backend.mapLookupElem(metaFd, new Uint8Array(4), v)) return '';
+    const n = new DataView(v.buffer).getUint32(off, true);
+    const what = lskel.steps[n - 1];
+    return what === undefined ? '' : `${what}: `;
+  } catch {
+    return '';
+  }
+}
+
 /** Runs `lskel` on `backend` (see the module doc). Throws BpfError/VerifierError or {@link LoaderError}. */
 export function loadAndRun(backend: Backend, lskel: LightSkeleton, opts: RunOptions = {}): LskelCollection {
   const warnings: string[] = [];
@@ -226,7 +241,11 @@ export function loadAndRun(backend: Backend, lskel: LightSkeleton, opts: RunOpti
           errno,
           "loader refused: the metadata map's hash differs from the signed one",
         );
-      throw new LoaderError('failed', errno, `loader failed: ${errnoName(errno)}`);
+      throw new LoaderError(
+        'failed',
+        errno,
+        `loader failed: ${failedStep(backend, meta.fd, lskel)}${errnoName(errno)}`,
+      );
     }
     const closer = (n: number): void => backend.close(n);
     const maps = new Map<string, Fd>();
