@@ -1,0 +1,162 @@
+/**
+ * Light skeletons of every fixture against direct loads (src/loader), on both backends: the same
+ * maps (type, sizes, flags, contents) and the same programs (type, tag), through unsigned and
+ * signed (inline scheme) loaders. Programs the host refuses are found by loading each one
+ * directly; they are left out of both (autoload off), and a skeleton of each alone fails at its
+ * PROG_LOAD with the errno of the direct load (or is refused by the generator, which names why).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { signerFromFiles } from '../../src/cli/signer.js';
+import { BpfObject, LoaderError as DirectLoaderError } from '../../src/loader/index.js';
+import {
+  generateLightSkeleton,
+  type LightSkeleton,
+  LoaderError,
+  loadAndRun,
+  pemOrDer,
+  signLightSkeleton,
+  UnsupportedError,
+} from '../../src/lskel/index.js';
+import { Machine } from '../../src/machine/machine.js';
+import { MachineKeyrings } from '../../src/machine/signature/index.js';
+import type { Backend } from '../../src/sys/backend.js';
+import { BpfError, Errno } from '../../src/sys/errors.js';
+import { KeySpec, MapType } from '../../src/uapi/constants.js';
+import { possibleCpus } from '../backend/backends.js';
+import { kernel, skip } from '../kernel/kernel.js';
+import { hostOptions, objectBytes } from '../loader/helpers.js';
+import { testKey } from './keys.js';
+
+const FIXTURES = ['core', 'externs', 'globals', 'legacy', 'mapinmap', 'maps', 'sections', 'subprogs'];
+const CPUS = possibleCpus();
+
+/** What test/loader/loader.test.ts lists as refused by the kernel (lockdown, kallsyms, ...). */
+const KERNEL_REFUSES: Record<string, string[]> = {
+  core: ['check_exec', 'check_open'],
+  externs: ['on_newtask'],
+  sections: 'fent fexi fmodret fents frep lsmp lsms lsmcg sops sopss cgrm6 unknown'.split(' '),
+};
+
+function machine(): Machine {
+  const kr = new MachineKeyrings();
+  kr.addCertificate(pemOrDer(testKey('p256').cert, 'CERTIFICATE'), KeySpec.SESSION_KEYRING);
+  return new Machine({ keyrings: kr, cpus: CPUS });
+}
+
+const open = (name: string): BpfObject => BpfObject.open(objectBytes(name), hostOptions(CPUS));
+
+/** errno name of a direct load of `prog` alone, or undefined when it loads. */
+function directRefusal(b: Backend, name: string, prog: string): string | undefined {
+  const obj = open(name);
+  for (const p of obj.programs.values()) p.autoload = p.name === prog;
+  try {
+    obj.load(b).close();
+    return undefined;
+  } catch (e) {
+    if (e instanceof BpfError) return e.code;
+    if (e instanceof DirectLoaderError) return 'loader';
+    throw e;
+  }
+}
+
+function sign(l: LightSkeleton): LightSkeleton {
+  const k = testKey('p256');
+  return signLightSkeleton(l, signerFromFiles(k.key, k.cert));
+}
+
+function compare(b: Backend, name: string, refused: readonly string[], signed: boolean): void {
+  const withOff = (): BpfObject => {
+    const obj = open(name);
+    for (const p of refused) obj.programs.get(p)!.autoload = false;
+    return obj;
+  };
+  const direct = withOff().load(b);
+  const u = generateLightSkeleton(withOff(), { name, signed });
+  const c = loadAndRun(b, signed ? sign(u) : u);
+  try {
+    assert.deepEqual([...c.programs.keys()].sort(), [...direct.programs.keys()].sort(), `${name} programs`);
+    assert.deepEqual([...c.maps.keys()].sort(), [...direct.maps.keys()].sort(), `${name} maps`);
+    for (const [p, lp] of direct.programs) {
+      const want = lp.info();
+      const got = b.objGetInfoByFd(c.programs.get(p)!.fd, { kind: 'prog' });
+      assert.equal(got.type, want.type, `${name}/${p} type`);
+      assert.deepEqual(got.tag, want.tag, `${name}/${p} tag`);
+      const hash = u.programs.find((x) => x.name === p)!.hash;
+      if (hash !== undefined)
+        assert.deepEqual(hash.subarray(0, 8), want.tag, `${name}/${p} precomputed hash`);
+    }
+    for (const [m, lm] of direct.maps) {
+      const fd = c.maps.get(m)!.fd;
+      const got = b.objGetInfoByFd(fd, { kind: 'map' });
+      const want = lm.info();
+      for (const f of ['type', 'keySize', 'valueSize', 'maxEntries', 'mapFlags'] as const)
+        assert.equal(got[f], want[f], `${name}/${m} ${f}`);
+      if (lm.type === MapType.ARRAY) {
+        const v = new Uint8Array(lm.valueSize);
+        for (let k = 0; k < lm.maxEntries; k++) {
+          const key = new Uint8Array(new Uint32Array([k]).buffer);
+          assert.ok(b.mapLookupElem(fd, key, v));
+          assert.deepEqual(v, lm.lookup(key), `${name}/${m}[${k}]`);
+        }
+      }
+    }
+  } finally {
+    c.close();
+    direct.close();
+  }
+}
+
+const backends: { name: string; make: () => Backend; skip: string | false }[] = [
+  { name: 'machine', make: machine, skip: false },
+  { name: 'kernel', make: () => kernel(), skip },
+];
+
+for (const be of backends) {
+  describe(
+    `every fixture through a light skeleton equals a direct load, on the ${be.name}`,
+    { skip: be.skip },
+    () => {
+      for (const name of FIXTURES) {
+        it(`${name}: same maps, contents and program tags (unsigned and signed); refused programs refused alike`, () => {
+          const b = be.make();
+          const all = [...open(name).programs.keys()];
+          const refusals = new Map<string, string>();
+          for (const p of all) {
+            const why = directRefusal(b, name, p);
+            if (why !== undefined) refusals.set(p, why);
+          }
+          if (be.name === 'kernel')
+            assert.deepEqual(
+              [...refusals.keys()].sort(),
+              (KERNEL_REFUSES[name] ?? []).sort(),
+              `${name} refusals`,
+            );
+          const refused = [...refusals.keys()];
+          compare(b, name, refused, false);
+          compare(b, name, refused, true);
+          for (const [p, why] of refusals) {
+            const obj = open(name);
+            for (const q of obj.programs.values()) q.autoload = q.name === p;
+            let l: LightSkeleton;
+            try {
+              l = generateLightSkeleton(obj, { name });
+            } catch (e) {
+              assert.ok(e instanceof UnsupportedError, `${name}/${p}: ${e}`);
+              assert.match((e as Error).message, new RegExp(`'${p}'`));
+              continue;
+            }
+            assert.throws(
+              () => loadAndRun(b, l).close(),
+              (e: unknown) =>
+                e instanceof LoaderError &&
+                e.errno === Errno[why as keyof typeof Errno] &&
+                e.message.includes(`PROG_LOAD of '${p}'`),
+              `${name}/${p}: refused with ${why}`,
+            );
+          }
+        });
+      }
+    },
+  );
+}
