@@ -154,27 +154,43 @@ export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResu
       return { retval: Number(r.r0 & 0xffffffffn), dataSizeOut: 0, ctxSizeOut: 0, duration: 0 };
     }
     case ProgType.SOCKET_FILTER:
-    case ProgType.SCHED_CLS: {
+    case ProgType.SCHED_CLS:
+    case ProgType.SCHED_ACT:
+    case ProgType.CGROUP_SKB:
+    case ProgType.LWT_IN:
+    case ProgType.LWT_OUT:
+    case ProgType.LWT_XMIT: {
       if (attr.flags || attr.cpu || attr.batchSize) return { errno: Errno.EINVAL };
       const data = attr.dataIn;
       if (data === undefined || data.length < ETH_HLEN || data.length > SKB_MAX_DATA)
         return { errno: Errno.EINVAL };
+      // An IPv4 or IPv6 frame must hold the network header.
+      const proto = (data[12]! << 8) | data[13]!;
+      if (
+        (proto === 0x0800 && data.length < ETH_HLEN + 20) ||
+        (proto === 0x86dd && data.length < ETH_HLEN + 40)
+      )
+        return { errno: Errno.EINVAL };
+      // tc programs see the frame from the link-layer header; the others from the network
+      // header. All but socket filters read data/data_end (the verifier decides which).
+      const l2 = prog.type === ProgType.SCHED_CLS || prog.type === ProgType.SCHED_ACT;
+      const pkt = data.slice();
+      const view = l2 ? pkt : pkt.subarray(ETH_HLEN);
       const ctxIn = attr.ctxIn;
       if (ctxIn !== undefined) {
         if (ctxIn.length > SK_BUFF_SIZE && ctxIn.subarray(SK_BUFF_SIZE).some((b) => b !== 0))
           return { errno: Errno.E2BIG };
         if (!zeroExcept(ctxIn.subarray(0, SK_BUFF_SIZE), SKB_CTX_IN)) return { errno: Errno.EINVAL };
       }
-      const l2 = prog.type === ProgType.SCHED_CLS;
-      const pkt = data.slice();
-      const view = l2 ? pkt : pkt.subarray(ETH_HLEN);
       const skb = new Uint8Array(SK_BUFF_SIZE);
       if (ctxIn !== undefined) skb.set(ctxIn.subarray(0, Math.min(ctxIn.length, SK_BUFF_SIZE)));
       const dv = new DataView(skb.buffer);
       if (ctxIn !== undefined) {
+        // wire_len defaults to, and may not be below, skb->len: the frame for tc, the frame
+        // after its Ethernet header for the others.
         const wire = dv.getUint32(SkBuff.wire_len, true);
-        if (wire !== 0 && wire < data.length) return { errno: Errno.EINVAL };
-        if (wire === 0) dv.setUint32(SkBuff.wire_len, data.length, true);
+        if (wire !== 0 && wire < view.length) return { errno: Errno.EINVAL };
+        if (wire === 0) dv.setUint32(SkBuff.wire_len, view.length, true);
       }
       dv.setUint32(SkBuff.len, view.length, true);
       dv.setUint32(SkBuff.pkt_type, packetType(data), true);
@@ -186,8 +202,8 @@ export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResu
       const ctxPtr = vm.memory.addRegion('ctx', skb, Perm.RW, {
         load(offset, size) {
           if (size !== 4) return undefined;
-          if (offset === SkBuff.data || offset === SkBuff.data_meta) return l2 ? pktPtr(0) : undefined;
-          if (offset === SkBuff.data_end) return l2 ? pktPtr(view.length) : undefined;
+          if (offset === SkBuff.data || (l2 && offset === SkBuff.data_meta)) return pktPtr(0);
+          if (offset === SkBuff.data_end) return pktPtr(view.length);
           return undefined;
         },
         store(offset, size, value) {
@@ -212,7 +228,10 @@ export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResu
       let full = copyOut(attr.dataOut, out);
       if (attr.ctxOut !== undefined) {
         result.ctxSizeOut = SK_BUFF_SIZE;
-        full = copyOut(attr.ctxOut, skb) && full;
+        // Only the fields a ctx_in may set come back.
+        const back = new Uint8Array(SK_BUFF_SIZE);
+        for (const [o, n] of SKB_CTX_IN) back.set(skb.subarray(o, o + n), o);
+        full = copyOut(attr.ctxOut, back) && full;
       }
       return full ? result : { errno: Errno.ENOSPC, result };
     }
@@ -271,7 +290,121 @@ export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResu
       }
       return full ? result : { errno: Errno.ENOSPC, result };
     }
+    case ProgType.RAW_TRACEPOINT:
+      return rawTracepointRun(env, prog, attr);
+    case ProgType.FLOW_DISSECTOR:
+      return flowDissectorRun(env, prog, attr);
+    case ProgType.NETFILTER:
+      return netfilterRun(env, prog, attr);
+    case ProgType.SK_LOOKUP:
+      return skLookupRun(env, prog, attr);
     default:
+      // kprobe, tracepoint, perf_event, cgroup sock/sock_addr/sockopt/sysctl/device, sock_ops,
+      // sk_skb, sk_msg, sk_reuseport, writable raw tracepoints, lwt_seg6local: no test runner.
       return { errno: Errno.ENOTSUPP };
   }
+}
+
+/** Runs once; a ctx read past what the caller gave is EINVAL (the kernel checks max_ctx_offset). */
+function runOnce(env: RunEnv, prog: Prog, args: bigint[]): number | RunFailure {
+  let r: { r0: bigint };
+  try {
+    r = env.vm.run(prog.image, args);
+  } catch (e) {
+    if (e instanceof EngineFault && (e.kind === 'out_of_bounds' || e.kind === 'null'))
+      return { errno: Errno.EINVAL };
+    throw e;
+  }
+  prog.runCnt += 1n;
+  return Number(r.r0 & 0xffffffffn);
+}
+
+/** Raw tracepoints (`bpf_prog_test_run_raw_tp`): ctx_in is up to 12 u64 arguments; nothing else. */
+const RAW_TP_MAX_CTX = 8 * 12;
+function rawTracepointRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResult | RunFailure {
+  if (attr.dataIn || attr.dataOut || attr.ctxOut || attr.repeat || attr.batchSize)
+    return { errno: Errno.EINVAL };
+  if ((attr.flags ?? 0) & ~1 || (!(attr.flags ?? 0) && attr.cpu)) return { errno: Errno.EINVAL };
+  const ctxIn = attr.ctxIn ?? new Uint8Array(0);
+  if (ctxIn.length > RAW_TP_MAX_CTX) return { errno: Errno.EINVAL };
+  const ctx = ctxIn.slice();
+  const args = ctx.length > 0 ? [env.vm.memory.addRegion('ctx', ctx, Perm.R)] : [0n];
+  const r0 = runOnce(env, prog, args);
+  if (typeof r0 !== 'number') return r0;
+  return { retval: r0, dataSizeOut: 0, ctxSizeOut: 0, duration: 0 };
+}
+
+/** Size of `struct bpf_flow_keys`. */
+export const FLOW_KEYS_SIZE = 56;
+
+/**
+ * Flow dissectors (`bpf_prog_test_run_flow_dissector`): the frame (>= 14 bytes) as a `__sk_buff`
+ * with data/data_end over the whole frame; the flow keys start with nhoff = thoff = 14 and n_proto
+ * from the Ethernet header, and are the data out.
+ */
+function flowDissectorRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResult | RunFailure {
+  if (attr.flags || attr.cpu || attr.batchSize) return { errno: Errno.EINVAL };
+  const data = attr.dataIn;
+  if (data === undefined || data.length < ETH_HLEN) return { errno: Errno.EINVAL };
+  const vm = env.vm;
+  const pkt = data.slice();
+  const pktId = vm.memory.add('packet', pkt, Perm.R);
+  const keys = new Uint8Array(FLOW_KEYS_SIZE);
+  const kv = new DataView(keys.buffer);
+  kv.setUint16(0, ETH_HLEN, true);
+  kv.setUint16(2, ETH_HLEN, true);
+  keys[10] = data[12]!;
+  keys[11] = data[13]!;
+  const skb = new Uint8Array(SK_BUFF_SIZE);
+  const ctxPtr = vm.memory.addRegion('ctx', skb, Perm.R, {
+    load(offset, size) {
+      if (size === 4 && offset === SkBuff.data) return ptr(REGION_HI_BASE + pktId, 0);
+      if (size === 4 && offset === SkBuff.data_end) return ptr(REGION_HI_BASE + pktId, pkt.length);
+      return undefined;
+    },
+  });
+  const { r0, duration } = runRepeated(env, prog, [ctxPtr], attr.repeat ?? 0);
+  const result: TestRunResult = { retval: r0, dataSizeOut: FLOW_KEYS_SIZE, ctxSizeOut: 0, duration };
+  return copyOut(attr.dataOut, keys) ? result : { errno: Errno.ENOSPC, result };
+}
+
+/** Netfilter (`bpf_prog_test_run_nf`): 20 to 3712 bytes of data; no ctx, no flags, no data out. */
+function netfilterRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResult | RunFailure {
+  if (attr.flags || attr.cpu || attr.batchSize || attr.ctxIn || attr.ctxOut) return { errno: Errno.EINVAL };
+  const data = attr.dataIn;
+  if (data === undefined || data.length < 20 || data.length > SKB_MAX_DATA) return { errno: Errno.EINVAL };
+  // struct bpf_nf_ctx holds two kernel pointers the machine's verifier does not let programs read.
+  const ctx = new Uint8Array(16);
+  const ctxPtr = env.vm.memory.addRegion('ctx', ctx, Perm.R);
+  const { r0, duration } = runRepeated(env, prog, [ctxPtr], attr.repeat ?? 0);
+  return { retval: r0, dataSizeOut: 0, ctxSizeOut: 0, duration };
+}
+
+/** Size of `struct bpf_sk_lookup` (with its tail padding). */
+export const SK_LOOKUP_SIZE = 72;
+const AF_INET = 2;
+const AF_INET6 = 10;
+
+/**
+ * sk_lookup (`bpf_prog_test_run_sk_lookup`): ctx_in is a `struct bpf_sk_lookup` with a zero
+ * cookie and an AF_INET/AF_INET6 family (EAFNOSUPPORT otherwise); no data. ctx_out gives the
+ * struct back (no socket selected: cookie 0).
+ */
+function skLookupRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResult | RunFailure {
+  if (attr.dataIn || attr.dataOut || attr.flags || attr.cpu || attr.batchSize) return { errno: Errno.EINVAL };
+  const ctxIn = attr.ctxIn;
+  if (ctxIn === undefined) return { errno: Errno.EINVAL };
+  if (ctxIn.length > SK_LOOKUP_SIZE && ctxIn.subarray(SK_LOOKUP_SIZE).some((b) => b !== 0))
+    return { errno: Errno.E2BIG };
+  const ctx = new Uint8Array(SK_LOOKUP_SIZE);
+  ctx.set(ctxIn.subarray(0, Math.min(ctxIn.length, SK_LOOKUP_SIZE)));
+  if (ctx.subarray(0, 8).some((b) => b !== 0)) return { errno: Errno.EINVAL };
+  const family = new DataView(ctx.buffer).getUint32(8, true);
+  if (family !== AF_INET && family !== AF_INET6) return { errno: Errno.EAFNOSUPPORT };
+  const ctxPtr = env.vm.memory.addRegion('ctx', ctx, Perm.R);
+  const { r0, duration } = runRepeated(env, prog, [ctxPtr], attr.repeat ?? 0);
+  const result: TestRunResult = { retval: r0, dataSizeOut: 0, ctxSizeOut: 0, duration };
+  if (attr.ctxOut === undefined) return result;
+  result.ctxSizeOut = SK_LOOKUP_SIZE;
+  return copyOut(attr.ctxOut, ctx) ? result : { errno: Errno.ENOSPC, result };
 }

@@ -300,8 +300,6 @@ function tableOf(progType: number, attachType: number): CtxTable | undefined {
   switch (progType) {
     case ProgType.KPROBE:
       return KPROBE;
-    case ProgType.TRACEPOINT:
-      return TRACEPOINT;
     case ProgType.PERF_EVENT:
       return PERF_EVENT;
     case ProgType.RAW_TRACEPOINT:
@@ -379,6 +377,12 @@ export function ctxAccess(
     case ProgType.SYSCALL:
       if (off < 0 || off + size > 0xffff || off % size !== 0) return undefined;
       return { result: 'scalar' };
+    case ProgType.TRACEPOINT:
+      // Linux 6.18 compares a negative offset with sizeof(void *) as unsigned: every aligned
+      // negative offset passes (measured), as do 8 <= off < 8192.
+      if (!write && off < 0 && off % size === 0 && (size === 1 || size === 2 || size === 4 || size === 8))
+        return { result: 'scalar' };
+      return tableAccess(TRACEPOINT, off, size, write);
     default: {
       const t = tableOf(progType, attachType);
       return t === undefined ? undefined : tableAccess(t, off, size, write);
