@@ -122,18 +122,32 @@ export function runAttack(
       }
     }
     case 'override-max-entries': {
+      // The host asks for twice the signed max_entries of one map and, where the skeleton has
+      // global data, another initial value (every byte flipped): the signed values must win.
       const m = lskel.maps.find((x) => x.type !== MapType.RINGBUF) ?? lskel.maps[0];
       if (m === undefined) return { kind, outcome: 'not-enforceable', why: 'the object has no maps' };
+      const d = lskel.maps.find((x) => x.initialValue !== undefined && x.valueOffset !== undefined);
       const c = loadAndRun(backend, lskel, {
         ...run,
         maxEntries: { [m.name]: m.maxEntries * 2 },
+        initialValues: d !== undefined ? { [d.name]: d.initialValue!.map((b) => b ^ 0xff) } : undefined,
         warn: undefined,
       });
       try {
         const info = backend.objGetInfoByFd(c.maps.get(m.name)!.fd, { kind: 'map' });
-        if (info.maxEntries === m.maxEntries)
-          return { kind, outcome: 'ignored', why: `'${m.name}' has the signed max_entries ${m.maxEntries}` };
-        return succeeded(`'${m.name}' was created with max_entries ${info.maxEntries}`);
+        if (info.maxEntries !== m.maxEntries)
+          return succeeded(`'${m.name}' was created with max_entries ${info.maxEntries}`);
+        if (d !== undefined) {
+          const v = new Uint8Array(d.valueSize);
+          backend.mapLookupElem(c.maps.get(d.name)!.fd, new Uint8Array(4), v);
+          if (v.some((b, i) => b !== d.initialValue![i]))
+            return succeeded(`'${d.name}' holds the host's initial value, not the signed one`);
+        }
+        return {
+          kind,
+          outcome: 'ignored',
+          why: `'${m.name}' has the signed max_entries ${m.maxEntries}${d !== undefined ? `, '${d.name}' the signed initial value` : ''}`,
+        };
       } finally {
         c.close();
       }
