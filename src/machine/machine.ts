@@ -19,6 +19,7 @@
  * @module
  */
 
+import { type Btf as BtfTypes, parseBtf } from '../btf/btf.js';
 import { mapContentHash, progTag } from '../hash/index.js';
 import { encode as encodeInsns } from '../isa/codec.js';
 import type {
@@ -46,6 +47,7 @@ import type {
 import { Cmd, FileFlag, MapFlag, MapType, ProgFlag, ProgType, SHA256_SIZE } from '../uapi/constants.js';
 import type { BtfInfo, LinkInfo, MapInfo, ProgInfo } from '../uapi/info.js';
 import { Bpffs } from './bpffs.js';
+import { machineVmlinuxBytes, VMLINUX_BTF_NAME } from './btf/vmlinux.js';
 import type { EngineEnv } from './engine/env.js';
 import { type HelperFn, Vm } from './engine/interp.js';
 import { EngineFault } from './engine/memory.js';
@@ -178,7 +180,22 @@ class Btf implements KernelObject {
   id = 0;
   refcnt = 0;
   onFree: ((b: Btf) => void) | undefined;
-  constructor(readonly data: Uint8Array) {}
+  #parsed: BtfTypes | undefined;
+  /**
+   * @param data - the raw BTF
+   * @param name - `bpf_btf_info.name` (`vmlinux` for the kernel's own BTF, else empty)
+   * @param kernel - `bpf_btf_info.kernel_btf`
+   */
+  constructor(
+    readonly data: Uint8Array,
+    readonly name = '',
+    readonly kernel = false,
+  ) {}
+  /** The parsed types (parsed once; user BTF passed the header check at BTF_LOAD). */
+  parsed(): BtfTypes {
+    this.#parsed ??= parseBtf(this.data);
+    return this.#parsed;
+  }
   acquire(): void {
     this.refcnt++;
   }
@@ -222,6 +239,8 @@ class MachineCore {
   nextMapId = 1;
   nextProgId = 1;
   nextBtfId = 1;
+  /** The kernel BTF object (id 1, `vmlinux`). */
+  readonly vmlinux: Btf;
   vm: Vm | undefined;
   readonly bootNs: bigint;
 
@@ -238,6 +257,11 @@ class MachineCore {
     this.lsm = new MachineLsm(opts.lsm);
     this.seed = (opts.seed ?? 0x5eed1234) >>> 0;
     this.bootNs = this.clock();
+    // The machine's own kernel BTF (src/machine/btf/vmlinux.ts): BTF object id 1, as on Linux,
+    // held for the machine's lifetime.
+    this.vmlinux = new Btf(machineVmlinuxBytes(this.profile), VMLINUX_BTF_NAME, true);
+    this.registerBtf(this.vmlinux);
+    this.vmlinux.acquire();
   }
 
   nextSeed(): number {
@@ -1073,10 +1097,21 @@ export class MachineContext implements Backend {
       case 'btf': {
         if (query.kind !== 'btf') fail(C, Errno.EINVAL, `fd ${fd} is a BTF object`);
         const btf = e.obj as Btf;
-        const info: BtfInfo = { id: btf.id, btfSize: btf.data.length, name: '', kernelBtf: false };
+        const info: BtfInfo = { id: btf.id, btfSize: btf.data.length, name: '', kernelBtf: btf.kernel };
         if (query.btf !== undefined) {
           query.btf.set(btf.data.subarray(0, Math.min(query.btf.length, btf.data.length)));
           if (query.btf.length >= btf.data.length) info.btf = btf.data.slice();
+        }
+        // Like Linux: kernel BTF copies its name (truncated, NUL-terminated) and a buffer too
+        // small for it is ENOSPC; other BTF objects get an empty name.
+        const nb = query.name;
+        if (nb !== undefined && nb.length > 0) {
+          const name = new TextEncoder().encode(btf.name);
+          const n = Math.min(name.length, nb.length - 1);
+          nb.set(name.subarray(0, n));
+          nb[n] = 0;
+          if (n < name.length) fail(C, Errno.ENOSPC, 'name');
+          info.name = btf.name;
         }
         return info;
       }
