@@ -85,6 +85,7 @@ const ERRNO: Record<number, string> = {
   1: 'EPERM',
   7: 'E2BIG',
   9: 'EBADF',
+  12: 'ENOMEM',
   13: 'EACCES',
   14: 'EFAULT',
   22: 'EINVAL',

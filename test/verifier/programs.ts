@@ -877,3 +877,131 @@ HAND.push(
     asm: 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall 95\nout:\nr0 = 0\nexit',
   },
 );
+
+// may_goto loops (BPF_JMP|BPF_JCOND), and the queued-state limit of conditional jumps.
+const MAP64: CorpusMap = { type: MapType.ARRAY, keySize: 4, valueSize: 64, maxEntries: 1 };
+HAND.push(
+  {
+    name: 'may_goto/simple',
+    type: XDP,
+    asm: 'r0 = 0\nl:\nmay_goto out\nr0 += 1\ngoto l\nout:\nexit',
+  },
+  {
+    name: 'may_goto/counter-unused',
+    type: XDP,
+    asm: 'r1 = 0\nr0 = 0\nl:\nmay_goto out\nr1 += 1\ngoto l\nout:\nexit',
+  },
+  {
+    name: 'may_goto/toggle-index',
+    type: XDP,
+    asm: 'r6 = 0\nl:\nmay_goto out\nr6 ^= 1\nr1 = r10\nr1 += -16\nr2 = r6\nr2 <<= 3\nr1 += r2\nr3 = 5\n*(u64 *)(r1 + 0) = r3\ngoto l\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'may_goto/counter-bounded-index',
+    type: XDP,
+    asm: 'r6 = 0\nl:\nmay_goto out\nif r6 > 1 goto out\nr1 = r10\nr1 += -16\nr2 = r6\nr2 <<= 3\nr1 += r2\nr3 = 5\n*(u64 *)(r1 + 0) = r3\nr6 += 1\ngoto l\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'may_goto/unbounded-index',
+    type: XDP,
+    asm: 'r6 = 0\nl:\nmay_goto out\nr1 = r10\nr1 += -16\nr2 = r6\nr2 <<= 3\nr1 += r2\nr3 = 5\n*(u64 *)(r1 + 0) = r3\nr6 += 1\ngoto l\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'may_goto/no-loop',
+    type: XDP,
+    asm: 'may_goto out\nr0 = 1\nexit\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'may_goto/off0',
+    type: XDP,
+    asm: 'may_goto +0\nr0 = 0\nexit',
+  },
+  {
+    name: 'may_goto/ret-counter',
+    type: XDP,
+    asm: 'r0 = 0\nl:\nmay_goto out\nr0 += 1\ngoto l\nout:\nexit',
+  },
+  {
+    name: 'may_goto/infinite-inner',
+    type: XDP,
+    asm: 'r0 = 0\nl:\nmay_goto out\nl2:\ngoto l2\nout:\nexit',
+  },
+  {
+    name: 'may_goto/nested',
+    type: XDP,
+    asm: 'r0 = 0\nr1 = 0\nl:\nmay_goto out\nr2 = 0\nl2:\nmay_goto next\nr2 += 1\ngoto l2\nnext:\nr1 += 1\ngoto l\nout:\nexit',
+  },
+  {
+    name: 'may_goto/uninit-after',
+    type: XDP,
+    asm: 'l:\nmay_goto out\nr0 = 0\ngoto l\nout:\nexit',
+  },
+  {
+    name: 'may_goto/uninit-r0-loopbody',
+    type: XDP,
+    asm: 'r0 = 0\nl:\nmay_goto out\nr0 = 1\ngoto l\nout:\nexit',
+  },
+  {
+    name: 'may_goto/stack-512',
+    type: XDP,
+    asm: 'r1 = 0\n*(u64 *)(r10 - 512) = r1\nl:\nmay_goto out\ngoto l\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'may_goto/loop-with-exit-check',
+    type: XDP,
+    asm: 'call 7\nr6 = r0\nr0 = 0\nl:\nmay_goto out\nr0 += 1\nif r0 == r6 goto out\ngoto l\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'may_goto/sum-map',
+    type: XDP,
+    maps: [MAP64],
+    asm: 'r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[idx:0] ll\ncall 1\nif r0 == 0 goto out\nr6 = r0\nr7 = 0\nr8 = 0\nl:\nmay_goto out\nif r7 >= 8 goto out\nr1 = r7\nr1 <<= 3\nr2 = r6\nr2 += r1\nr3 = *(u64 *)(r2 + 0)\nr8 += r3\nr7 += 1\ngoto l\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'may_goto/sum-map-oob',
+    type: XDP,
+    maps: [MAP64],
+    asm: 'r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[idx:0] ll\ncall 1\nif r0 == 0 goto out\nr6 = r0\nr7 = 0\nl:\nmay_goto out\nif r7 > 8 goto out\nr1 = r7\nr1 <<= 3\nr2 = r6\nr2 += r1\nr3 = *(u64 *)(r2 + 0)\nr7 += 1\ngoto l\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'may_goto/stack-counter',
+    type: XDP,
+    asm: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\nl:\nmay_goto out\nr1 = *(u64 *)(r10 - 8)\nr1 += 1\n*(u64 *)(r10 - 8) = r1\ngoto l\nout:\nr0 = *(u64 *)(r10 - 8)\nexit',
+  },
+  {
+    name: 'may_goto/subprog',
+    type: XDP,
+    asm: 'call f\nexit\nf:\nr0 = 0\nl:\nmay_goto out\nr0 += 2\ngoto l\nout:\nexit',
+  },
+  {
+    name: 'may_goto/in-callback-like-two',
+    type: XDP,
+    asm: 'r0 = 0\nr1 = 0\nl:\nmay_goto out\nmay_goto out\nr1 += 1\ngoto l\nout:\nexit',
+  },
+  {
+    name: 'may_goto/var-unknown-bound',
+    type: XDP,
+    asm: 'call 7\nr6 = r0\nr7 = 0\nl:\nmay_goto out\nif r7 >= r6 goto out\nr7 += 1\ngoto l\nout:\nr0 = r7\nexit',
+  },
+  {
+    name: 'may_goto/pkt-walk',
+    type: XDP,
+    asm: 'r2 = *(u32 *)(r1 + 0)\nr3 = *(u32 *)(r1 + 4)\nr0 = 0\nl:\nmay_goto out\nr4 = r2\nr4 += 1\nif r4 > r3 goto out\nr5 = *(u8 *)(r2 + 0)\nr0 += r5\nr2 = r4\ngoto l\nout:\nexit',
+  },
+  {
+    name: 'may_goto/null-in-loop',
+    type: XDP,
+    maps: [MAP64],
+    asm: 'r6 = 0\nl:\nmay_goto out\nr1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[idx:0] ll\ncall 1\nif r0 == 0 goto l\nr1 = *(u64 *)(r0 + 0)\nr6 += r1\ngoto l\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'may_goto/ringbuf-leak-loop',
+    type: XDP,
+    asm: 'l:\nmay_goto out\ngoto l\nout:\nr0 = 0\nexit',
+  },
+  {
+    name: 'limits/jumps-complex',
+    type: XDP,
+    asm: 'r6 = 0\nl:\ncall 7\nif r0 > 5 goto a\nr0 = 1\na:\nr6 += 1\nif r6 < 10000 goto l\nr0 = 0\nexit',
+  },
+);

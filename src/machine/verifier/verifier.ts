@@ -36,6 +36,7 @@ const EACCES = 13;
 const EPERM = 1;
 const E2BIG = 7;
 const EFAULT = 14;
+const ENOMEM = 12;
 const ENOTSUPP = 524;
 
 /** Stack bytes per frame. */
@@ -151,6 +152,34 @@ const MAP_STRUCT_NAMES: ReadonlyMap<number, string> = new Map([
 /** Pointer types whose accesses Linux rewrites per instruction (auxPtrType). */
 const AUX_REWRITTEN: ReadonlySet<RegType> = new Set<RegType>(['ctx', 'sock', 'sock_common', 'tcp_sock']);
 
+/** Tail of Linux's refusals of unprivileged pointer arithmetic. */
+const SAN_WHY = 'pointer arithmetic with it prohibited for !root';
+
+/** What the first half of the unprivileged pointer arithmetic check hands to the commit half. */
+interface Sanitation {
+  state: string;
+  limit: number;
+  toLeft: boolean;
+}
+
+/**
+ * Linux's retrieve_ptr_limit: how far a stack or map value pointer may move (to the left when
+ * `toLeft`); -1 when it is already out of its object, undefined for other pointer types.
+ */
+function ptrLimit(r: Reg, toLeft: boolean): number | undefined {
+  let max: number;
+  let limit: bigint;
+  if (r.t === 'stack') {
+    max = MAX_BPF_STACK + (toLeft ? 1 : 0);
+    limit = -(S.signed(r.s.tv) + BigInt(r.off));
+  } else if (r.t === 'map_value' && r.map !== undefined) {
+    max = r.map.valueSize;
+    limit = (toLeft ? r.s.smin : r.s.umax) + BigInt(r.off);
+  } else return undefined;
+  const u = Number(BigInt.asUintN(32, limit));
+  return u >= max ? -1 : u;
+}
+
 // Stack byte kinds.
 const ST_INVALID = 0;
 const ST_MISC = 1;
@@ -193,10 +222,16 @@ interface State {
   parent: Checkpoint | undefined;
   /** bpf_loop callback iterations so far: states of different iterations are not a loop. */
   cbDepth: number;
+  /** may_goto iterations so far on this path (Linux's may_goto_depth). */
+  mayGoto: number;
 }
 
 interface Checkpoint {
   state: State;
+  /** Slot the state was stored at. */
+  pc: number;
+  /** The top frame's registers before dead ones were cleared (for the infinite-loop log). */
+  fullRegs: Reg[];
   branches: number;
   parent: Checkpoint | undefined;
   /** Times this state pruned a path, and times it was compared without pruning. */
@@ -218,7 +253,13 @@ function cloneFrame(f: Frame): Frame {
 }
 
 function cloneState(s: State): State {
-  return { frames: s.frames.map(cloneFrame), refs: s.refs.slice(), parent: s.parent, cbDepth: s.cbDepth };
+  return {
+    frames: s.frames.map(cloneFrame),
+    refs: s.refs.slice(),
+    parent: s.parent,
+    cbDepth: s.cbDepth,
+    mayGoto: s.mayGoto,
+  };
 }
 
 function newFrame(callsite: number, subprog: number): Frame {
@@ -279,8 +320,14 @@ function typeStr(r: Reg): string {
       return r.nullable ? 'ringbuf_mem_or_null' : 'ringbuf_mem';
     case 'func':
       return 'func';
+    case 'sock_common':
+    case 'sock':
+    case 'tcp_sock':
+      return r.nullable ? `${r.t}_or_null` : r.t;
   }
 }
+
+const isSock = (t: RegType): t is SockKind => t === 'sock_common' || t === 'sock' || t === 'tcp_sock';
 
 function regStr(r: Reg): string {
   if (r.t === 'scalar') return S.format(r.s);
@@ -292,15 +339,9 @@ function regStr(r: Reg): string {
   if (r.t === 'pkt' || r.t === 'pkt_meta') parts.push(`r=${r.range}`);
   if (r.map) parts.push(`ks=${r.map.keySize},vs=${r.map.valueSize}`);
   if (r.t === 'mem') parts.push(`sz=${r.memSize}`);
-    case 'sock_common':
-    case 'sock':
-    case 'tcp_sock':
-      return r.nullable ? `${r.t}_or_null` : r.t;
   if (!S.isConst(r.s)) parts.push(`var_off=(0x${r.s.tv.toString(16)}; 0x${r.s.tm.toString(16)})`);
   return `${typeStr(r)}(${parts.join(',')})`;
 }
-const isSock = (t: RegType): t is SockKind => t === 'sock_common' || t === 'sock' || t === 'tcp_sock';
-
 
 /** What an instruction changed in the frame: registers, then stack slots (the kernel's "; ..." part). */
 function changedStr(i: Insn, before: { stype: Uint8Array; spill: (Reg | undefined)[] }, f: Frame): string {
@@ -674,6 +715,13 @@ class Verifier {
   curStates = 0;
   maxStatesPerInsn = 0;
   nextId = 0;
+  /** Unprivileged pointer arithmetic seen with an unknown offset: prune on exact scalars only. */
+  exploreAluLimits = false;
+  /** Masking state and limit of each unprivileged pointer arithmetic slot (sanitizeCommit). */
+  readonly aluSanitation = new Map<
+    number,
+    { state: string; limit: number; map: VerifierMap | undefined }
+  >();
   /** Pointer type each load/store slot first used (auxPtrType). */
   readonly auxPtr: (RegType | undefined)[] = [];
   maxCtxOffset = 0;
@@ -681,6 +729,18 @@ class Verifier {
   /** Start slots of bpf_loop callbacks. */
   readonly cbEntries = new Set<number>();
   jmpsProcessed = 0;
+  /** 1 at `may_goto` slots (a checkpoint is always stored there). */
+  mayGotoAt!: Uint8Array;
+  /**
+   * Registers whose exact value a check needed, by slot (a decided branch, a scalar added to a
+   * pointer, a helper's size argument): Linux marks them precise. Collected as the walk goes.
+   */
+  preciseUse!: Uint16Array;
+  /** Bumped when {@link preciseUse} grows (invalidates {@link preciseCache}). */
+  preciseGen = 0;
+  preciseCache: { gen: number; live: Uint16Array } | undefined;
+  /** An accepted access Linux cannot rewrite (refused after verification, sock.ts). */
+  conversionFails = false;
   prevJmps = 0;
   prevInsns = 0;
   pending: { st: State; pc: number; from: number }[] = [];
@@ -694,8 +754,6 @@ class Verifier {
     this.privileged = o.privileged ?? true;
     this.gpl = o.gpl ?? false;
     this.level = o.logLevel ?? 0;
-  /** An accepted access Linux cannot rewrite (refused after verification, sock.ts). */
-  conversionFails = false;
     this.budget = o.insnBudget ?? COMPLEXITY_LIMIT_INSNS;
   }
 
@@ -724,8 +782,17 @@ class Verifier {
       this.prune = new Uint8Array(this.p.n);
       this.subprogs = checkStructure(this.p, this.privileged, this.prune, this.o.kfunc !== undefined);
       this.live = liveness(this.p);
+      this.mayGotoAt = new Uint8Array(this.p.n);
+      this.preciseUse = new Uint16Array(this.p.n);
+      for (let pc = 0; pc < this.p.n; pc++) {
+        if (this.p.insn[pc]?.code === 0xe5) {
+          this.mayGotoAt[pc] = 1;
+          this.prune[pc] = 1;
+        }
+      }
       this.walk();
       this.checkStackDepth();
+      if (this.conversionFails) fail(EFAULT, 'verifier bug: error during ctx access conversion (0)');
       return result(true, 0);
     } catch (e) {
       if (e instanceof Reject) {
@@ -739,7 +806,6 @@ class Verifier {
       throw e;
     }
   }
-      if (this.conversionFails) fail(EFAULT, 'verifier bug: error during ctx access conversion (0)');
 
   resolveMaps(): void {
     const { n, insn } = this.p;
@@ -807,7 +873,7 @@ class Verifier {
   // --- exploration -----------------------------------------------------------------------------
 
   walk(): void {
-    const st: State = { frames: [newFrame(-1, 0)], refs: [], parent: undefined, cbDepth: 0 };
+    const st: State = { frames: [newFrame(-1, 0)], refs: [], parent: undefined, cbDepth: 0, mayGoto: 0 };
     const f = st.frames[0]!;
     f.regs[1] = mkReg('ctx');
     f.regs[10] = mkReg('stack', { frame: 0 });
@@ -863,12 +929,124 @@ class Verifier {
     }
   }
 
-  pushBranch(st: State, pc: number, from: number): void {
+  /**
+   * `may_goto` (BPF_JMP|BPF_JCOND, src_reg 0): Linux explores it as a loop whose iterations the
+   * run-time budget bounds. This path takes the jump (the budget ran out); the fall-through (one
+   * more iteration) is explored later with a deeper may_goto depth, its scalars widened to unknown
+   * where they differ from the previous iteration's state and no check needed their exact value
+   * (Linux's widen_imprecise_scalars). A later iteration equal to an earlier one is pruned.
+   */
+  mayGoto(st: State, pc: number, i: Insn): number {
+    const copy = cloneState(st);
+    copy.mayGoto++;
+    const prev = this.prevIteration(st, pc);
+    if (prev !== undefined) this.widen(prev, copy, this.preciseLive()[pc]!);
+    if (copy.parent) copy.parent.branches++;
+    this.pending.push({ st: copy, pc: pc + 1, from: pc });
+    if (this.pending.length > COMPLEXITY_LIMIT_JMP_SEQ)
+      fail(ENOMEM, `The sequence of ${this.pending.length} jumps is too complex.`);
+    return jumpTarget(i, pc);
+  }
+
+  /** The state of the previous visit of slot `pc` on the current path (not this visit's checkpoint). */
+  prevIteration(st: State, pc: number): State | undefined {
+    let c = st.parent;
+    if (c !== undefined && c.pc === pc) c = c.parent;
+    for (; c !== undefined; c = c.parent) {
+      if (c.pc !== pc) continue;
+      const s = c.state;
+      if (s.frames.length !== st.frames.length) continue;
+      let same = true;
+      for (let k = 0; k < s.frames.length && same; k++)
+        same = s.frames[k]!.callsite === st.frames[k]!.callsite;
+      if (same) return s;
+    }
+    return undefined;
+  }
+
+  /** Scalars of `cur`'s top frame that differ from `old`'s and are not in `precise` become unknown. */
+  widen(old: State, cur: State, precise: number): void {
+    const k = cur.frames.length - 1;
+    const of = old.frames[k]!;
+    const cf = cur.frames[k]!;
+    const differs = (a: Reg | undefined, b: Reg | undefined): boolean =>
+      a !== undefined && b !== undefined && a.t === 'scalar' && b.t === 'scalar' && !S.equal(a.s, b.s);
+    for (let r = 0; r < 10; r++) {
+      if (precise & (1 << r)) continue;
+      if (differs(of.regs[r], cf.regs[r])) cf.regs[r] = UNKNOWN();
+    }
+    for (let slot = 0; slot < of.spill.length; slot++) {
+      const b = slot * 8;
+      if (of.stype[b] !== ST_SPILL || cf.stype[b] !== ST_SPILL) continue;
+      if (differs(of.spill[slot], cf.spill[slot])) {
+        own(cf);
+        cf.spill[slot] = UNKNOWN();
+      }
+    }
+  }
+
+  /** Records that the check at `pc` needed the exact value of register `r`. */
+  notePrecise(pc: number, r: number): void {
+    const bit = 1 << r;
+    if ((this.preciseUse[pc]! & bit) === 0) {
+      this.preciseUse[pc]! |= bit;
+      this.preciseGen++;
+    }
+  }
+
+  /**
+   * Registers whose value, live at each slot, flows into a check recorded in {@link preciseUse}
+   * (backward over every path: moves and ALU operations carry the need from their destination to
+   * their source; any other write ends it). A path-insensitive stand-in for Linux's backtracking
+   * precision marks, recomputed when new checks are recorded.
+   */
+  preciseLive(): Uint16Array {
+    const c = this.preciseCache;
+    if (c !== undefined && c.gen === this.preciseGen) return c.live;
+    const { n, insn } = this.p;
+    const live = new Uint16Array(n);
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (let pc = n - 1; pc >= 0; pc--) {
+        const i = insn[pc];
+        if (i === undefined) continue;
+        let out = 0;
+        for (const q of successors(this.p, pc)) if (q >= 0 && q < n) out |= live[q]!;
+        const cls = i.code & 7;
+        const op = i.code & 0xf0;
+        const dbit = 1 << i.dst;
+        let v = out;
+        if (cls === 0x04 || cls === 0x07) {
+          const x = (i.code & 8) !== 0;
+          if (op === 0xb0) {
+            v = out & ~dbit;
+            if (x && out & dbit) v |= 1 << i.src;
+          } else if (x && out & dbit && op !== 0xd0) v |= 1 << i.src;
+        } else if (cls === 0x01 || i.code === LD_IMM64) v = out & ~dbit;
+        else if (cls === 0x00) v = out & ~0x3f;
+        else if (i.code === 0x85) v = out & ~0x3f;
+        v |= this.preciseUse[pc]!;
+        if (v !== live[pc]) {
+          live[pc] = v;
+          changed = true;
+        }
+      }
+    }
+    this.preciseCache = { gen: this.preciseGen, live };
+    return live;
+  }
+
+  /**
+   * Queues a copy of `st` to explore from `pc`. Past 8192 queued states Linux gives up: EFAULT from
+   * a conditional jump, ENOMEM from a callback call or may_goto (`errno`).
+   */
+  pushBranch(st: State, pc: number, from: number, errno = EFAULT): void {
     const copy = cloneState(st);
     if (copy.parent) copy.parent.branches++;
     this.pending.push({ st: copy, pc, from });
     if (this.pending.length > COMPLEXITY_LIMIT_JMP_SEQ)
-      fail(E2BIG, `The sequence of ${this.pending.length} jumps is too complex.`);
+      fail(errno, `The sequence of ${this.pending.length} jumps is too complex.`);
   }
 
   pathDone(st: State): void {
@@ -890,13 +1068,34 @@ class Verifier {
         let pruned = false;
         if (sl.branches > 0) {
           // A callback entry covered by a state still being explored: the callback loop has
-          // converged (bpf_loop bounds the iterations at run time), as in Linux.
+          // converged (bpf_loop bounds the iterations at run time), as in Linux. The same for a
+          // may_goto reached again in a later iteration (its budget bounds them at run time).
           if (this.cbEntries.has(pc) && statesEqual(sl.state, cur, live, false)) {
             sl.hit++;
             pruned = true;
-          } else if (sl.state.cbDepth === cur.cbDepth && statesEqual(sl.state, cur, live, true))
-            fail(EINVAL, `infinite loop detected at insn ${pc}`);
-        } else if (statesEqual(sl.state, cur, live, false)) {
+          } else if (
+            this.mayGotoAt[pc] === 1 &&
+            sl.state.mayGoto !== cur.mayGoto &&
+            statesEqual(sl.state, cur, live, false)
+          ) {
+            sl.hit++;
+            pruned = true;
+          } else if (
+            sl.state.cbDepth === cur.cbDepth &&
+            sl.state.mayGoto === cur.mayGoto &&
+            statesEqual(sl.state, cur, live, true)
+          ) {
+            const fr = sl.state.frames;
+            const old = {
+              ...sl.state,
+              frames: [...fr.slice(0, -1), { ...fr[fr.length - 1]!, regs: sl.fullRegs }],
+            };
+            throw new Reject(EINVAL, `old state: ${stateStr(old)}`, [
+              `infinite loop detected at insn ${pc}`,
+              `cur state: ${stateStr(cur)}`,
+            ]);
+          }
+        } else if (statesEqual(sl.state, cur, live, this.exploreAluLimits)) {
           sl.hit++;
           pruned = true;
         }
@@ -917,17 +1116,27 @@ class Verifier {
       list.length = w;
     }
     const add =
-      this.jmpsProcessed - this.prevJmps >= 2 && this.processed - this.prevInsns >= 8
+      this.mayGotoAt[pc] === 1 ||
+      (this.jmpsProcessed - this.prevJmps >= 2 && this.processed - this.prevInsns >= 8
         ? true
-        : list === undefined || list.length === 0;
+        : list === undefined || list.length === 0);
     if (!add) return false;
     this.prevJmps = this.jmpsProcessed;
     this.prevInsns = this.processed;
     const snapshot = cloneState(cur);
     // Dead registers do not matter from here on.
     const top = snapshot.frames[snapshot.frames.length - 1]!;
+    const fullRegs = top.regs.slice();
     for (let r = 0; r < 10; r++) if (!(live & (1 << r))) top.regs[r] = NOT_INIT;
-    const cp: Checkpoint = { state: snapshot, branches: 1, parent: cur.parent, hit: 0, miss: 0 };
+    const cp: Checkpoint = {
+      state: snapshot,
+      pc,
+      fullRegs,
+      branches: 1,
+      parent: cur.parent,
+      hit: 0,
+      miss: 0,
+    };
     cur.parent = cp;
     if (list === undefined) {
       list = [];
@@ -1072,7 +1281,7 @@ class Verifier {
     return r;
   }
 
-  ptrAlu(st: State, _pc: number, i: Insn, dst: Reg, src: Reg, is64: boolean, op: number): void {
+  ptrAlu(st: State, pc: number, i: Insn, dst: Reg, src: Reg, is64: boolean, op: number): void {
     const f = this.frame(st);
     const opStr = ALU_OP_STR[op]!;
     if (!is64) {
@@ -1097,7 +1306,8 @@ class Verifier {
       ptr = src;
       off = dst;
       ptrReg = i.src;
-    }
+      this.notePrecise(pc, i.dst);
+    } else if ((i.code & 8) !== 0) this.notePrecise(pc, i.src);
     if (op !== 0x00 && op !== 0x10) {
       if (op === 0x40 || op === 0x50 || op === 0xa0)
         fail(EACCES, `R${i.dst} bitwise operator ${opStr} on pointer prohibited`);
@@ -1122,7 +1332,10 @@ class Verifier {
       if (off.s.smin >= BigInt(MAX_VAR_OFF) || off.s.smin <= -BigInt(MAX_VAR_OFF))
         fail(EINVAL, `value ${off.s.smin} makes ${tstr} pointer be out of bounds`);
     }
-    if (!this.privileged && (i.code & 8) !== 0) this.sanitizePtrAlu(i, ptr, off, op, ptrReg !== i.dst);
+    const san =
+      !this.privileged && (i.code & 8) !== 0
+        ? this.sanitizePtrAlu(i, ptr, off, op, ptrReg !== i.dst)
+        : undefined;
     if (op === 0x10 && ptr.t === 'stack') fail(EACCES, `R${i.dst} subtraction from stack pointer prohibited`);
     if (known) {
       const c = S.signed(off.s.tv);
@@ -1132,6 +1345,7 @@ class Verifier {
         fail(EACCES, `R${i.dst} pointer arithmetic of map value goes out of range, prohibited for !root`);
       f.regs[i.dst] = { ...ptr, off: noff };
       if (!this.privileged) this.sanitizeCheckBounds(i.dst, f.regs[i.dst]!);
+      if (san !== undefined) this.sanitizeCommit(pc, i, f.regs[i.dst]!, op, san);
       return;
     }
     if (ptr.t === 'ctx') fail(EACCES, `R${i.dst} variable ctx access var_off is not allowed`);
@@ -1146,6 +1360,7 @@ class Verifier {
     }
     f.regs[i.dst] = { ...ptr, s: nvar, id, range };
     if (!this.privileged) this.sanitizeCheckBounds(i.dst, f.regs[i.dst]!);
+    if (san !== undefined) this.sanitizeCommit(pc, i, f.regs[i.dst]!, op, san);
   }
 
   /**
@@ -1153,25 +1368,39 @@ class Verifier {
    * against speculation): the scalar may not have mixed-sign bounds, only stack and map value
    * pointers take a variable offset, and the pointer must start within its object.
    */
-  sanitizePtrAlu(i: Insn, ptr: Reg, off: Reg, op: number, offIsDst: boolean): void {
-    const why = 'pointer arithmetic with it prohibited for !root';
+  sanitizePtrAlu(i: Insn, ptr: Reg, off: Reg, op: number, offIsDst: boolean): Sanitation {
     const s = off.s;
-    if (!S.isConst(s) && s.smin < 0n !== s.smax < 0n)
-      fail(EACCES, `R${offIsDst ? i.dst : i.src} has unknown scalar with mixed signed bounds, ${why}`);
+    const imm = S.isConst(s);
+    if (!imm && s.smin < 0n !== s.smax < 0n)
+      fail(EACCES, `R${offIsDst ? i.dst : i.src} has unknown scalar with mixed signed bounds, ${SAN_WHY}`);
     const offNeg = s.smin < 0n;
     const toLeft = (op === 0x00 && offNeg) || (op === 0x10 && !offNeg);
-    let max: bigint;
-    let limit: bigint;
-    if (ptr.t === 'stack') {
-      max = BigInt(MAX_BPF_STACK + (toLeft ? 1 : 0));
-      limit = -(S.signed(ptr.s.tv) + BigInt(ptr.off));
-    } else if (ptr.t === 'map_value' && ptr.map !== undefined) {
-      max = BigInt(ptr.map.valueSize);
-      limit = (toLeft ? ptr.s.smin : ptr.s.umax) + BigInt(ptr.off);
-    } else
-      return fail(EACCES, `R${offIsDst ? i.src : i.dst} has pointer with unsupported alu operation, ${why}`);
-    if (BigInt.asUintN(32, limit) >= max)
-      fail(EACCES, `R${i.dst} tried to ${op === 0x00 ? 'add' : 'sub'} beyond pointer bounds, ${why}`);
+    const limit = ptrLimit(ptr, toLeft);
+    if (limit === undefined)
+      return fail(EACCES, `R${offIsDst ? i.src : i.dst} has pointer with unsupported alu operation, ${SAN_WHY}`);
+    if (limit === -1)
+      return fail(EACCES, `R${i.dst} tried to ${op === 0x00 ? 'add' : 'sub'} beyond pointer bounds, ${SAN_WHY}`);
+    // An unknown offset makes Linux compare scalars exactly when pruning (explore_alu_limits).
+    if (!imm) this.exploreAluLimits = true;
+    return { state: `${offNeg ? 'neg' : ''}${imm ? 'imm' : ''}${offIsDst ? 'dst' : 'src'}`, limit, toLeft };
+  }
+
+  /**
+   * The commit half of Linux's sanitize_ptr_alu: the masking limit of the slot is how far the
+   * pointer moved; every path through the slot must need the same one.
+   */
+  sanitizeCommit(pc: number, i: Insn, r: Reg, op: number, san: Sanitation): void {
+    const after = ptrLimit(r, san.toLeft);
+    if (after === undefined || after === -1)
+      return fail(EACCES, `R${i.dst} tried to ${op === 0x00 ? 'add' : 'sub'} beyond pointer bounds, ${SAN_WHY}`);
+    const limit = Math.abs((san.limit - after) | 0);
+    const prev = this.aluSanitation.get(pc);
+    if (prev !== undefined && (prev.state !== san.state || prev.limit !== limit || prev.map !== r.map))
+      fail(
+        EACCES,
+        `R${i.dst} tried to ${op === 0x00 ? 'add' : 'sub'} from different maps, paths or scalars, ${SAN_WHY}`,
+      );
+    this.aluSanitation.set(pc, { state: san.state, limit, map: r.map });
   }
 
   /**
@@ -1204,7 +1433,8 @@ class Verifier {
     const t = reg.t;
     if (t === 'map_ptr' && !reg.nullable && !this.privileged) {
       const name = MAP_STRUCT_NAMES.get(reg.map?.type ?? -1);
-      if (name !== undefined) fail(EPERM, `'struct ${name}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`);
+      if (name !== undefined)
+        fail(EPERM, `'struct ${name}' access is allowed only to CAP_PERFMON and CAP_SYS_ADMIN`);
     }
     if (t === 'map_ptr' && !reg.nullable && this.privileged) {
       if (write) fail(EACCES, 'only read from bpf_array is supported');
@@ -1224,6 +1454,17 @@ class Verifier {
         fail(EACCES, `dereference of modified ctx ptr R${regno} off=${reg.off} disallowed`);
       if (write && value !== undefined && value.t !== 'scalar' && !this.privileged)
         fail(EACCES, `R${regno} leaks addr into ctx`);
+      // cgroup_skb: data/data_end reads and tstamp writes need CAP_BPF (Linux's cg_skb_is_valid_access).
+      if (
+        !this.privileged &&
+        this.progType === ProgType.CGROUP_SKB &&
+        ((off >= 76 && off < 84) || (write && off >= 152 && off < 160))
+      )
+        fail(EACCES, `invalid bpf_context access off=${off} size=${size}`);
+      if (isSkbSkLoad(this.progType, off, size, write)) {
+        this.maxCtxOffset = Math.max(this.maxCtxOffset, off + size);
+        return mkReg('sock_common', { nullable: true, id: ++this.nextId });
+      }
       const a = ctxAccess(this.progType, off, size, write, this.o.expectedAttachType ?? 0);
       if (a === undefined) fail(EACCES, `invalid bpf_context access off=${off} size=${size}`);
       this.maxCtxOffset = Math.max(this.maxCtxOffset, off + size);
@@ -1241,13 +1482,16 @@ class Verifier {
           return mkReg('pkt_end');
         default:
           return UNKNOWN();
-      if (isSkbSkLoad(this.progType, off, size, write)) {
-        this.maxCtxOffset = Math.max(this.maxCtxOffset, off + size);
-        return mkReg('sock_common', { nullable: true, id: ++this.nextId });
-      }
       }
     }
     if (t === 'stack') return this.stackAccess(st, regno, reg, off, size, write, value);
+    if (isSock(t)) {
+      if (write) fail(EACCES, `R${regno} cannot write into ${typeStr(reg)}`);
+      if (!sockAccess(t, reg.off + off, size))
+        fail(EACCES, `R${regno} invalid ${typeStr(reg)} access off=${reg.off + off} size=${size}`);
+      if (sockConversionFails(t, reg.off + off, size)) this.conversionFails = true;
+      return UNKNOWN();
+    }
     if (t === 'map_value') {
       const m = reg.map!;
       if (write && (m.flags & MapFlag.RDONLY_PROG) !== 0)
@@ -1265,13 +1509,6 @@ class Verifier {
       return UNKNOWN();
     }
     if (t === 'mem') {
-    if (isSock(t)) {
-      if (write) fail(EACCES, `R${regno} cannot write into ${typeStr(reg)}`);
-      if (!sockAccess(t, reg.off + off, size))
-        fail(EACCES, `R${regno} invalid ${typeStr(reg)} access off=${reg.off + off} size=${size}`);
-      if (sockConversionFails(t, reg.off + off, size)) this.conversionFails = true;
-      return UNKNOWN();
-    }
       this.boundsCheck(
         regno,
         reg,
@@ -1622,7 +1859,7 @@ class Verifier {
     }
     if (op === 0x90) return this.exit(st, pc);
     if (op === 0x80) return this.call(st, pc, i);
-    if (op === 0xe0) fail(EINVAL, 'may_goto is not supported by the machine verifier');
+    if (op === 0xe0) return this.mayGoto(st, pc, i);
     this.jmpsProcessed++;
     const cmp = CMP[op];
     if (cmp === undefined) fail(EINVAL, `unknown opcode ${i.code.toString(16).padStart(2, '0')}`);
@@ -1638,8 +1875,11 @@ class Verifier {
       return this.ptrCmp(st, pc, i, a, b, op2, is32, x, target, fall);
     }
     const taken = S.branchTaken(op2, a.s, b.s, !is32);
-    if (taken === 1) return target;
-    if (taken === 0) return fall;
+    if (taken === 1 || taken === 0) {
+      this.notePrecise(pc, i.dst);
+      if (x) this.notePrecise(pc, i.src);
+      return taken === 1 ? target : fall;
+    }
     // Both: refine each side.
     const other = cloneState(st);
     const okT = this.refineScalars(other, i, op2, is32, x, true);
@@ -1735,8 +1975,7 @@ class Verifier {
     const eqne = op === 'eq' || op === 'ne';
     const zero = b.t === 'scalar' && S.isConst(b.s) && b.s.tv === 0n;
     if (eqne && zero && !x && !is32 && a.nullable) return;
-    const notNull =
-      !a.nullable && (a.t === 'map_value' || a.t === 'map_ptr' || a.t === 'mem');
+    const notNull = !a.nullable && (a.t === 'map_value' || a.t === 'map_ptr' || a.t === 'mem');
     if (eqne && zero && notNull) return;
     fail(EACCES, `R${i.dst} pointer comparison prohibited`);
   }
@@ -1842,7 +2081,7 @@ class Verifier {
     callee.regs[10] = mkReg('stack', { frame: copy.frames.length });
     copy.frames.push(callee);
     this.cbEntries.add(target);
-    this.pushBranch(copy, target, pc);
+    this.pushBranch(copy, target, pc, ENOMEM);
   }
 
   exit(st: State, pc: number): number {
@@ -1882,6 +2121,7 @@ class Verifier {
       );
     }
     if (r0.t === 'not_init') fail(EACCES, 'R0 !read_ok');
+    if (r0.t !== 'scalar' && !this.privileged) fail(EACCES, 'R0 leaks addr as return value');
     const range = returnRange(this.progType, this.o.expectedAttachType ?? 0);
     if (range !== undefined && r0.t !== 'scalar')
       fail(EINVAL, `At program exit the register R0 is not a known value (${typeStr(r0)})`);
@@ -1925,7 +2165,22 @@ class Verifier {
     return pc + 1;
   }
 
+  /** A helper that takes a socket pointer in R1 and returns a socket pointer or NULL (sock.ts). */
+  sockHelperCall(st: State, id: number): boolean {
+    const h = SOCK_HELPERS.get(id);
+    if (h === undefined) return false;
+    if (!h.types.includes(this.progType))
+      fail(EINVAL, `program of this type cannot use helper bpf_${h.name}#${id}`);
+    const r1 = this.readReg(st, 1);
+    if (!isSock(r1.t) || r1.nullable) fail(EACCES, `R1 type=${typeStr(r1)} expected=${SOCK_COMMON_EXPECTED}`);
+    const f = this.frame(st);
+    for (let r = 1; r <= 5; r++) f.regs[r] = NOT_INIT;
+    f.regs[0] = mkReg(h.ret, { nullable: true, id: ++this.nextId });
+    return true;
+  }
+
   helperCall(st: State, pc: number, id: number, kfunc?: HelperProto): void {
+    if (kfunc === undefined && this.sockHelperCall(st, id)) return;
     const proto = kfunc ?? HELPERS.get(id);
     if (proto === undefined) {
       const name = HELPER_NAMES.get(id);
@@ -1953,6 +2208,8 @@ class Verifier {
     for (let k = 0; k < p.args.length; k++) {
       const regno = k + 1;
       const kind = p.args[k]!;
+      if (kind === 'size' || kind === 'size_or_zero' || kind === 'alloc_size_or_zero')
+        this.notePrecise(pc, regno);
       const reg = this.readReg(st, regno);
       switch (kind) {
         case 'anything':
@@ -1964,22 +2221,7 @@ class Verifier {
           map = reg.map;
           if (kfunc === undefined && id === 12 && map!.type !== MapType.PROG_ARRAY)
             throw new Reject(EINVAL, 'expected prog array map for tail call', [], true);
-  /** A helper that takes a socket pointer in R1 and returns a socket pointer or NULL (sock.ts). */
-  sockHelperCall(st: State, id: number): boolean {
-    const h = SOCK_HELPERS.get(id);
-    if (h === undefined) return false;
-    if (!h.types.includes(this.progType))
-      fail(EINVAL, `program of this type cannot use helper bpf_${h.name}#${id}`);
-    const r1 = this.readReg(st, 1);
-    if (!isSock(r1.t) || r1.nullable) fail(EACCES, `R1 type=${typeStr(r1)} expected=${SOCK_COMMON_EXPECTED}`);
-    const f = this.frame(st);
-    for (let r = 1; r <= 5; r++) f.regs[r] = NOT_INIT;
-    f.regs[0] = mkReg(h.ret, { nullable: true, id: ++this.nextId });
-    return true;
-  }
-
           break;
-    if (kfunc === undefined && this.sockHelperCall(st, id)) return;
         case 'key':
         case 'value':
         case 'uninit_value': {
