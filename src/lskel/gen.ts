@@ -461,12 +461,13 @@ export function generateLightSkeleton(
   const genMaps: GenMap[] = objMaps.map((om) => {
     const m = om.spec;
     const isData = m.origin === 'data';
-    const typed = btf !== undefined && !NO_BTF_TYPES.has(m.type);
+    // A non-data map whose value size was changed no longer matches its BTF value type.
+    const typed = btf !== undefined && !NO_BTF_TYPES.has(m.type) && (isData || om.valueSize === m.valueSize);
     return {
       name: m.name,
       type: m.type,
       keySize: m.keySize,
-      valueSize: m.valueSize,
+      valueSize: om.valueSize,
       maxEntries: om.maxEntries,
       flags: om.flags | (isData && m.readonly ? MapFlag.RDONLY_PROG : 0),
       numaNode: m.numaNode,

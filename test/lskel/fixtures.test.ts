@@ -65,10 +65,17 @@ function sign(l: LightSkeleton): LightSkeleton {
   return signLightSkeleton(l, signerFromFiles(k.key, k.cert));
 }
 
-function compare(b: Backend, name: string, refused: readonly string[], signed: boolean): void {
+function compare(
+  b: Backend,
+  name: string,
+  refused: readonly string[],
+  signed: boolean,
+  adjust: (obj: BpfObject) => void = () => {},
+): void {
   const withOff = (): BpfObject => {
     const obj = open(name);
     for (const p of refused) obj.programs.get(p)!.autoload = false;
+    adjust(obj);
     return obj;
   };
   const direct = withOff().load(b);
@@ -157,6 +164,19 @@ for (const be of backends) {
           }
         });
       }
+
+      it('resized global data (setValueSize) and changed max_entries are what the skeleton signs', () => {
+        const b = be.make();
+        const adjust = (obj: BpfObject): void => {
+          obj.maps.get('.data.table')!.setValueSize(4 + 4 * 16);
+          obj.maps.get('.bss')!.setValueSize(8 + 8 * 5);
+        };
+        compare(b, 'resize', [], false, adjust);
+        compare(b, 'resize', [], true, adjust);
+        compare(b, 'maps', [], true, (obj) => {
+          obj.maps.get('counters')!.maxEntries = 3;
+        });
+      });
     },
   );
 }
