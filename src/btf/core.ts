@@ -55,6 +55,8 @@ interface FieldSpec {
   type: number;
   /** Bitfield width (0 if none). */
   bitfieldSize: number;
+  /** The access path: the root index, then member/array indices (anonymous members included). */
+  access: number[];
 }
 
 function essentialName(name: string): string {
@@ -100,7 +102,10 @@ function localField(
       throw new CoreReloError(`${where()}: cannot index ${t.kind} with access ${idx}`);
     }
   }
-  return { spec: { root: btf.resolve(rootId), bitOffset, type: cur, bitfieldSize }, names };
+  return {
+    spec: { root: btf.resolve(rootId), bitOffset, type: cur, bitfieldSize, access: path.slice() },
+    names,
+  };
 }
 
 /** Finds `name` in a composite, through anonymous members. */
@@ -108,16 +113,20 @@ function findMember(
   btf: Btf,
   id: number,
   name: string,
-): { type: number; bitOffset: number; bitfieldSize: number } | undefined {
+): { type: number; bitOffset: number; bitfieldSize: number; path: number[] } | undefined {
   const t = btf.type(id);
   if (t.kind !== 'STRUCT' && t.kind !== 'UNION') return undefined;
-  for (const m of t.members) {
-    if (m.name === name) return { type: m.type, bitOffset: m.bitOffset, bitfieldSize: m.bitfieldSize };
+  for (let i = 0; i < t.members.length; i++) {
+    const m = t.members[i]!;
+    if (m.name === name)
+      return { type: m.type, bitOffset: m.bitOffset, bitfieldSize: m.bitfieldSize, path: [i] };
   }
-  for (const m of t.members) {
+  for (let i = 0; i < t.members.length; i++) {
+    const m = t.members[i]!;
     if (m.name !== '') continue;
     const inner = findMember(btf, btf.resolve(m.type), name);
-    if (inner !== undefined) return { ...inner, bitOffset: inner.bitOffset + m.bitOffset };
+    if (inner !== undefined)
+      return { ...inner, bitOffset: inner.bitOffset + m.bitOffset, path: [i, ...inner.path] };
   }
   return undefined;
 }
@@ -144,6 +153,7 @@ function targetField(
   let bitOffset = (lnames[0] as number) * target.sizeOf(cur) * 8;
   let bitfieldSize = 0;
   let lcur = lspec.root;
+  const access = [lnames[0] as number];
   for (let i = 1; i < lnames.length; i++) {
     const step = lnames[i]!;
     const t = target.type(cur);
@@ -156,6 +166,7 @@ function targetField(
       if (!compatible(local, lm.type, target, m.type)) return undefined;
       bitOffset += m.bitOffset;
       bitfieldSize = m.bitfieldSize;
+      access.push(...m.path);
       cur = target.resolve(m.type);
       lcur = local.resolve(lm.type);
     } else {
@@ -163,11 +174,12 @@ function targetField(
       if (t.nelems !== 0 && step >= t.nelems) return undefined;
       bitOffset += step * target.sizeOf(t.type) * 8;
       bitfieldSize = 0;
+      access.push(step);
       cur = target.resolve(t.type);
       lcur = local.resolve(lt.type);
     }
   }
-  return { root: target.resolve(cand), bitOffset, type: cur, bitfieldSize };
+  return { root: target.resolve(cand), bitOffset, type: cur, bitfieldSize, access };
 }
 
 function fieldValue(btf: Btf, f: FieldSpec, kind: number): bigint {
@@ -216,6 +228,30 @@ export interface CoreResult {
   target: bigint | undefined;
   /** Target type id the relocation matched (0 when none). */
   targetType: number;
+  /** The local side, for logs (absent for TYPE_ID_LOCAL). */
+  localSpec?: CoreSpec;
+  /** Every target candidate examined, in order, with its spec when it matched (for logs). */
+  candidates?: readonly CoreCandidate[];
+}
+
+/** One side of a relocation, as a log describes it. */
+export interface CoreSpec {
+  /** Root type id. */
+  readonly typeId: number;
+  /** Raw access path (fields: root index then member/array indices; enums: the enumerator index). */
+  readonly access: readonly number[];
+  /** Field: bit offset from the root; absent for type and enum relocations. */
+  readonly bitOffset?: number;
+  /** Field: the member name path, dotted (`real_parent.tgid`). */
+  readonly fieldName?: string;
+}
+
+/** A target candidate: its id, and its spec when it matched. */
+export interface CoreCandidate {
+  /** Type id in the target. */
+  readonly id: number;
+  /** The matching spec, absent when the candidate did not match. */
+  readonly spec?: CoreSpec;
 }
 
 function candidates(local: Btf, localId: number, target: Btf): number[] {
@@ -243,11 +279,35 @@ export function computeCoreRelo(
   if (kind <= R.FIELD_RSHIFT_U64) {
     const { spec, names } = localField(local, relo.typeId, path, where);
     const localVal = fieldValue(local, spec, kind);
+    const fieldName = names.filter((n) => typeof n === 'string' && n !== '').join('.');
+    const localSpec: CoreSpec = {
+      typeId: relo.typeId,
+      access: spec.access,
+      bitOffset: spec.bitOffset,
+      fieldName,
+    };
+    const tried: CoreCandidate[] = [];
     for (const cand of candidates(local, spec.root, target)) {
       const f = targetField(local, names, spec, target, cand);
-      if (f !== undefined) return { local: localVal, target: fieldValue(target, f, kind), targetType: cand };
+      if (f !== undefined) {
+        tried.push({ id: cand, spec: { typeId: cand, access: f.access, bitOffset: f.bitOffset, fieldName } });
+        return {
+          local: localVal,
+          target: fieldValue(target, f, kind),
+          targetType: cand,
+          localSpec,
+          candidates: tried,
+        };
+      }
+      tried.push({ id: cand });
     }
-    return { local: localVal, target: kind === R.FIELD_EXISTS ? 0n : undefined, targetType: 0 };
+    return {
+      local: localVal,
+      target: kind === R.FIELD_EXISTS ? 0n : undefined,
+      targetType: 0,
+      localSpec,
+      candidates: tried,
+    };
   }
   if (kind === R.ENUMVAL_EXISTS || kind === R.ENUMVAL_VALUE) {
     const lid = local.resolve(relo.typeId);
@@ -257,20 +317,32 @@ export function computeCoreRelo(
     const lv = lt.values[path[0]!];
     if (lv === undefined) throw new CoreReloError(`${where()}: enum ${lt.name} has no value ${path[0]}`);
     const localVal = kind === R.ENUMVAL_EXISTS ? 1n : BigInt(lv.value);
+    const localSpec: CoreSpec = { typeId: relo.typeId, access: [path[0]!] };
+    const tried: CoreCandidate[] = [];
     for (const cand of candidates(local, lid, target)) {
       const tt = target.type(cand);
       if (tt.kind !== 'ENUM' && tt.kind !== 'ENUM64') continue;
-      const tv = (tt.values as readonly { name: string; value: number | bigint }[]).find(
-        (v) => essentialName(v.name) === essentialName(lv.name),
-      );
-      if (tv !== undefined)
+      const values = tt.values as readonly { name: string; value: number | bigint }[];
+      const ti = values.findIndex((v) => essentialName(v.name) === essentialName(lv.name));
+      if (ti >= 0) {
+        tried.push({ id: cand, spec: { typeId: cand, access: [ti] } });
         return {
           local: localVal,
-          target: kind === R.ENUMVAL_EXISTS ? 1n : BigInt(tv.value),
+          target: kind === R.ENUMVAL_EXISTS ? 1n : BigInt(values[ti]!.value),
           targetType: cand,
+          localSpec,
+          candidates: tried,
         };
+      }
+      tried.push({ id: cand });
     }
-    return { local: localVal, target: kind === R.ENUMVAL_EXISTS ? 0n : undefined, targetType: 0 };
+    return {
+      local: localVal,
+      target: kind === R.ENUMVAL_EXISTS ? 0n : undefined,
+      targetType: 0,
+      localSpec,
+      candidates: tried,
+    };
   }
   // Type relocations.
   const lid = local.skipModifiers(relo.typeId);
@@ -283,18 +355,24 @@ export function computeCoreRelo(
   if (kind === R.TYPE_ID_LOCAL) return { local: localVal, target: localVal, targetType: 0 };
   const cands = candidates(local, lid, target);
   const cand = cands[0];
+  const localSpec: CoreSpec = { typeId: relo.typeId, access: [0] };
   if (cand === undefined) {
     const missing = kind === R.TYPE_EXISTS || kind === R.TYPE_MATCHES ? 0n : undefined;
-    return { local: localVal, target: missing, targetType: 0 };
+    return { local: localVal, target: missing, targetType: 0, localSpec, candidates: [] };
   }
+  const found = {
+    targetType: cand,
+    localSpec,
+    candidates: [{ id: cand, spec: { typeId: cand, access: [0] } }],
+  };
   switch (kind) {
     case R.TYPE_ID_TARGET:
-      return { local: localVal, target: BigInt(cand), targetType: cand };
+      return { local: localVal, target: BigInt(cand), ...found };
     case R.TYPE_EXISTS:
     case R.TYPE_MATCHES:
-      return { local: localVal, target: 1n, targetType: cand };
+      return { local: localVal, target: 1n, ...found };
     case R.TYPE_SIZE:
-      return { local: localVal, target: BigInt(target.sizeOf(cand)), targetType: cand };
+      return { local: localVal, target: BigInt(target.sizeOf(cand)), ...found };
     default:
       throw new CoreReloError(`${where()}: unknown CO-RE relocation kind ${kind}`);
   }

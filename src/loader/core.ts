@@ -23,7 +23,8 @@ import { LoaderError } from './errors.js';
 export { CORE_POISON, type CoreResult, coreKindName } from '../btf/index.js';
 
 /**
- * Computes one relocation (see `computeCoreRelo` of `src/btf`); `where` names the place.
+ * Computes one relocation (see `computeCoreRelo` of `src/btf`; the loader keeps the values, not
+ * the log details); `where` names the place.
  * A relocation that cannot be computed is a {@link LoaderError}.
  */
 export function computeCoreRelo(
@@ -33,7 +34,8 @@ export function computeCoreRelo(
   where: () => string,
 ): CoreResult {
   try {
-    return computeBtfCoreRelo(local, target, relo, where);
+    const r = computeBtfCoreRelo(local, target, relo, where);
+    return { local: r.local, target: r.target, targetType: r.targetType };
   } catch (e) {
     if (e instanceof CoreReloError) throw new LoaderError({}, e.message);
     throw e;
