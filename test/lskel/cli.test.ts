@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { lskelFromJson } from '../../src/lskel/format.js';
@@ -88,5 +88,28 @@ describe('tsbpf lskel demo', () => {
     assert.match(r.out, /signature verified/);
     for (const k of ['omit-exclusive', 'tamper-data', 'tamper-insns', 'wrong-key'])
       assert.match(r.out, new RegExp(`${k} +refused: `));
+  });
+  it('gen skeleton: .kconfig from --kconfig and --kernel-release, --skip leaves a program out', () => {
+    const dir = tmp();
+    const cfg = join(dir, 'config');
+    writeFileSync(cfg, 'CONFIG_HZ=300\n# CONFIG_BPF_JIT_ALWAYS_ON is not set\n');
+    const f = join(dir, 'externs.json');
+    const args = ['gen', 'skeleton', 'test/fixtures/externs.bpfel.o', '--light', '--kconfig', cfg];
+    const r = tsbpf(...args, '--kernel-release', '6.1.7', '--skip', 'on_newtask', '-o', f);
+    assert.equal(r.code, 0, r.err);
+    const l = lskelFromJson(readFileSync(f, 'utf8'));
+    assert.deepEqual(
+      l.programs.map((p) => p.name),
+      [],
+    );
+    const kc = l.maps.find((m) => m.name === '.kconfig')!;
+    const dv = new DataView(kc.initialValue!.buffer);
+    assert.equal(dv.getUint32(0, true), (6 << 16) + (1 << 8) + 7); // LINUX_KERNEL_VERSION
+    assert.equal(dv.getInt32(4, true), 300); // CONFIG_HZ
+    assert.equal(kc.initialValue![8], 0); // CONFIG_BPF_JIT_ALWAYS_ON=n
+    const run = tsbpf('lskel', 'run', f, '--backend', 'machine');
+    assert.equal(run.code, 0, run.err);
+    assert.match(run.out, /map +\.kconfig/);
+    assert.equal(tsbpf(...args, '--skip', 'nope').code, 2);
   });
 });
