@@ -326,6 +326,53 @@ const HAND: [string, string, CorpusMap[]?][] = [
     `${RAND}\nr7 &= 7\nr1 = map_value[idx:0]+0 ll\nr1 += r7\nr0 = *(u8 *)(r1 + 0)\nexit`,
     [ARR48],
   ],
+  // --- masking limits must agree on every path through one pointer arithmetic slot
+  [
+    'alu/paths-different-masks',
+    `r9 = r1\n${RAND}\n${VALUE.replace('r6 = r1', 'r6 = r9')}\nr8 = r7\nr8 &= 1\nif r8 == 0 goto b\nr7 &= 7\ngoto c\nb:\nr7 &= 15\nc:\nr0 += r7\nr0 = *(u8 *)(r0 + 0)\nexit\n${OUT}`,
+    [ARR48],
+  ],
+  [
+    'alu/paths-same-mask',
+    `r9 = r1\n${RAND}\n${VALUE.replace('r6 = r1', 'r6 = r9')}\nr8 = r7\nr8 &= 1\nif r8 == 0 goto b\nr7 &= 7\ngoto c\nb:\nr7 &= 7\nc:\nr0 += r7\nr0 = *(u8 *)(r0 + 0)\nexit\n${OUT}`,
+    [ARR48],
+  ],
+  [
+    'alu/paths-const-vs-unknown',
+    `r9 = r1\n${RAND}\n${VALUE.replace('r6 = r1', 'r6 = r9')}\nr8 = r7\nr8 &= 1\nif r8 == 0 goto b\nr7 = 4\ngoto c\nb:\nr7 &= 7\nc:\nr0 += r7\nr0 = *(u8 *)(r0 + 0)\nexit\n${OUT}`,
+    [ARR48],
+  ],
+  [
+    'alu/paths-neg-vs-pos',
+    `r9 = r1\n${RAND}\n${VALUE.replace('r6 = r1', 'r6 = r9')}\nr0 += 16\nr8 = r7\nr8 &= 1\nr7 &= 7\nif r8 == 0 goto c\nr7 -= 8\nc:\nr0 += r7\nr0 = *(u8 *)(r0 + 0)\nexit\n${OUT}`,
+    [ARR48],
+  ],
+  [
+    'alu/paths-two-consts',
+    `r9 = r1\n${RAND}\n${VALUE.replace('r6 = r1', 'r6 = r9')}\nr8 = 8\nif r7 > 5 goto c\nr8 = 16\nc:\nr0 += r8\nr0 = *(u8 *)(r0 + 0)\nexit\n${OUT}`,
+    [ARR48],
+  ],
+  [
+    'alu/paths-fp-two-consts',
+    `${RAND}\nr2 = -8\nif r7 > 5 goto c\nr2 = -16\nc:\nr1 = r10\nr1 += r2\nr3 = 0\n*(u64 *)(r1 + 0) = r3\nr0 = 0\nexit`,
+  ],
+  ['alu/fp-plus-const-reg', 'r2 = -8\nr1 = r10\nr1 += r2\nr3 = 0\n*(u64 *)(r1 + 0) = r3\nr0 = 0\nexit'],
+  ['alu/const-reg-plus-fp', 'r1 = -8\nr1 += r10\nr3 = 0\n*(u64 *)(r1 + 0) = r3\nr0 = 0\nexit'],
+  [
+    'alu/value-minus-const-reg',
+    `${VALUE}\nr0 += 16\nr1 = 8\nr0 -= r1\nr0 = *(u8 *)(r0 + 0)\nexit\n${OUT}`,
+    [ARR48],
+  ],
+  [
+    'alu/value-sub-unknown-in-range',
+    `r9 = r1\n${RAND}\n${VALUE.replace('r6 = r1', 'r6 = r9')}\nr7 &= 7\nr0 += 8\nr0 -= r7\nr0 = *(u8 *)(r0 + 0)\nexit\n${OUT}`,
+    [ARR48],
+  ],
+  [
+    'alu/two-maps-same-limit',
+    `r9 = r1\n${RAND}\nr6 = r7\nr1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[idx:0] ll\nif r6 > 5 goto m\nr1 = map[idx:1] ll\nm:\ncall 1\nif r0 == 0 goto out\nr7 &= 7\nr0 += r7\nr0 = *(u8 *)(r0 + 0)\nexit\n${OUT}`,
+    [ARR48, { ...ARR48, valueSize: 16 }],
+  ],
   // --- uninitialized stack
   ['stack/read-uninit-u64', 'r0 = *(u64 *)(r10 - 8)\nr0 = 0\nexit'],
   ['stack/read-uninit-u8', 'r0 = *(u8 *)(r10 - 1)\nr0 = 0\nexit'],
@@ -414,6 +461,42 @@ const HAND: [string, string, CorpusMap[]?][] = [
   ['mapptr/read-max-entries', 'r1 = map[idx:0] ll\nr0 = *(u32 *)(r1 + 36)\nexit', [ARR]],
 ];
 
+/** [name, asm, maps] of hand-written cgroup_skb programs (the other type unprivileged users may load). */
+const CGROUP: [string, string, CorpusMap[]?][] = [
+  ['ok/return1', 'r0 = 1\nexit'],
+  ['ok/len', 'r0 = *(u32 *)(r1 + 0)\nr0 = 1\nexit'],
+  ['ok/write-mark', 'r2 = 7\n*(u32 *)(r1 + 8) = r2\nr0 = 1\nexit'],
+  ['ok/write-priority', 'r2 = 7\n*(u32 *)(r1 + 32) = r2\nr0 = 1\nexit'],
+  ['ok/write-cb', 'r2 = 7\n*(u32 *)(r1 + 48) = r2\nr0 = 1\nexit'],
+  ['ctx/write-tstamp', 'r2 = 7\n*(u64 *)(r1 + 152) = r2\nr0 = 1\nexit'],
+  ['ctx/read-tstamp', 'r0 = *(u64 *)(r1 + 152)\nr0 = 1\nexit'],
+  ['ctx/data', 'r2 = *(u32 *)(r1 + 76)\nr0 = 1\nexit'],
+  ['ctx/data-end', 'r2 = *(u32 *)(r1 + 80)\nr0 = 1\nexit'],
+  [
+    'ctx/pkt-check',
+    'r2 = *(u32 *)(r1 + 76)\nr3 = *(u32 *)(r1 + 80)\nr4 = r2\nr4 += 4\nif r4 > r3 goto out\nr0 = *(u32 *)(r2 + 0)\nout:\nr0 = 1\nexit',
+  ],
+  ['leak/return-ctx', 'r0 = r1\nexit'],
+  ['leak/ctx-into-cb', '*(u32 *)(r1 + 48) = r1\nr0 = 1\nexit'],
+  ['cmp/ctx-eq-0', 'if r1 == 0 goto out\nr0 = 1\nexit\nout:\nr0 = 0\nexit'],
+  ['loop/bounded', 'r0 = 0\nr1 = 0\nl:\nr1 += 1\nif r1 < 4 goto l\nr0 = 1\nexit'],
+  ['call/subprog', 'call f\nr0 = 1\nexit\nf:\nr0 = 0\nexit'],
+  ['helper/socket-uid', 'call 47\nr0 = 1\nexit'],
+  [
+    'helper/trace-printk',
+    'r1 = 0x0a6968\n*(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -8\nr2 = 4\ncall 6\nr0 = 1\nexit',
+  ],
+  ['helper/sk-fullsock', 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\ncall 95\nout:\nr0 = 1\nexit'],
+  [
+    'sk/read-null-checked',
+    'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\nr0 = *(u32 *)(r1 + 4)\nout:\nr0 = 1\nexit',
+  ],
+  ['sk/return', 'r1 = *(u64 *)(r1 + 168)\nif r1 == 0 goto out\nr0 = r1\nexit\nout:\nr0 = 1\nexit'],
+  ['ret/2', 'r0 = 2\nexit'],
+  ['map/lookup', `${VALUE}\nr0 = *(u64 *)(r0 + 0)\nr0 = 1\nexit\nout:\nr0 = 1\nexit`, [ARR]],
+  ['map/store-ctx', `${VALUE}\n*(u64 *)(r0 + 0) = r6\nout:\nr0 = 1\nexit`, [ARR]],
+];
+
 function programs(): CorpusProgram[] {
   const out: CorpusProgram[] = HAND.map(([name, text, maps]) => ({
     name: `unpriv/${name}`,
@@ -422,6 +505,23 @@ function programs(): CorpusProgram[] {
     maps: maps ?? [],
     license: 'GPL',
   }));
+  for (const [name, text, maps] of CGROUP)
+    out.push({
+      name: `cgroup/${name}`,
+      progType: ProgType.CGROUP_SKB,
+      insns: assembleLlvm(text),
+      maps: maps ?? [],
+      license: 'GPL',
+    });
+  // cgroup_skb ctx reads at every 4-byte offset: which __sk_buff fields an unprivileged loader sees.
+  for (let o = 0; o <= 192; o += 4)
+    out.push({
+      name: `cgroup/ctx-read/${o}`,
+      progType: ProgType.CGROUP_SKB,
+      insns: assembleLlvm(`r0 = *(u32 *)(r1 + ${o})\nr0 = 1\nexit`),
+      maps: [],
+      license: 'GPL',
+    });
   // A socket filter of 4096 instructions (BPF_MAXINSNS) and one of 4097.
   for (const n of [4096, 4097]) {
     const insns: Insn[] = [];
