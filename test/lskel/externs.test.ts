@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { describe, it } from 'node:test';
+import { BTF_KIND, type BtfComposite, parseBtf } from '../../src/btf/index.js';
 import { signerFromFiles } from '../../src/cli/signer.js';
 import { BpfObject } from '../../src/loader/index.js';
 import {
@@ -26,7 +27,7 @@ import { BpfError } from '../../src/sys/errors.js';
 import { KeySpec } from '../../src/uapi/constants.js';
 import { possibleCpus } from '../backend/backends.js';
 import { kernel, openFds, skip } from '../kernel/kernel.js';
-import { hostOptions, kernelConfig, objectBytes } from '../loader/helpers.js';
+import { hostOptions, kernelConfig, objectBytes, vmlinuxBtf } from '../loader/helpers.js';
 import { testKey } from './keys.js';
 
 const CPUS = possibleCpus();
@@ -60,11 +61,11 @@ function machine(): Machine {
 
 const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
 
-/** Runs each program once and returns `.bss` (u64 out[8]). */
+/** Runs each program once and returns `.bss` (u64 out[8], then u64 core_out[4]). */
 function runAndRead(b: Backend, maps: Map<string, number>, progs: Map<string, number>): bigint[] {
   for (const fd of progs.values())
     assert.equal(b.progTestRun({ progFd: fd, ctxIn: new Uint8Array(8) }).retval, 0);
-  const v = new Uint8Array(64);
+  const v = new Uint8Array(96);
   assert.ok(b.mapLookupElem(maps.get('.bss')!, u32(0), v));
   return [...new BigUint64Array(v.buffer)];
 }
@@ -77,7 +78,7 @@ describe(
     const [maj, min] = release().split('.').map(Number);
     it('the programs see the values a direct load gives them; .kconfig is baked and frozen', () => {
       const b = kernel();
-      const direct = ksyms('kfuncs', 'kallsyms').load(b);
+      const direct = ksyms('kfuncs', 'kallsyms', 'core_flavor').load(b);
       const fdsOf = (m: Iterable<[string, { fd: { fd: number } }]>) =>
         new Map([...m].map(([k, v]) => [k, v.fd.fd] as [string, number]));
       const want = runAndRead(b, fdsOf(direct.maps), fdsOf(direct.programs));
@@ -95,9 +96,15 @@ describe(
       assert.equal(want[4], 2n); // weak missing typed ksym: null
       assert.equal(want[5], kallsyms('vfs_read')); // typeless ksym
       assert.equal(want[6], 0n); // weak missing typeless ksym
+      // CO-RE on a local task_struct flavor: the running kernel's offsets and size.
+      const vmlinux = parseBtf(vmlinuxBtf());
+      const ts = vmlinux.type(vmlinux.findId('task_struct', BTF_KIND.STRUCT)!) as BtfComposite;
+      const off = (f: string) => BigInt(ts.members.find((m) => m.name === f)!.bitOffset / 8);
+      assert.deepEqual(want.slice(8), [off('pid'), off('tgid'), 0n, BigInt(ts.size)]);
+      assert.notEqual(off('pid'), 4n, 'the relocation changes the compiled value');
       for (const l of [
-        generateLightSkeleton(ksyms('kfuncs', 'kallsyms')),
-        sign(generateLightSkeleton(ksyms('kfuncs', 'kallsyms'), { signed: true })),
+        generateLightSkeleton(ksyms('kfuncs', 'kallsyms', 'core_flavor')),
+        sign(generateLightSkeleton(ksyms('kfuncs', 'kallsyms', 'core_flavor'), { signed: true })),
       ]) {
         assert.equal(l.programs.find((p) => p.name === 'kfuncs')!.hash, undefined, 'depends on the kernel');
         const c = loadAndRun(b, l);
@@ -220,7 +227,7 @@ for (const be of backends) {
         (e: unknown) => e instanceof LoaderError && /MAP_CREATE of '.data.counters'/.test(e.message),
       );
       assert.equal(be.fds(b), before);
-      const k = generateLightSkeleton(ksyms('kfuncs', 'kallsyms'));
+      const k = generateLightSkeleton(ksyms('kfuncs', 'kallsyms', 'core_flavor'));
       const before2 = be.fds(b);
       let ok = false;
       try {
