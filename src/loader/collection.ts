@@ -97,6 +97,31 @@ export class LoadedMap implements Disposable {
     this.exclusiveTo = exclusiveTo;
   }
 
+  #structOpsValue: Uint8Array | undefined;
+
+  /** @internal The value a struct_ops map is filled with (program fds, data members). */
+  setStructOpsValue(value: Uint8Array): void {
+    this.#structOpsValue = value.slice();
+  }
+
+  /**
+   * The value the loader computed for a struct_ops map, in the kernel's `bpf_struct_ops_<name>`
+   * layout (program fds at function pointers); undefined for other maps.
+   */
+  get structOpsValue(): Uint8Array | undefined {
+    return this.#structOpsValue?.slice();
+  }
+
+  /**
+   * Fills a `.struct_ops` map with its value, which registers it with its kernel subsystem (for
+   * `.struct_ops.link` maps, which the loader fills, nothing is registered until a link is made).
+   */
+  registerStructOps(): void {
+    const v = this.#structOpsValue;
+    if (v === undefined) throw new TypeError(`map '${this.name}' is not a struct_ops map`);
+    this.#backend.mapUpdateElem(this.fd.fd, new Uint8Array(4), v);
+  }
+
   /** Bytes of a value buffer (per-CPU maps: one 8-byte-aligned slot per CPU). */
   get valueBufferSize(): number {
     if (!PERCPU.has(this.type)) return this.valueSize;

@@ -108,3 +108,24 @@ export class ProgramLoadError extends VerifierError {
     this.message = `${where}: ${hint !== undefined ? `${hint}: ` : ''}${this.message}`;
   }
 }
+
+/**
+ * The backend cannot do what the object needs (e.g. struct_ops maps on the machine). Names the
+ * map or program and the feature; the backend's error, if any, is the cause.
+ */
+export class UnsupportedError extends LoaderError {
+  /** The missing feature, e.g. `'struct_ops'`. */
+  readonly feature: string;
+
+  /**
+   * @param place - the map or program that needs the feature
+   * @param feature - the feature
+   * @param reason - what is missing
+   * @param cause - the backend's error
+   */
+  constructor(place: LoaderPlace, feature: string, reason: string, cause?: unknown) {
+    super(place, reason, cause);
+    this.name = 'UnsupportedError';
+    this.feature = feature;
+  }
+}

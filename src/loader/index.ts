@@ -4,7 +4,7 @@
  * `bpf_object__open`/`bpf_object__load` does: BTF fix-ups and sanitizing, global data, map-in-map
  * and prog_array slots, pinning by name, relocation (maps, global data, subprograms, kconfig,
  * ksyms, kfuncs, CO-RE), program loading with func/line info and source-level verifier errors,
- * and exclusive maps bound to one program's hash.
+ * exclusive maps bound to one program's hash, resizable global data and struct_ops maps.
  *
  * Pure: no `node:*` imports; files (objects, vmlinux BTF, kernel config) are read by the caller.
  *
@@ -19,3 +19,4 @@ export * from './features.js';
 export * from './format.js';
 export * from './kconfig.js';
 export * from './object.js';
+export * from './structops.js';

@@ -35,6 +35,7 @@ import {
   parseElf,
   parseObject,
 } from '../elf/index.js';
+import type { ElfFile } from '../elf/reader.js';
 import { progHash } from '../hash/index.js';
 import { encode } from '../isa/codec.js';
 import type { Insn } from '../isa/insn.js';
@@ -46,9 +47,16 @@ import { AttachType, MapFlag, ProgFlag } from '../uapi/constants.js';
 import { ALL_BTF_FEATURES, type BtfFeatures, RawBtf, sanitize } from './btfraw.js';
 import { Collection, LoadedMap, LoadedProgram } from './collection.js';
 import { computeCoreRelo, coreKindName, patchCoreInsn } from './core.js';
-import { LoaderError, ProgramLoadError, type SourceLine } from './errors.js';
+import { LoaderError, ProgramLoadError, type SourceLine, UnsupportedError } from './errors.js';
 import { probeBtfFeatures } from './features.js';
 import { encodeKconfigValue, type KconfigSlot, kernelVersionCode, parseKernelConfig } from './kconfig.js';
+import {
+  type KernelStructOps,
+  kernelStructOps,
+  parseStructOps,
+  type StructOpsSpec,
+  structOpsValue,
+} from './structops.js';
 
 /** Options of {@link BpfObject.open}. */
 export interface OpenOptions {
@@ -70,6 +78,12 @@ export interface OpenOptions {
   cpus?: number;
   /** Options for the ELF parser. */
   parse?: ParseObjectOptions;
+  /**
+   * Fill `.struct_ops` (non-link) maps at load, which registers them with their kernel subsystem
+   * (e.g. makes a TCP congestion control available system-wide). Default false: call
+   * `registerStructOps()` on the loaded map. `.struct_ops.link` maps are always filled at load.
+   */
+  registerStructOps?: boolean;
 }
 
 /** A map of an opened object; adjust it before {@link BpfObject.load}. */
@@ -90,11 +104,14 @@ export class ObjectMap {
   #excl: ObjectProgram | undefined;
   #valueSize: number;
   #resized: DatasecResize | undefined;
+  /** The struct_ops variable this map is, for `.struct_ops` / `.struct_ops.link` maps. */
+  readonly structOps: StructOpsSpec | undefined;
 
   /** @internal */
-  constructor(spec: MapSpec, object: BpfObject) {
+  constructor(spec: MapSpec, object: BpfObject, structOps?: StructOpsSpec) {
     this.spec = spec;
     this.object = object;
+    this.structOps = structOps;
     this.maxEntries = spec.maxEntries;
     this.flags = spec.flags;
     this.pinning = spec.pinning;
@@ -137,6 +154,11 @@ export class ObjectMap {
    */
   setValueSize(size: number): void {
     this.#checkOpen();
+    if (this.structOps !== undefined)
+      throw new LoaderError(
+        { map: this.name },
+        `cannot be resized: a struct_ops map's value is the kernel's bpf_struct_ops_${this.structOps.typeName}`,
+      );
     if (!Number.isInteger(size) || size <= 0 || size > 0xffffffff)
       throw new RangeError(`map '${this.name}': value size ${size} is not a positive 32-bit integer`);
     if (this.spec.origin !== 'data') {
@@ -339,14 +361,28 @@ export class BpfObject {
   readonly programs: ReadonlyMap<string, ObjectProgram>;
   #loaded = false;
   #kernelBtf: Btf | undefined;
+  #structOpsAttach = new Map<string, { typeId: number; member: number }>();
   readonly #sections: ReadonlyMap<string, SectionLayout>;
 
-  private constructor(spec: ObjectSpec, options: OpenOptions, sections: ReadonlyMap<string, SectionLayout>) {
+  private constructor(
+    spec: ObjectSpec,
+    options: OpenOptions,
+    sections: ReadonlyMap<string, SectionLayout>,
+    structOps: readonly StructOpsSpec[] = [],
+  ) {
     this.spec = spec;
     this.#sections = sections;
     this.options = { ...options };
     const maps = new Map<string, ObjectMap>();
     for (const m of spec.maps) maps.set(m.name, new ObjectMap(m, this));
+    for (const so of structOps) {
+      if (maps.has(so.name))
+        throw new LoaderError(
+          { map: so.name },
+          `struct_ops variable '${so.name}' has the name of another map`,
+        );
+      maps.set(so.name, new ObjectMap(structOpsMapSpec(so), this, so));
+    }
     this.maps = maps;
     const progs = new Map<string, ObjectProgram>();
     for (const p of spec.programs) progs.set(p.name, new ObjectProgram(p, this));
@@ -356,7 +392,9 @@ export class BpfObject {
   /** Opens an object from its bytes (the CLI reads files). Malformed input: FormatError. */
   static open(bytes: Uint8Array, options: OpenOptions = {}): BpfObject {
     const spec = parseObject(bytes, options.parse);
-    return new BpfObject(spec, options, spec.btf === undefined ? new Map() : sectionLayouts(bytes));
+    if (spec.btf === undefined) return new BpfObject(spec, options, new Map());
+    const elf = parseElf(bytes);
+    return new BpfObject(spec, options, sectionLayouts(elf), parseStructOps(elf, spec.btf.btf));
   }
 
   /**
@@ -645,6 +683,8 @@ export class BpfObject {
   }
 
   private attachBtfId(p: ObjectProgram): number | undefined {
+    const so = this.#structOpsAttach.get(p.name);
+    if (so !== undefined) return so.typeId;
     const a = p.attachType;
     let name: string | undefined;
     let kind: number = BTF_KIND.FUNC;
@@ -726,9 +766,79 @@ export class BpfObject {
         hashes.set(r.program, progHash(r.insns));
     }
 
+    // struct_ops: the kernel's types of each map, and what its programs attach to.
+    const structOps = new Map<ObjectMap, KernelStructOps>();
+    const structOpsAttach = new Map<string, { typeId: number; member: number }>();
+    // Programs attach as their map says even when the map is not created (libbpf does the same).
+    for (const m of this.maps.values()) {
+      if (m.structOps === undefined) continue;
+      if (!m.autocreate && !m.structOps.funcs.some((f) => this.programs.get(f.program)?.autoload)) continue;
+      const kb = this.kernelBtf();
+      if (kb === undefined)
+        throw new LoaderError({ map: m.name }, 'a struct_ops map needs the kernel BTF (option kernelBtf)');
+      const ks = kernelStructOps(m.structOps, kb);
+      if (m.autocreate) structOps.set(m, ks);
+      for (const [prog, member] of ks.memberIndex) {
+        const prev = structOpsAttach.get(prog);
+        if (prev !== undefined && (prev.typeId !== ks.typeId || prev.member !== member))
+          throw new LoaderError(
+            { map: m.name, program: prog },
+            `program '${prog}' is used by struct_ops maps of different types or members`,
+          );
+        structOpsAttach.set(prog, { typeId: ks.typeId, member });
+      }
+    }
+    this.#structOpsAttach = structOpsAttach;
+
     // Maps.
     const maps = new Map<string, LoadedMap>();
+    const createStructOps = (m: ObjectMap, ks: KernelStructOps): LoadedMap => {
+      if (btfFd === undefined)
+        throw new LoaderError({ map: m.name }, 'a struct_ops map needs the object BTF loaded');
+      let fd: Fd;
+      try {
+        fd = backend.mapCreate({
+          mapType: MapType.STRUCT_OPS,
+          keySize: 4,
+          valueSize: ks.valueSize,
+          maxEntries: 1,
+          mapFlags: m.flags,
+          mapName: mapNameFor(m.name),
+          btfFd: btfFd.fd,
+          btfVmlinuxValueTypeId: ks.valueTypeId,
+        });
+      } catch (e) {
+        if (!(e instanceof BpfError)) throw e;
+        if (backend.name !== 'kernel')
+          throw new UnsupportedError(
+            { map: m.name },
+            'struct_ops',
+            `struct_ops map '${m.name}' (${m.structOps!.typeName}): the ${backend.name} backend has no struct_ops maps (BPF_MAP_CREATE: ${e.code})`,
+            e,
+          );
+        throw new BpfError(e.command, e.errno, `struct_ops map '${m.name}'`);
+      }
+      owned.push(fd);
+      return new LoadedMap(
+        backend,
+        fd,
+        m.name,
+        MapType.STRUCT_OPS,
+        4,
+        ks.valueSize,
+        1,
+        m.flags,
+        undefined,
+        undefined,
+        undefined,
+        this.options.cpus,
+        undefined,
+        false,
+      );
+    };
     const create = (m: ObjectMap): LoadedMap => {
+      const ks = structOps.get(m);
+      if (ks !== undefined) return createStructOps(m, ks);
       const s = m.spec;
       const pinPath =
         m.pinning === 1 && this.options.pinRoot !== undefined
@@ -926,6 +1036,24 @@ export class BpfObject {
       owned.push(lp);
       progs.set(r.program.name, lp);
     }
+    // struct_ops values: program fds and data members, in the kernel's layout. A `.struct_ops.link`
+    // map is filled now (that registers nothing); filling a `.struct_ops` map registers it with
+    // the kernel subsystem, so that waits for LoadedMap.registerStructOps() unless asked for.
+    for (const [m, ks] of structOps) {
+      const value = structOpsValue(m.structOps!, this.spec.btf!.btf, this.kernelBtf()!, ks, (name) => {
+        const lp = progs.get(name);
+        return lp?.fd.fd;
+      });
+      const lm = maps.get(m.name)!;
+      lm.setStructOpsValue(value);
+      if (!m.structOps!.link && !this.options.registerStructOps) continue;
+      try {
+        backend.mapUpdateElem(maps.get(m.name)!.fd.fd, u32(0), value);
+      } catch (e) {
+        if (e instanceof BpfError) throw new BpfError(e.command, e.errno, `struct_ops map '${m.name}' value`);
+        throw e;
+      }
+    }
     // prog_array slots.
     for (const m of this.maps.values()) {
       const lm = maps.get(m.name);
@@ -992,7 +1120,7 @@ export class BpfObject {
         kernVersion: this.spec.kernelVersion,
         progFlags: p.flags,
         progName: mapNameFor(p.name),
-        expectedAttachType: p.attachType,
+        expectedAttachType: this.#structOpsAttach.get(p.name)?.member ?? p.attachType,
         progBtfFd: withBtf ? btfFd.fd : undefined,
         funcInfo,
         lineInfo,
@@ -1023,8 +1151,7 @@ interface SectionLayout {
   vars: Map<string, number>;
 }
 
-function sectionLayouts(bytes: Uint8Array): Map<string, SectionLayout> {
-  const elf = parseElf(bytes);
+function sectionLayouts(elf: ElfFile): Map<string, SectionLayout> {
   const out = new Map<string, SectionLayout>();
   const byIndex = new Map<number, SectionLayout>();
   for (const s of elf.sections) {
@@ -1038,6 +1165,31 @@ function sectionLayouts(bytes: Uint8Array): Map<string, SectionLayout> {
     if (l !== undefined && y.name !== '' && !l.vars.has(y.name)) l.vars.set(y.name, y.value);
   }
   return out;
+}
+
+function structOpsMapSpec(so: StructOpsSpec): MapSpec {
+  return {
+    name: so.name,
+    origin: 'btf',
+    section: so.section,
+    type: MapType.STRUCT_OPS,
+    typeName: 'STRUCT_OPS',
+    keySize: 4,
+    valueSize: 0,
+    maxEntries: 1,
+    flags: so.link ? MapFlag.LINK : 0,
+    numaNode: 0,
+    pinning: 0,
+    mapExtra: 0n,
+    keyType: undefined,
+    valueType: so.typeId,
+    inner: undefined,
+    values: [],
+    data: undefined,
+    readonly: false,
+    variables: [],
+    btfId: undefined,
+  };
 }
 
 function u32(n: number): Uint8Array {
