@@ -718,10 +718,7 @@ class Verifier {
   /** Unprivileged pointer arithmetic seen with an unknown offset: prune on exact scalars only. */
   exploreAluLimits = false;
   /** Masking state and limit of each unprivileged pointer arithmetic slot (sanitizeCommit). */
-  readonly aluSanitation = new Map<
-    number,
-    { state: string; limit: number; map: VerifierMap | undefined }
-  >();
+  readonly aluSanitation = new Map<number, { state: string; limit: number; map: VerifierMap | undefined }>();
   /** Pointer type each load/store slot first used (auxPtrType). */
   readonly auxPtr: (RegType | undefined)[] = [];
   maxCtxOffset = 0;
@@ -1377,9 +1374,15 @@ class Verifier {
     const toLeft = (op === 0x00 && offNeg) || (op === 0x10 && !offNeg);
     const limit = ptrLimit(ptr, toLeft);
     if (limit === undefined)
-      return fail(EACCES, `R${offIsDst ? i.src : i.dst} has pointer with unsupported alu operation, ${SAN_WHY}`);
+      return fail(
+        EACCES,
+        `R${offIsDst ? i.src : i.dst} has pointer with unsupported alu operation, ${SAN_WHY}`,
+      );
     if (limit === -1)
-      return fail(EACCES, `R${i.dst} tried to ${op === 0x00 ? 'add' : 'sub'} beyond pointer bounds, ${SAN_WHY}`);
+      return fail(
+        EACCES,
+        `R${i.dst} tried to ${op === 0x00 ? 'add' : 'sub'} beyond pointer bounds, ${SAN_WHY}`,
+      );
     // An unknown offset makes Linux compare scalars exactly when pruning (explore_alu_limits).
     if (!imm) this.exploreAluLimits = true;
     return { state: `${offNeg ? 'neg' : ''}${imm ? 'imm' : ''}${offIsDst ? 'dst' : 'src'}`, limit, toLeft };
@@ -1392,7 +1395,10 @@ class Verifier {
   sanitizeCommit(pc: number, i: Insn, r: Reg, op: number, san: Sanitation): void {
     const after = ptrLimit(r, san.toLeft);
     if (after === undefined || after === -1)
-      return fail(EACCES, `R${i.dst} tried to ${op === 0x00 ? 'add' : 'sub'} beyond pointer bounds, ${SAN_WHY}`);
+      return fail(
+        EACCES,
+        `R${i.dst} tried to ${op === 0x00 ? 'add' : 'sub'} beyond pointer bounds, ${SAN_WHY}`,
+      );
     const limit = Math.abs((san.limit - after) | 0);
     const prev = this.aluSanitation.get(pc);
     if (prev !== undefined && (prev.state !== san.state || prev.limit !== limit || prev.map !== r.map))
@@ -1783,7 +1789,8 @@ class Verifier {
     }
     if (size !== 4 && size !== 8) fail(EINVAL, 'invalid atomic operand size');
     const src = this.readReg(st, i.src);
-    if (op === 0xf1) this.readReg(st, 0);
+    if (op === 0xf1 && this.readReg(st, 0).t !== 'scalar' && !this.privileged)
+      fail(EACCES, 'R0 leaks addr into mem');
     if (src.t !== 'scalar') fail(EACCES, `R${i.src} leaks addr into mem`);
     if (dst.t !== 'stack' && dst.t !== 'map_value' && dst.t !== 'mem')
       fail(EACCES, `BPF_ATOMIC stores into R${i.dst} ${typeStr(dst)} is not allowed`);
@@ -1951,7 +1958,8 @@ class Verifier {
         return op === 'eq' ? fall : target;
       }
     }
-    if (!this.privileged) fail(EACCES, `R${i.dst} pointer comparison prohibited`);
+    // (unprivileged: unprivPtrCmp let only this through; a 32-bit test of a never-null pointer
+    // against 0 explores both edges here, Linux decides it)
     // Packet range: pkt vs pkt_end.
     if (!is32 && x) {
       const res = this.pktCmp(st, pc, a, b, op, target, fall);
