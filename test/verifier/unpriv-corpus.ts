@@ -373,6 +373,76 @@ const HAND: [string, string, CorpusMap[]?][] = [
     `r9 = r1\n${RAND}\nr6 = r7\nr1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -4\nr1 = map[idx:0] ll\nif r6 > 5 goto m\nr1 = map[idx:1] ll\nm:\ncall 1\nif r0 == 0 goto out\nr7 &= 7\nr0 += r7\nr0 = *(u8 *)(r0 + 0)\nexit\n${OUT}`,
     [ARR48, { ...ARR48, valueSize: 16 }],
   ],
+  // --- ringbuf records, atomics, more pointer forms
+  [
+    'mem/ringbuf-add-const',
+    `r1 = map[idx:0] ll\nr2 = 16\nr3 = 0\ncall 131\nif r0 == 0 goto out\nr0 += 8\nr1 = 7\n*(u64 *)(r0 + 0) = r1\nr1 = r0\nr1 += -8\nr2 = 0\ncall 133\n${OUT}`,
+    [RB],
+  ],
+  [
+    'mem/ringbuf-add-unknown',
+    `${RAND}\nr1 = map[idx:0] ll\nr2 = 16\nr3 = 0\ncall 131\nif r0 == 0 goto out\nr6 = r0\nr7 &= 7\nr0 += r7\nr1 = r6\nr2 = 0\ncall 133\n${OUT}`,
+    [RB],
+  ],
+  [
+    'mem/ringbuf-null-check-twice',
+    `r1 = map[idx:0] ll\nr2 = 16\nr3 = 0\ncall 131\nif r0 == 0 goto out\nif r0 != 0 goto s\nr0 = 0\nexit\ns:\nr1 = r0\nr2 = 0\ncall 132\n${OUT}`,
+    [RB],
+  ],
+  [
+    'mem/ringbuf-cmp-ptr',
+    `r1 = map[idx:0] ll\nr2 = 16\nr3 = 0\ncall 131\nif r0 == 0 goto out\nif r0 > 7 goto s\ns:\nr1 = r0\nr2 = 0\ncall 132\n${OUT}`,
+    [RB],
+  ],
+  [
+    'mem/ringbuf-return',
+    `r1 = map[idx:0] ll\nr2 = 16\nr3 = 0\ncall 131\nif r0 == 0 goto out\nr6 = r0\nr1 = r0\nr2 = 0\ncall 132\nr0 = r6\nexit\n${OUT}`,
+    [RB],
+  ],
+  ['atomic/value-add32', `${VALUE}\nr1 = 1\nlock *(u32 *)(r0 + 0) += w1\n${OUT}`, [ARR]],
+  [
+    'atomic/value-fetch-add',
+    `${VALUE}\nr1 = 1\nr1 = atomic_fetch_add((u64 *)(r0 + 0), r1)\nr0 = r1\nexit\n${OUT}`,
+    [ARR],
+  ],
+  [
+    'atomic/value-cmpxchg-ptr',
+    `${VALUE}\nr1 = r10\nr6 = r0\nr0 = 0\nr0 = cmpxchg_64(r6 + 0, r0, r1)\n${OUT}`,
+    [ARR],
+  ],
+  ['atomic/value-xchg-scalar', `${VALUE}\nr1 = 5\nr1 = xchg_64(r0 + 0, r1)\nr0 = r1\nexit\n${OUT}`, [ARR]],
+  [
+    'atomic/stack-cmpxchg-old-ptr',
+    'r1 = 0\n*(u64 *)(r10 - 8) = r1\nr0 = r10\nr1 = 1\nr0 = cmpxchg_64(r10 - 8, r0, r1)\nr0 = 0\nexit',
+  ],
+  ['alu/ctx-add-const-read', 'r1 += 8\nr0 = *(u32 *)(r1 + 0)\nexit'],
+  ['alu/ctx-sub-const', 'r1 -= 8\nr0 = 0\nexit'],
+  ['alu/value-add-const-reg-oob', `${VALUE}\nr1 = 48\nr0 += r1\nr0 = 0\nexit\n${OUT}`, [ARR48]],
+  [
+    'alu/value-add-neg-const-reg',
+    `${VALUE}\nr0 += 16\nr1 = -8\nr0 += r1\nr0 = *(u8 *)(r0 + 0)\nexit\n${OUT}`,
+    [ARR48],
+  ],
+  ['alu/fp-minus-unknown', `${RAND}\nr7 &= 7\nr1 = r10\nr1 -= r7\nr0 = 0\nexit`],
+  [
+    'alu/spilled-fp-reload-add',
+    '*(u64 *)(r10 - 8) = r10\nr1 = *(u64 *)(r10 - 8)\nr1 += -16\nr2 = 0\n*(u64 *)(r1 + 0) = r2\nr0 = 0\nexit',
+  ],
+  ['alu/mapvalue-direct-oob-const', 'r1 = map_value[idx:0]+0 ll\nr1 += 48\nr0 = 0\nexit', [ARR48]],
+  [
+    'cmp/ringbuf-or-null-jmp32',
+    `r1 = map[idx:0] ll\nr2 = 16\nr3 = 0\ncall 131\nif w0 == 0 goto out\nr1 = r0\nr2 = 0\ncall 132\n${OUT}`,
+    [RB],
+  ],
+  ['cmp/value-ne-0-jmp32', `${VALUE}\nif w0 != 0 goto out\n${OUT}`, [ARR]],
+  ['cmp/value-eq-0-reg', `${VALUE}\nr1 = 0\nif r0 == r1 goto out\n${OUT}`, [ARR]],
+  ['cmp/scalar-eq-scalar', `${RAND}\nr1 = 5\nif r7 == r1 goto out\n${OUT}`],
+  ['leak/ptr-to-helper-size', 'r1 = r10\nr1 += -8\nr2 = r10\nr3 = 0\ncall 16\nr0 = 0\nexit'],
+  [
+    'leak/spill-ptr-pass-value-stack',
+    '*(u64 *)(r10 - 8) = r1\nr1 = 0\n*(u32 *)(r10 - 12) = r1\nr2 = r10\nr2 += -12\nr3 = r10\nr3 += -8\nr4 = 0\nr1 = map[idx:0] ll\ncall 2\nr0 = 0\nexit',
+    [ARR],
+  ],
   // --- uninitialized stack
   ['stack/read-uninit-u64', 'r0 = *(u64 *)(r10 - 8)\nr0 = 0\nexit'],
   ['stack/read-uninit-u8', 'r0 = *(u8 *)(r10 - 1)\nr0 = 0\nexit'],
