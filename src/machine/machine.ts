@@ -47,6 +47,7 @@ import type {
 import { Cmd, FileFlag, MapFlag, MapType, ProgFlag, ProgType, SHA256_SIZE } from '../uapi/constants.js';
 import type { BtfInfo, LinkInfo, MapInfo, ProgInfo } from '../uapi/info.js';
 import { Bpffs } from './bpffs.js';
+import { applyCoreRelos } from './btf/core.js';
 import { machineVmlinuxBytes, VMLINUX_BTF_NAME } from './btf/vmlinux.js';
 import type { EngineEnv } from './engine/env.js';
 import { type HelperFn, Vm } from './engine/interp.js';
@@ -75,6 +76,7 @@ import {
   licenseIsGpl,
   PROG_FLAGS_MASK,
   Prog,
+  statsLine,
 } from './prog.js';
 import {
   MachineKeyrings,
@@ -85,7 +87,7 @@ import {
 } from './signature/index.js';
 import { sysBpf } from './sysbpf.js';
 import { testRun } from './testrun.js';
-import { KFUNC_VERIFY_METADATA, verify } from './verifier/index.js';
+import { decodeFuncInfo, type FuncInfoRecord, KFUNC_VERIFY_METADATA, verify } from './verifier/index.js';
 
 /** What the machine reproduces of a kernel build. */
 export interface KernelProfile {
@@ -174,6 +176,20 @@ export interface MachineSysctl {
    * (disabled; may be reset). Setting it throws a BpfError EPERM where the kernel refuses.
    */
   unprivilegedBpfDisabled: 0 | 1 | 2;
+}
+
+/**
+ * The verifier's BTF options of a load: the program BTF (prog_btf_fd) with the decoded func_info
+ * records, or only whether func_info was given.
+ */
+function funcInfoOptions(
+  btfEntry: { kind: string; obj: unknown } | undefined,
+  funcInfo: Uint8Array | undefined,
+  recSize: number | undefined,
+): { funcInfo: boolean | FuncInfoRecord[]; btf?: BtfTypes } {
+  const given = funcInfo !== undefined && funcInfo.length > 0;
+  if (!given || btfEntry?.kind !== 'btf') return { funcInfo: given };
+  return { funcInfo: decodeFuncInfo(funcInfo, recSize ?? 8), btf: (btfEntry.obj as Btf).parsed() };
 }
 
 class Btf implements KernelObject {
@@ -811,6 +827,48 @@ export class MachineContext implements Backend {
     };
     const early = checkAttachBtf(typeIn, attachType);
     if (early !== undefined) failLoad(early.errno, early.log);
+    // The program's BTF and kernel-side CO-RE (src/machine/btf/core.ts): as in Linux, only a
+    // load with func_info or line_info takes prog_btf_fd, and only then are core_relos applied
+    // (against the machine's vmlinux BTF); without them core_relos are ignored.
+    let insnBytes = attr.insns;
+    let coreLog: string[] = [];
+    if ((attr.funcInfo?.length ?? 0) > 0 || (attr.lineInfo?.length ?? 0) > 0) {
+      const be = p.fds.get(attr.progBtfFd ?? 0);
+      if (be === undefined) return failLoad(Errno.EBADF, [statsLine(0)]);
+      if (be.kind !== 'btf') return failLoad(Errno.EINVAL, [statsLine(0)]);
+      const progBtf = be.obj as Btf;
+      if (progBtf.kernel) return failLoad(Errno.EACCES, [statsLine(0)]);
+      if (attr.coreRelos !== undefined && attr.coreRelos.length > 0) {
+        let parsed: BtfTypes;
+        try {
+          parsed = progBtf.parsed();
+        } catch {
+          return failLoad(Errno.EINVAL, [statsLine(0)]);
+        }
+        const r = applyCoreRelos({
+          insns: attr.insns,
+          progBtf: parsed,
+          vmlinux: core.vmlinux.parsed(),
+          relos: attr.coreRelos,
+          recSize: attr.coreReloRecSize ?? 16,
+        });
+        if (!r.ok) return failLoad(r.errno, [...r.log, statsLine(0)]);
+        insnBytes = r.insns;
+        coreLog = r.log;
+      }
+    }
+    // Linux refuses kfunc calls, like bpf-to-bpf calls, to a loader without CAP_BPF before it
+    // looks them up (EPERM), whatever kernel functions there are.
+    if (!p.bpfCapable) {
+      for (let q = 0; q + 8 <= attr.insns.length; q += 8) {
+        if (attr.insns[q] === 0x18) q += 8;
+        else if (attr.insns[q] === 0x85 && attr.insns[q + 1]! >> 4 === 2)
+          failLoad(Errno.EPERM, [
+            'loading/calling other bpf or kernel functions are allowed for CAP_BPF and CAP_SYS_ADMIN',
+            statsLine(0),
+          ]);
+      }
+    }
     const checked = checkProgram(
       {
         bpfCapable: p.bpfCapable,
@@ -849,12 +907,12 @@ export class MachineContext implements Backend {
         },
       },
       type,
-      attr.insns,
+      insnBytes,
       gpl,
       attr.fdArray,
       attr.fdArrayCnt ?? false,
     );
-    if ('errno' in checked) return failLoad(checked.errno, checked.log);
+    if ('errno' in checked) return failLoad(checked.errno, [...coreLog, ...checked.log]);
     // The static verifier (src/machine/verifier): every path, Linux's rules and log lines.
     // Exclusivity was checked above (with 6.18's fd_array_cnt rule), so no program hash here.
     const mapRef = (kind: 'fd' | 'idx', k: number): BpfMap | undefined => {
@@ -869,14 +927,18 @@ export class MachineContext implements Backend {
       privileged: p.bpfCapable,
       logLevel: level & 2 ? 2 : level & 1 ? 1 : 0,
       maps: mapRef,
-      funcInfo: (attr.funcInfo?.length ?? 0) > 0,
+      ...funcInfoOptions(
+        attr.progBtfFd ? p.fds.get(attr.progBtfFd) : undefined,
+        attr.funcInfo,
+        attr.funcInfoRecSize,
+      ),
       kfunc: () => KFUNC_VERIFY_METADATA,
     };
     const verified = verify(checked.insns, vopts);
     if (!verified.ok) {
       // Like the kernel backend's retry: a refusal always comes with the failing path's log.
       const log = level === 0 ? verify(checked.insns, { ...vopts, logLevel: 1 }).log : verified.log;
-      return failLoad(verified.errno, log);
+      return failLoad(verified.errno, [...coreLog, ...log]);
     }
     for (const m of checked.maps) {
       if (m.type === MapType.PROG_ARRAY) {
@@ -885,7 +947,7 @@ export class MachineContext implements Backend {
       }
     }
     for (const m of checked.maps) m.acquire();
-    const prog = new Prog(type, checked.insns, attr.insns.slice(), checked.image, [...checked.maps], {
+    const prog = new Prog(type, checked.insns, insnBytes.slice(), checked.image, [...checked.maps], {
       name,
       gpl,
       flags,
@@ -895,7 +957,10 @@ export class MachineContext implements Backend {
     });
     prog.signature = verdict;
     core.registerProg(prog);
-    const log = level > 0 ? `${verified.log.join('\n')}\n` : '';
+    // A successful level-1 load keeps only the verifier's summary, as Linux (the CO-RE lines are
+    // in the log only at level 2 or when the load fails).
+    const okLines = level & 2 ? [...coreLog, ...verified.log] : verified.log;
+    const log = level > 0 ? `${okLines.join('\n')}\n` : '';
     if (logBuf !== undefined && logBuf.length > 0) writeLog(logBuf, log);
     const fd = this.#install('prog', prog);
     return new LoadedFd(fd, 'prog', this.#closer, log, log.length === 0 ? 0 : log.length + 1);
