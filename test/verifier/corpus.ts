@@ -21,6 +21,7 @@ import { parseConformanceData } from '../../src/isa/conformance-data.js';
 import type { Insn } from '../../src/isa/insn.js';
 import { LD_IMM64, Pseudo } from '../../src/isa/opcodes.js';
 import { MapFlag, MapType, ProgType } from '../../src/uapi/constants.js';
+import { buildGlobals, type FuncInfoRecord, GLOBALS } from './globals.js';
 import { HAND } from './programs.js';
 
 /** A map a corpus program uses. */
@@ -47,6 +48,9 @@ export interface CorpusProgram {
   attachType?: number;
   /** BPF_F_SLEEPABLE (syscall programs). */
   sleepable?: boolean;
+  /** Program BTF (loaded as prog_btf_fd) and its func_info records. */
+  btf?: Uint8Array;
+  funcInfo?: FuncInfoRecord[];
 }
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -423,10 +427,28 @@ function hand(): CorpusProgram[] {
   }));
 }
 
+function globals(): CorpusProgram[] {
+  const map = { type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 };
+  return GLOBALS.map((gp) => {
+    const insns = asm(gp.asm);
+    const { btf, funcInfo } = buildGlobals(gp, insns);
+    return {
+      name: `btf/${gp.name}`,
+      progType: gp.type,
+      insns,
+      maps: gp.maps ?? (gp.asm.includes('map[') ? [map] : []),
+      license: 'GPL',
+      btf,
+      funcInfo,
+      ...(gp.type === ProgType.XDP ? { attachType: 37 } : {}),
+    };
+  });
+}
+
 let cached: CorpusProgram[] | undefined;
 
 /** Every corpus program, in a stable order. */
 export function corpus(): CorpusProgram[] {
-  cached ??= [...conformance(), ...fixtures(), ...hand(), ...generated()];
+  cached ??= [...conformance(), ...fixtures(), ...hand(), ...generated(), ...globals()];
   return cached;
 }

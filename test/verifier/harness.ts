@@ -3,6 +3,7 @@
  * reads/writes the recording of the kernel's answers (kernel-verdicts.json).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseBtf } from '../../src/btf/index.js';
 import { progHash } from '../../src/hash/index.js';
 import { encode } from '../../src/isa/codec.js';
 import { verify } from '../../src/machine/verifier/index.js';
@@ -11,6 +12,7 @@ import { BpfError, VerifierError } from '../../src/sys/errors.js';
 import type { KernelBackend } from '../../src/sys/kernel/index.js';
 import { ProgFlag } from '../../src/uapi/constants.js';
 import type { CorpusProgram } from './corpus.js';
+import { encodeFuncInfo } from './globals.js';
 
 /** One answer: verdict, errno name, and the error line (last log line before the summary). */
 export interface Answer {
@@ -61,6 +63,8 @@ export function kernelAnswer(k: KernelBackend, p: CorpusProgram): Answer {
   );
   try {
     for (let i = 0; i < fds.length; i++) if (p.maps[i]!.freeze) k.mapFreeze(fds[i]!.fd);
+    const btf = p.btf !== undefined ? k.btfLoad({ btf: p.btf }) : undefined;
+    if (btf !== undefined) fds.push(btf);
     const prog = k.progLoad({
       progType: p.progType,
       insns: bytes,
@@ -68,7 +72,12 @@ export function kernelAnswer(k: KernelBackend, p: CorpusProgram): Answer {
       logLevel: 1,
       ...(p.attachType !== undefined ? { expectedAttachType: p.attachType } : {}),
       ...(p.sleepable ? { progFlags: ProgFlag.SLEEPABLE } : {}),
-      ...(fds.length > 0 ? { fdArray: Int32Array.from(fds.map((f) => f.fd)) } : {}),
+      ...(p.maps.length > 0
+        ? { fdArray: Int32Array.from(fds.slice(0, p.maps.length).map((f) => f.fd)) }
+        : {}),
+      ...(btf !== undefined
+        ? { progBtfFd: btf.fd, funcInfo: encodeFuncInfo(p.funcInfo ?? []), funcInfoRecSize: 8 }
+        : {}),
     });
     prog.close();
     return { verdict: 'accepted' };
@@ -116,6 +125,7 @@ export function machineAnswer(p: CorpusProgram, logLevel = 0): Answer & { proces
     maps: (kind, k) => (kind === 'idx' ? maps[k] : undefined),
     progHash: hash,
     logLevel,
+    ...(p.btf !== undefined ? { btf: parseBtf(p.btf), funcInfo: p.funcInfo ?? [] } : {}),
   });
   if (r.ok) return { verdict: 'accepted', processed: r.processed };
   return {

@@ -8,6 +8,7 @@ import { Machine } from '../../src/machine/index.js';
 import { VerifierError } from '../../src/sys/errors.js';
 import { MapType, ProgFlag, ProgType } from '../../src/uapi/constants.js';
 import { corpus } from './corpus.js';
+import { encodeFuncInfo } from './globals.js';
 import { readRecord } from './harness.js';
 
 test('machine PROG_LOAD refuses what the verifier refuses, with the same line', () => {
@@ -44,6 +45,7 @@ test('corpus programs without maps: the machine loads exactly what the kernel lo
   for (const p of corpus()) {
     if (p.maps.length > 0 || record[p.name]?.line?.startsWith('BPF program is too large')) continue;
     let verdict = 'accepted';
+    const btf = p.btf !== undefined ? m.btfLoad({ btf: p.btf }) : undefined;
     try {
       m.progLoad({
         progType: p.progType,
@@ -51,10 +53,14 @@ test('corpus programs without maps: the machine loads exactly what the kernel lo
         license: p.license,
         ...(p.attachType !== undefined ? { expectedAttachType: p.attachType } : {}),
         ...(p.sleepable ? { progFlags: ProgFlag.SLEEPABLE } : {}),
+        ...(btf !== undefined
+          ? { progBtfFd: btf.fd, funcInfo: encodeFuncInfo(p.funcInfo ?? []), funcInfoRecSize: 8 }
+          : {}),
       }).close();
     } catch {
       verdict = 'rejected';
     }
+    btf?.close();
     const k = record[p.name];
     if (k !== undefined && k.verdict === 'rejected' && verdict === 'accepted') diffs.push(p.name);
   }

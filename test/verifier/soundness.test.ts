@@ -13,6 +13,7 @@ import { BpfError } from '../../src/sys/errors.js';
 import { ProgFlag, ProgType } from '../../src/uapi/constants.js';
 import { arbLoadableProgram } from '../isa/arbitraries.js';
 import { type CorpusProgram, corpus } from './corpus.js';
+import { encodeFuncInfo } from './globals.js';
 import { machineAnswer, readRecord } from './harness.js';
 
 const record = readRecord();
@@ -47,6 +48,8 @@ function runOnMachine(p: CorpusProgram, runs: number, seed: number): string[] {
       mapFlags: spec.flags ?? 0,
     }),
   );
+  // global functions: the program BTF and func_info go with the load (verified on their own)
+  const btf = p.btf !== undefined ? m.btfLoad({ btf: p.btf }) : undefined;
   let prog: ReturnType<Machine['progLoad']>;
   try {
     prog = m.progLoad({
@@ -56,6 +59,9 @@ function runOnMachine(p: CorpusProgram, runs: number, seed: number): string[] {
       ...(p.attachType !== undefined ? { expectedAttachType: p.attachType } : {}),
       ...(p.sleepable ? { progFlags: ProgFlag.SLEEPABLE } : {}),
       ...(fds.length > 0 ? { fdArray: Int32Array.from(fds.map((f) => f.fd)) } : {}),
+      ...(btf !== undefined
+        ? { progBtfFd: btf.fd, funcInfo: encodeFuncInfo(p.funcInfo ?? []), funcInfoRecSize: 8 }
+        : {}),
     });
   } catch (e) {
     if (e instanceof BpfError) return []; // the machine's own load checks refuse it: nothing to run

@@ -13,7 +13,9 @@
  */
 
 export * from './ctx.js';
+export * from './funcs.js';
 export * from './helpers.js';
 export * from './scalar.js';
+export * from './sock.js';
 export * from './types.js';
 export { COMPLEXITY_LIMIT_INSNS, MAX_BPF_STACK, MAX_CALL_FRAMES, verify } from './verifier.js';

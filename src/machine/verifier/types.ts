@@ -4,7 +4,9 @@
  * @module
  */
 
+import type { Btf } from '../../btf/btf.js';
 import type { Insn } from '../../isa/insn.js';
+import type { FuncInfoRecord } from './funcs.js';
 import type { HelperProto } from './helpers.js';
 
 /** What the verifier needs to know about a map a program refers to. */
@@ -48,10 +50,15 @@ export interface VerifyOptions {
   /** Processed-instruction budget (default 1,000,000, as Linux). */
   insnBudget?: number;
   /**
-   * The load carries BTF func_info. Linux refuses function pointers (`ld_imm64` BPF_PSEUDO_FUNC,
-   * bpf_loop callbacks) without it ("missing btf func_info"). Default false.
+   * The load's BTF func_info: its records (checked against the subprograms and {@link btf}; a
+   * subprogram whose FUNC has global linkage is verified on its own, with arguments from its
+   * prototype), or just whether the load carries func_info. Linux refuses function pointers
+   * (`ld_imm64` BPF_PSEUDO_FUNC, bpf_loop callbacks) without it ("missing btf func_info").
+   * Default false.
    */
-  funcInfo?: boolean;
+  funcInfo?: boolean | readonly FuncInfoRecord[];
+  /** The program's BTF (`prog_btf_fd`): needed with func_info records. */
+  btf?: Btf;
   /**
    * Prototypes of the kernel functions the loader offers, by BTF id (`call` with src_reg 2; `off`
    * is the fd_array index of the BTF object). Without it every kfunc call is refused.

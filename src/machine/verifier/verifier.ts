@@ -14,6 +14,7 @@ import { encodingError, type Insn } from '../../isa/insn.js';
 import { LD_IMM64, Pseudo } from '../../isa/opcodes.js';
 import { Helper, MapFlag, MapType, ProgType } from '../../uapi/constants.js';
 import { ctxAccess, packetWritable } from './ctx.js';
+import { checkFuncInfo, type FuncDesc, type GlobalArgs, globalArgs } from './funcs.js';
 import { HELPERS, type HelperProto, helperAllowed, KNOWN_MAP_TYPES, mapFitsHelper } from './helpers.js';
 import { returnRange } from './progtypes.js';
 import type { Scalar } from './scalar.js';
@@ -316,8 +317,10 @@ function typeStr(r: Reg): string {
       return 'pkt_meta';
     case 'pkt_end':
       return 'pkt_end';
-    case 'mem':
-      return r.nullable ? 'ringbuf_mem_or_null' : 'ringbuf_mem';
+    case 'mem': {
+      const t = r.ref ? 'ringbuf_mem' : 'mem';
+      return r.nullable ? `${t}_or_null` : t;
+    }
     case 'func':
       return 'func';
     case 'sock_common':
@@ -726,6 +729,15 @@ class Verifier {
   /** Start slots of bpf_loop callbacks. */
   readonly cbEntries = new Set<number>();
   jmpsProcessed = 0;
+  /** The function of each subprogram (by index), from func_info. */
+  funcs: FuncDesc[] | undefined;
+  /** Arguments of the global functions (by subprogram index), derived once. */
+  readonly globalArgsOf = new Map<number, GlobalArgs>();
+  /** Global functions called on a verified path, and those verified. */
+  readonly calledGlobals = new Set<number>();
+  readonly verifiedGlobals = new Set<number>();
+  /** Log length a level-1 path end truncates back to (the start of the function being verified). */
+  logBase = 0;
   /** 1 at `may_goto` slots (a checkpoint is always stored there). */
   mayGotoAt!: Uint8Array;
   /**
@@ -787,7 +799,15 @@ class Verifier {
           this.prune[pc] = 1;
         }
       }
-      this.walk();
+      const fi = this.o.funcInfo;
+      if (Array.isArray(fi) && fi.length > 0) {
+        if (this.o.btf === undefined) throw new TypeError('verify: func_info records need the program BTF');
+        const funcs = checkFuncInfo(this.o.btf, fi, this.subprogs);
+        if (typeof funcs === 'string') fail(EINVAL, funcs);
+        this.funcs = funcs as FuncDesc[];
+      }
+      this.walk(0);
+      this.verifyGlobals();
       this.checkStackDepth();
       if (this.conversionFails) fail(EFAULT, 'verifier bug: error during ctx access conversion (0)');
       return result(true, 0);
@@ -869,15 +889,73 @@ class Verifier {
 
   // --- exploration -----------------------------------------------------------------------------
 
-  walk(): void {
-    const st: State = { frames: [newFrame(-1, 0)], refs: [], parent: undefined, cbDepth: 0, mayGoto: 0 };
+  /** Whether the load carries func_info. */
+  get hasFuncInfo(): boolean {
+    const fi = this.o.funcInfo;
+    return Array.isArray(fi) ? fi.length > 0 : fi === true;
+  }
+
+  /**
+   * Verifies every global function a verified path called, each on its own with arguments from its
+   * prototype, until no new one is called (Linux's do_check_subprogs).
+   */
+  verifyGlobals(): void {
+    const funcs = this.funcs;
+    if (funcs === undefined) return;
+    for (let again = true; again; ) {
+      again = false;
+      for (let k = 1; k < funcs.length; k++) {
+        if (!funcs[k]!.global || !this.calledGlobals.has(k) || this.verifiedGlobals.has(k)) continue;
+        const name = funcs[k]!.name;
+        if (this.level >= 1) this.log.push(`Validating ${name}() func#${k}...`);
+        this.explored.clear();
+        this.pending = [];
+        this.walk(k);
+        if (this.level >= 1)
+          this.log.push(`Func#${k} ('${name}') is safe for any args that match its prototype`);
+        this.verifiedGlobals.add(k);
+        again = true;
+      }
+    }
+  }
+
+  /** The arguments of global function `k` (derived once from its BTF prototype). */
+  globalArgs(k: number): GlobalArgs {
+    let a = this.globalArgsOf.get(k);
+    if (a === undefined) {
+      a = globalArgs(this.o.btf!, this.funcs![k]!, this.progType);
+      this.globalArgsOf.set(k, a);
+    }
+    return a;
+  }
+
+  /**
+   * Explores every path of subprogram `k` from its entry: the main program (k = 0) with R1 = ctx,
+   * a global function with its prototype's arguments.
+   */
+  walk(k: number): void {
+    const start = this.subprogs[k]!;
+    const st: State = { frames: [newFrame(-1, start)], refs: [], parent: undefined, cbDepth: 0, mayGoto: 0 };
     const f = st.frames[0]!;
-    f.regs[1] = mkReg('ctx');
+    if (k === 0) f.regs[1] = mkReg('ctx');
+    else {
+      const ga = this.globalArgs(k);
+      const args = 'args' in ga ? ga.args : [];
+      args.forEach((a, q) => {
+        f.regs[q + 1] =
+          a.kind === 'scalar'
+            ? UNKNOWN()
+            : a.kind === 'ctx'
+              ? mkReg('ctx')
+              : mkReg('mem', { nullable: true, id: ++this.nextId, memSize: a.size });
+      });
+    }
     f.regs[10] = mkReg('stack', { frame: 0 });
     let cur: State | undefined = st;
-    let pc = 0;
+    let pc = start;
     let from = -1;
-    if (this.level >= 1) this.log.push(`0: ${stateStr(st)}`);
+    this.logBase = k === 0 ? 0 : Math.max(0, this.log.length - 1);
+    if (this.level >= 1) this.log.push(`${start}: ${stateStr(st)}`);
     for (;;) {
       if (cur === undefined) {
         const next = this.pending.pop();
@@ -919,7 +997,7 @@ class Verifier {
       if (next < 0) {
         this.pathDone(cur);
         cur = undefined;
-        if (this.level === 1) this.log.length = 0;
+        if (this.level === 1) this.log.length = this.logBase;
         continue;
       }
       pc = next;
@@ -1828,7 +1906,9 @@ class Verifier {
         f.regs[i.dst] = mkReg('map_value', { map: this.mapAt[pc], off: (i.imm2 ?? 0) >>> 0 });
         return;
       case Pseudo.FUNC:
-        if (!this.o.funcInfo) fail(EINVAL, 'missing btf func_info');
+        if (!this.hasFuncInfo) fail(EINVAL, 'missing btf func_info');
+        if (this.funcs?.[this.subprogs.indexOf(pc + i.imm + 1)]?.global)
+          fail(EINVAL, 'callback function not static');
         f.regs[i.dst] = mkReg('func', { off: pc + i.imm + 1 });
         return;
       default:
@@ -2129,6 +2209,12 @@ class Verifier {
       );
     }
     if (r0.t === 'not_init') fail(EACCES, 'R0 !read_ok');
+    if (f.subprog !== 0) {
+      // a global function, verified on its own: it returns a scalar, whatever the program type
+      if (r0.t !== 'scalar')
+        fail(EINVAL, `At subprogram exit the register R0 is not a scalar value (${typeStr(r0)})`);
+      return -1;
+    }
     if (r0.t !== 'scalar' && !this.privileged) fail(EACCES, 'R0 leaks addr as return value');
     const range = returnRange(this.progType, this.o.expectedAttachType ?? 0);
     if (range !== undefined && r0.t !== 'scalar')
@@ -2150,6 +2236,11 @@ class Verifier {
 
   call(st: State, pc: number, i: Insn): number {
     if (i.src === 1) {
+      const k = this.funcs === undefined ? -1 : this.subprogs.indexOf(pc + i.imm + 1);
+      if (k > 0 && this.funcs![k]!.global) {
+        this.globalCall(st, k);
+        return pc + 1;
+      }
       // bpf-to-bpf call
       if (st.frames.length >= MAX_CALL_FRAMES)
         fail(E2BIG, `the call stack of ${st.frames.length + 1} frames is too deep`);
@@ -2185,6 +2276,60 @@ class Verifier {
     for (let r = 1; r <= 5; r++) f.regs[r] = NOT_INIT;
     f.regs[0] = mkReg(h.ret, { nullable: true, id: ++this.nextId });
     return true;
+  }
+
+  /**
+   * A call of global function `k`: the arguments must match its prototype (scalars, the ctx,
+   * memory of the pointee's size or NULL); the function itself is verified later, on its own. R0
+   * becomes an unknown scalar.
+   */
+  globalCall(st: State, k: number): void {
+    const fn = this.funcs![k]!;
+    const f = this.frame(st);
+    const refuse = (e: unknown, errno?: number): never => {
+      if (!(e instanceof Reject)) throw e;
+      throw new Reject(errno ?? e.errno, `Caller passes invalid args into func#${k} ('${fn.name}')`, [
+        ...e.before,
+        e.line,
+      ]);
+    };
+    const ga = this.globalArgs(k);
+    try {
+      if ('error' in ga) fail(EINVAL, ga.error);
+    } catch (e) {
+      refuse(e);
+    }
+    const args = 'args' in ga ? ga.args : [];
+    for (let q = 0; q < args.length; q++) {
+      const a = args[q]!;
+      const r = q + 1;
+      const reg = f.regs[r]!;
+      try {
+        if (a.kind === 'scalar') {
+          if (reg.t !== 'scalar') fail(EINVAL, `R${r} is not a scalar`);
+        } else if (a.kind === 'ctx') {
+          if (reg.t === 'ctx' && (reg.off !== 0 || !S.isConst(reg.s)))
+            fail(EACCES, `dereference of modified ctx ptr R${r} off=${reg.off} disallowed`);
+          if (reg.t !== 'ctx') fail(EINVAL, `arg#${q} expects pointer to ctx`);
+        } else if (!(reg.t === 'scalar' && S.isConst(reg.s) && reg.s.tv === 0n)) {
+          // read and written by the callee: Linux's check_mem_reg (maybe-NULL pointers count as valid)
+          const size = { min: BigInt(a.size), max: BigInt(a.size) };
+          const p = reg.nullable ? { ...reg, nullable: false } : reg;
+          try {
+            this.memArgRange(st, r, p, size, true, true);
+            this.memArgRange(st, r, p, size, false, true);
+          } catch (e) {
+            refuse(e, EINVAL);
+          }
+        }
+      } catch (e) {
+        refuse(e);
+      }
+    }
+    if (this.level >= 1) this.log.push(`Func#${k} ('${fn.name}') is global and assumed valid.`);
+    this.calledGlobals.add(k);
+    for (let r = 1; r <= 5; r++) f.regs[r] = NOT_INIT;
+    f.regs[0] = UNKNOWN();
   }
 
   helperCall(st: State, pc: number, id: number, kfunc?: HelperProto): void {
@@ -2386,7 +2531,15 @@ class Verifier {
   }
 
   /** A helper reads (`init`) or writes `size` bytes through `reg`. */
-  memArgRange(st: State, regno: number, reg: Reg, size: { min: bigint; max: bigint }, init: boolean): void {
+  memArgRange(
+    st: State,
+    regno: number,
+    reg: Reg,
+    size: { min: bigint; max: bigint },
+    init: boolean,
+    /** A global function's argument: Linux names only `fp` as the expected type. */
+    globalArg = false,
+  ): void {
     const n = Number(size.max);
     if (n === 0) return;
     switch (reg.t) {
@@ -2462,6 +2615,7 @@ class Verifier {
       default:
         break;
     }
+    if (globalArg) fail(EACCES, `R${regno} type=${typeStr(reg)} expected=fp`);
     fail(
       EACCES,
       `R${regno} type=${typeStr(reg)} expected=fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_`,
