@@ -1000,6 +1000,11 @@ export class MachineContext implements Backend {
         core.trace.push(line);
       },
       sysBpf: (cmd, bytes) => core.lsm.inKernel(() => sysBpf(this, cmd, bytes, vm.memory)),
+      // The machine has no module BTF: every answer is an id in its vmlinux (src/machine/btf).
+      btfFindByNameKind: (name, kind) => {
+        const id = core.vmlinux.parsed().findId(name, kind);
+        return BigInt(id ?? -Errno.ENOENT);
+      },
       sysClose: (fd) => {
         try {
           this.close(fd);

@@ -119,6 +119,7 @@ const HELPER_TYPES: ReadonlyMap<number, ReadonlySet<number> | undefined> = new M
   [165, undefined],
   [148, new Set([ProgType.SYSCALL])],
   [166, new Set([ProgType.SYSCALL])],
+  [167, new Set([ProgType.SYSCALL])],
   [168, new Set([ProgType.SYSCALL])],
   [181, undefined],
 ]);

@@ -143,6 +143,12 @@ export interface EngineEnv {
    * negative errno. Absent: the helper returns -EINVAL (the helper is not available).
    */
   sysBpf?(cmd: number, attr: Uint8Array, mem: ProgramMemory): number;
+  /**
+   * `bpf_btf_find_by_name_kind` lookup in the kernel BTF: the type id of `name` with BTF kind
+   * `kind` (for module BTF, the BTF object fd in the upper 32 bits), or a negative errno
+   * (-ENOENT when absent). Absent: the helper returns -ENOENT (no kernel BTF).
+   */
+  btfFindByNameKind?(name: string, kind: number): bigint;
   /** `bpf_sys_close(fd)`: 0 or a negative errno. Absent: -EINVAL. */
   sysClose?(fd: number): number;
   /**

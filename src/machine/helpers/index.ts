@@ -46,6 +46,7 @@ export const HelperId = {
   snprintf: 165,
   copy_from_user: 148,
   sys_bpf: 166,
+  btf_find_by_name_kind: 167,
   sys_close: 168,
   loop: 181,
 } as const;
@@ -477,6 +478,28 @@ function copyFromUser(vm: Vm): void {
   vm.retInt(0);
 }
 
+/**
+ * `bpf_btf_find_by_name_kind(name, name_sz, kind, flags)` (Linux 6.18): -EINVAL for flags, for
+ * name_sz <= 1 or a name not NUL-terminated at name_sz - 1; else the lookup of the C string (up
+ * to its first NUL) in the kernel BTF: the type id (module BTF: fd << 32 | id) or -ENOENT.
+ */
+function btfFindByNameKind(vm: Vm): void {
+  const size = vm.argLo(2) | 0;
+  if (vm.arg(4) !== 0n || size <= 1) {
+    vm.retInt(-EINVAL);
+    return;
+  }
+  const bytes = vm.memory.read(vm.arg(1), size);
+  if (bytes[size - 1] !== 0) {
+    vm.retInt(-EINVAL);
+    return;
+  }
+  const end = bytes.indexOf(0);
+  const name = new TextDecoder().decode(bytes.subarray(0, end));
+  const find = vm.env.btfFindByNameKind;
+  vm.ret(find === undefined ? BigInt(-ENOENT) : find(name, vm.argLo(3)));
+}
+
 function sysClose(vm: Vm): void {
   if (!vm.env.sysClose) {
     vm.retInt(-EINVAL);
@@ -549,6 +572,7 @@ export function kernelHelpers(): Map<number, HelperFn> {
   h.set(HelperId.loop, loop);
   h.set(HelperId.sys_bpf, sysBpf);
   h.set(HelperId.copy_from_user, copyFromUser);
+  h.set(HelperId.btf_find_by_name_kind, btfFindByNameKind);
   h.set(HelperId.sys_close, sysClose);
   // Socket helpers: the machine's packets belong to no socket (`__sk_buff->sk` is NULL), so the
   // only socket pointers are the ones these return; every such socket is a full socket, none is a

@@ -99,6 +99,15 @@ export const HELPERS: ReadonlyMap<number, HelperProto> = new Map<number, HelperP
   [133, { name: 'ringbuf_discard', args: ['ringbuf_mem_release', 'anything'], ret: 'void' }],
   [134, { name: 'ringbuf_query', args: ['map', 'anything'], ret: 'integer' }],
   [166, { name: 'sys_bpf', args: ['anything', 'mem', 'size'], ret: 'integer', types: SYSCALL_ONLY }],
+  [
+    167,
+    {
+      name: 'btf_find_by_name_kind',
+      args: ['mem', 'size', 'anything', 'anything'],
+      ret: 'integer',
+      types: SYSCALL_ONLY,
+    },
+  ],
   [168, { name: 'sys_close', args: ['anything'], ret: 'integer', types: SYSCALL_ONLY }],
   [181, { name: 'loop', args: ['anything', 'func', 'stack_or_null', 'anything'], ret: 'integer' }],
 ]);
