@@ -29,3 +29,4 @@ export * from './prog.js';
 export * from './signature/index.js';
 export * from './sysbpf.js';
 export * from './testrun.js';
+export * from './btf/vmlinux.js';
