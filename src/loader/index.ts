@@ -18,5 +18,6 @@ export * from './errors.js';
 export * from './features.js';
 export * from './format.js';
 export * from './kconfig.js';
+export * from './modules.js';
 export * from './object.js';
 export * from './structops.js';

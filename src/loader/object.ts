@@ -47,9 +47,11 @@ import { AttachType, MapFlag, ProgFlag } from '../uapi/constants.js';
 import { ALL_BTF_FEATURES, type BtfFeatures, RawBtf, sanitize } from './btfraw.js';
 import { Collection, LoadedMap, LoadedProgram } from './collection.js';
 import { computeCoreRelo, coreKindName, patchCoreInsn } from './core.js';
+import { backendKernelBtf } from './kernelbtf.js';
 import { LoaderError, ProgramLoadError, type SourceLine, UnsupportedError } from './errors.js';
 import { probeBtfFeatures } from './features.js';
 import { encodeKconfigValue, type KconfigSlot, kernelVersionCode, parseKernelConfig } from './kconfig.js';
+import type { ModuleBtf } from './modules.js';
 import {
   type KernelStructOps,
   kernelStructOps,
@@ -66,7 +68,11 @@ export interface OpenOptions {
   pinRoot?: string;
   /** Verifier log level for program loads (0: only on failure). */
   logLevel?: number;
-  /** Target BTF for CO-RE, ksyms, kfuncs and attach targets: vmlinux BTF (bytes or parsed). */
+  /**
+   * Target BTF for CO-RE, ksyms, kfuncs and attach targets: vmlinux BTF (bytes or parsed). When
+   * absent, {@link BpfObject.load} asks the backend for its vmlinux BTF object through bpf(2)
+   * (the running kernel's, or the machine's own; see `backendKernelBtf`). Given, it wins.
+   */
   kernelBtf?: Uint8Array | Btf;
   /** Kernel config text for `.kconfig` externs. */
   kconfig?: string;
@@ -78,6 +84,11 @@ export interface OpenOptions {
   cpus?: number;
   /** Options for the ELF parser. */
   parse?: ParseObjectOptions;
+  /**
+   * Module BTFs searched after vmlinux for ksyms, kfuncs and CO-RE candidates (see
+   * `discoverModuleBtf`, or parse `/sys/kernel/btf/<module>` with the vmlinux BTF as base).
+   */
+  moduleBtf?: readonly ModuleBtf[];
   /**
    * Fill `.struct_ops` (non-link) maps at load, which registers them with their kernel subsystem
    * (e.g. makes a TCP congestion control available system-wide). Default false: call
@@ -335,6 +346,10 @@ export interface RelocatedProgram {
   readonly mapRefs: readonly { index: number; map: string }[];
   /** CO-RE relocations the target could not satisfy: slot and description (the instruction is poisoned). */
   readonly poisoned: readonly { slot: number; what: string }[];
+  /** ld_imm64 of module variables: index in `insns` and the module whose BTF fd goes in `imm2`. */
+  readonly btfRefs: readonly { index: number; module: string }[];
+  /** Modules whose BTF fds make up the program's fd_array from index 1 (kfunc calls' `off`). */
+  readonly fdArrayModules: readonly string[];
 }
 
 interface KconfigLayout {
@@ -361,7 +376,10 @@ export class BpfObject {
   readonly programs: ReadonlyMap<string, ObjectProgram>;
   #loaded = false;
   #kernelBtf: Btf | undefined;
+  /** The backend being loaded into, while {@link load} runs (its vmlinux BTF is the default target). */
+  #targetBackend: Backend | undefined;
   #structOpsAttach = new Map<string, { typeId: number; member: number }>();
+  #moduleFds = new Map<string, number>();
   readonly #sections: ReadonlyMap<string, SectionLayout>;
 
   private constructor(
@@ -410,10 +428,13 @@ export class BpfObject {
     return this.#loaded;
   }
 
-  /** The target BTF (parsed once). */
+  /**
+   * The target BTF (parsed once): the `kernelBtf` option, else, during {@link load}, the
+   * backend's own vmlinux BTF (read through bpf(2), cached per backend).
+   */
   kernelBtf(): Btf | undefined {
     const k = this.options.kernelBtf;
-    if (k === undefined) return undefined;
+    if (k === undefined) return this.#targetBackend === undefined ? undefined : backendKernelBtf(this.#targetBackend);
     if (this.#kernelBtf === undefined) this.#kernelBtf = k instanceof Uint8Array ? parseBtf(k) : k;
     return this.#kernelBtf;
   }
@@ -590,6 +611,8 @@ export class BpfObject {
     });
     const fail = (slot: number, symbol: string, why: string) =>
       new LoaderError({ program: p.name, insn: slot, symbol }, why);
+    const btfRefs: { index: number; module: string }[] = [];
+    const fdArrayModules: string[] = [];
     for (const r of linked.relocations) {
       const insn = insns[r.insn]!;
       if (r.kind === 'map' || r.kind === 'data') {
@@ -620,13 +643,16 @@ export class BpfObject {
         const typed =
           ext.type !== undefined && ext.type !== 0 && this.spec.btf!.btf.skipModifiers(ext.type) !== 0;
         if (typed) {
-          const kb = this.requireKernelBtf(p.name, r.slot, ext.name);
-          const id = kb.findId(ext.name, BTF_KIND.VAR);
-          if (id === undefined) {
+          const found = this.findKernelSymbol(p.name, r.slot, ext.name, BTF_KIND.VAR);
+          if (found === undefined) {
             if (!ext.weak)
               throw fail(r.slot, ext.name, `ksym '${ext.name}' is not a variable in the kernel BTF`);
             insns[r.insn] = { ...insn, src: 0, imm: 0, imm2: 0 };
-          } else insns[r.insn] = { ...insn, src: Pseudo.BTF_ID, imm: id, imm2: 0 };
+          } else {
+            // A module's variable: insn[1].imm is the module BTF's fd (filled in at load).
+            insns[r.insn] = { ...insn, src: Pseudo.BTF_ID, imm: found.id, imm2: 0 };
+            if (found.module !== undefined) btfRefs.push({ index: r.insn, module: found.module });
+          }
         } else {
           const a = this.options.ksymAddress?.(ext.name);
           if (a === undefined && !ext.weak)
@@ -640,18 +666,28 @@ export class BpfObject {
           };
         }
       } else {
-        const kb = this.requireKernelBtf(p.name, r.slot, ext.name);
-        const id = kb.findId(ext.name, BTF_KIND.FUNC);
-        if (id === undefined) {
+        const found = this.findKernelSymbol(p.name, r.slot, ext.name, BTF_KIND.FUNC);
+        if (found === undefined) {
           if (!ext.weak) throw fail(r.slot, ext.name, `kfunc '${ext.name}' is not in the kernel BTF`);
           insns[r.insn] = { ...insn, src: CallKind.KFUNC, imm: 0, off: 0 };
-        } else insns[r.insn] = { ...insn, src: CallKind.KFUNC, imm: id, off: 0 };
+        } else {
+          // A module's kfunc: `off` indexes the program's fd_array, which holds the module BTF fd
+          // (index 0 stays unused: off 0 means vmlinux).
+          let off = 0;
+          if (found.module !== undefined) {
+            let i = fdArrayModules.indexOf(found.module);
+            if (i < 0) i = fdArrayModules.push(found.module) - 1;
+            off = i + 1;
+          }
+          insns[r.insn] = { ...insn, src: CallKind.KFUNC, imm: found.id, off };
+        }
       }
     }
     if (linked.coreRelos.length > 0) {
       const local = this.spec.btf!.btf;
-      const target = this.requireKernelBtf(p.name, linked.coreRelos[0]!.slot, 'CO-RE');
+      const vmlinux = this.requireKernelBtf(p.name, linked.coreRelos[0]!.slot, 'CO-RE');
       for (const c of linked.coreRelos) {
+        const target = this.coreTarget(vmlinux, local, c.typeId);
         const index = slotToIndex.get(c.slot);
         const where = () =>
           `program '${p.name}' insn ${c.slot}: CO-RE ${coreKindName(c.kind)} ${local.nameOf(c.typeId) || `type ${c.typeId}`} ${c.access}`;
@@ -669,7 +705,42 @@ export class BpfObject {
         }
       }
     }
-    return { program: p, linked, insns, mapRefs, poisoned };
+    return { program: p, linked, insns, mapRefs, poisoned, btfRefs, fdArrayModules };
+  }
+
+  /**
+   * A kernel variable or function by name: in vmlinux, else in the first module BTF
+   * ({@link OpenOptions.moduleBtf}) that defines it.
+   */
+  private findKernelSymbol(
+    program: string,
+    slot: number,
+    name: string,
+    kind: number,
+  ): { id: number; module?: string } | undefined {
+    const kb = this.requireKernelBtf(program, slot, name);
+    const id = kb.findId(name, kind);
+    if (id !== undefined) return { id };
+    for (const m of this.options.moduleBtf ?? []) {
+      const mid = m.btf.findByName(name, kind).find((x) => x >= m.btf.startId);
+      if (mid !== undefined) return { id: mid, module: m.name };
+    }
+    return undefined;
+  }
+
+  /**
+   * The CO-RE target for a relocation on local type `typeId`: vmlinux, unless no vmlinux type
+   * has its name (without a `___flavor` suffix) and a module BTF does; then that module's split
+   * BTF (vmlinux plus the module's types), as libbpf looks at modules only when vmlinux has no
+   * candidate.
+   */
+  private coreTarget(vmlinux: Btf, local: Btf, typeId: number): Btf {
+    const mods = this.options.moduleBtf;
+    if (mods === undefined || mods.length === 0) return vmlinux;
+    const name = local.nameOf(local.skipModifiers(typeId)).replace(/___.*$/, '');
+    if (name === '' || vmlinux.findByName(name).length > 0) return vmlinux;
+    for (const m of mods) if (m.btf.findByName(name).some((x) => x >= m.btf.startId)) return m.btf;
+    return vmlinux;
   }
 
   private requireKernelBtf(program: string, slot: number, symbol: string): Btf {
@@ -677,7 +748,7 @@ export class BpfObject {
     if (k === undefined)
       throw new LoaderError(
         { program, insn: slot, symbol },
-        `needs the kernel BTF for '${symbol}' (option kernelBtf)`,
+        `needs the kernel BTF for '${symbol}' (option kernelBtf; the backend has no vmlinux BTF to read)`,
       );
     return k;
   }
@@ -730,7 +801,13 @@ export class BpfObject {
           `exclusive program '${ex.name}' is not being loaded (autoload is false)`,
         );
     }
-    const relocated = this.relocate();
+    let relocated: RelocatedProgram[];
+    this.#targetBackend = backend;
+    try {
+      relocated = this.relocate();
+    } finally {
+      this.#targetBackend = undefined;
+    }
     this.#loaded = true;
     const owned: Disposable[] = [];
     try {
@@ -759,6 +836,29 @@ export class BpfObject {
         warnings.push(`BTF not loaded: ${e.message.split('\n')[0]}`);
       }
     }
+    // Module BTF fds: into ksym ld_imm64s now (before program hashes), and fd_arrays at load.
+    const moduleFds = new Map<string, number>();
+    for (const r of relocated) {
+      for (const name of [...r.fdArrayModules, ...r.btfRefs.map((x) => x.module)]) {
+        if (moduleFds.has(name)) continue;
+        const m = this.options.moduleBtf?.find((x) => x.name === name);
+        if (m?.fd !== undefined) moduleFds.set(name, m.fd);
+        else if (m?.id !== undefined) {
+          const fd = backend.btfGetFdById(m.id);
+          owned.push(fd);
+          moduleFds.set(name, fd.fd);
+        } else
+          throw new LoaderError(
+            { program: r.program.name, symbol: name },
+            `module '${name}' BTF has neither an id nor an fd to refer to it by`,
+          );
+      }
+      for (const ref of r.btfRefs) {
+        const insn = r.insns[ref.index]!;
+        (r.insns as Insn[])[ref.index] = { ...insn, imm2: moduleFds.get(ref.module)! };
+      }
+    }
+    this.#moduleFds = moduleFds;
     const kconfig = this.kconfigLayout();
     const hashes = new Map<ObjectProgram, Uint8Array>();
     for (const r of relocated) {
@@ -1125,6 +1225,10 @@ export class BpfObject {
         funcInfo,
         lineInfo,
         attachBtfId,
+        fdArray:
+          r.fdArrayModules.length > 0
+            ? Int32Array.from([0, ...r.fdArrayModules.map((m) => this.#moduleFds.get(m)!)])
+            : undefined,
       });
       return new LoadedProgram(backend, fd, p.name, p.type, bytes, r.linked);
     } catch (e) {
