@@ -46,6 +46,7 @@ export function lskelToJson(l: LightSkeleton): string {
       ...(l.steps !== undefined && l.stepOffset !== undefined
         ? { stepOffset: l.stepOffset, steps: l.steps }
         : {}),
+      ...(l.log !== undefined ? { log: l.log } : {}),
       exclProgHash: toHex(l.exclProgHash),
       metadataHash: toHex(l.metadataHash),
       ctxSize: l.ctxSize,
@@ -122,6 +123,16 @@ export function lskelFromJson(text: string, where = 'skeleton'): LightSkeleton {
             return st as string[];
           })(),
         }
+      : {}),
+    ...(o.log !== undefined
+      ? (() => {
+          const lg = o.log as Record<string, unknown>;
+          if (typeof lg !== 'object' || lg === null)
+            throw new FormatError(`${where}.log`, 'expected an object');
+          return {
+            log: { offset: num(lg, 'offset', `${where}.log`), size: num(lg, 'size', `${where}.log`) },
+          };
+        })()
       : {}),
     maps: maps.map((m: Record<string, unknown>, i): LskelMap => {
       const w = `${where}.maps[${i}]`;

@@ -68,6 +68,7 @@ import {
   call,
   callKfunc,
   exit,
+  ja,
   jeqImm,
   jneImm,
   jneReg,
@@ -188,6 +189,8 @@ export interface LightSkeleton {
   stepOffset?: number;
   /** What each step of the loader does (`PROG_LOAD of 'xdp_prog'`). */
   steps?: string[];
+  /** Blob offset and size of the verifier log buffer (see {@link GenerateOptions.logSize}). */
+  log?: { offset: number; size: number };
   /** CMS signature over {@link signedContent} (absent until signed). */
   signature?: Uint8Array;
   /**
@@ -233,6 +236,13 @@ export interface GenerateOptions {
   signed?: boolean;
   /** Metadata scheme of a signed loader (default `inline`). */
   scheme?: MetadataScheme;
+  /**
+   * Bytes of the blob kept for the verifier log of a program the kernel refuses (default 16384;
+   * 0: none). The loader loads each program without a log; when one is refused it loads it
+   * again with log level 1 into this buffer (the kernel keeps the end of a log that does not
+   * fit), and the runner reads it back ({@link LoaderError.log}).
+   */
+  logSize?: number;
   /** Kernel config text for `.kconfig` externs (when the input is a spec, not a BpfObject). */
   kconfig?: string;
   /** Kernel release for `LINUX_KERNEL_VERSION` (when the input is a spec). */
@@ -797,6 +807,10 @@ export function generateLightSkeleton(
   // One fd_array for every program that calls kfuncs: slot k holds the module BTF fd of the
   // k-th kfunc (0, unused, for vmlinux kfuncs: their call's off stays 0).
   const fdArrayOff = kfuncLookups.length > 0 ? put(new Uint8Array(4 * (kfuncLookups.length + 1))) : -1;
+  const logSize = opts.logSize ?? 16384;
+  if (!Number.isInteger(logSize) || logSize < 0 || logSize > 1 << 24)
+    throw new RangeError(`logSize ${logSize}: expected 0..16 MiB`);
+  const logOff = logSize > 0 && progs.length > 0 ? put(new Uint8Array(logSize)) : -1;
   const data = new Uint8Array(size);
   for (const c of chunks) data.set(c.bytes, c.off);
   const ctxSize = progCtxBase + objProgs.length * LoaderCtx.PROG_DESC;
@@ -1022,7 +1036,17 @@ export function generateLightSkeleton(
     if (p.coreOff >= 0) storePtr(p.attrOff + PL.core_relos[0], p.coreOff);
     if (p.kfuncCalls.length > 0) storePtr(p.attrOff + PL.fd_array[0], fdArrayOff);
     step(`PROG_LOAD of '${p.lp.name}'`);
-    sysBpf(Cmd.PROG_LOAD, p.attrOff, ProgLoadLayout.size);
+    if (logOff < 0) sysBpf(Cmd.PROG_LOAD, p.attrOff, ProgLoadLayout.size);
+    else {
+      emit(
+        mov64Imm(R1, Cmd.PROG_LOAD),
+        mov64Reg(R2, R9),
+        add64Imm(R2, p.attrOff),
+        mov64Imm(R3, ProgLoadLayout.size),
+        call(Helper.sys_bpf),
+      );
+      emit(mov64Reg(R7, R0), jsltImm(R0, 0, `relog_${j}`));
+    }
     emit(stxW(R6, p.lp.descOffset, R0));
   });
   fill('program');
@@ -1038,6 +1062,38 @@ export function generateLightSkeleton(
   };
   closeTemps('ok');
   emit(mov64Imm(R0, 0), exit());
+  // A refused program is loaded again with a verifier log into the blob (the error stays the
+  // first load's; a program that loads this time is closed again).
+  if (logOff >= 0) {
+    progs.forEach((p, j) => {
+      // The host's buffer (ctx log_buf/log_size/log_level, a user pointer, as libbpf's
+      // bpf_loader_ctx has it) when it gives one; else the blob's (a kernel copies the log to
+      // user memory only: there the blob stays empty, the machine fills it).
+      emit(label(`relog_${j}`), ldxDW(R2, R6, 16), jeqImm(R2, 0, `bloblog_${j}`));
+      storeBlob(p.attrOff + PL.log_buf[0], R2, true);
+      emit(ldxW(R1, R6, 12));
+      storeBlob(p.attrOff + PL.log_size[0], R1, false);
+      emit(ldxW(R1, R6, 8), jneImm(R1, 0, `loglevel_${j}`), mov64Imm(R1, 1), label(`loglevel_${j}`));
+      storeBlob(p.attrOff + PL.log_level[0], R1, false);
+      emit(ja(`reload_${j}`), label(`bloblog_${j}`), mov64Imm(R1, 1));
+      storeBlob(p.attrOff + PL.log_level[0], R1, false);
+      emit(mov64Imm(R1, logSize));
+      storeBlob(p.attrOff + PL.log_size[0], R1, false);
+      storePtr(p.attrOff + PL.log_buf[0], logOff);
+      emit(
+        label(`reload_${j}`),
+        mov64Imm(R1, Cmd.PROG_LOAD),
+        mov64Reg(R2, R9),
+        add64Imm(R2, p.attrOff),
+        mov64Imm(R3, ProgLoadLayout.size),
+        call(Helper.sys_bpf),
+        jsleImm(R0, 0, 'cleanup'),
+        mov64Reg(R1, R0),
+        call(Helper.sys_close),
+        ja('cleanup'),
+      );
+    });
+  }
   // Error path: close what was created (fd slots > 0), return the negative errno.
   emit(label('cleanup'));
   closeTemps('err');
@@ -1073,5 +1129,6 @@ export function generateLightSkeleton(
     kfuncBtf: scheme === 'kfunc' ? kfuncBtf() : undefined,
     stepOffset: stepSlot,
     steps,
+    ...(logOff >= 0 ? { log: { offset: logOff, size: logSize } } : {}),
   };
 }

@@ -93,11 +93,23 @@ export class LoaderError extends Error {
   readonly reason: 'not-exclusive' | 'hash-mismatch' | 'failed';
   /** The errno the loader returned. */
   readonly errno: number;
-  constructor(reason: LoaderError['reason'], errno: number, message: string) {
+  /** What failed (`PROG_LOAD of 'xdp_prog'`), when the loader recorded it. */
+  readonly step: string | undefined;
+  /** The verifier log of a refused program (its end, when it did not fit), one entry a line. */
+  readonly log: readonly string[];
+  constructor(
+    reason: LoaderError['reason'],
+    errno: number,
+    message: string,
+    step?: string,
+    log: readonly string[] = [],
+  ) {
     super(message);
     this.name = 'LoaderError';
     this.reason = reason;
     this.errno = errno;
+    this.step = step;
+    this.log = log;
   }
 }
 
@@ -106,19 +118,40 @@ function errnoName(n: number): string {
   return `errno ${n}`;
 }
 
-/** `<step>: ` the loader recorded in the blob before it failed, or '' when unknown. */
-function failedStep(backend: Backend, metaFd: number, lskel: LightSkeleton): string {
-  const off = lskel.stepOffset;
-  if (off === undefined || lskel.steps === undefined) return '';
+/** The step the loader recorded in the blob before it failed, and the verifier log it kept. */
+function failure(
+  backend: Backend,
+  metaFd: number,
+  lskel: LightSkeleton,
+): { step: string | undefined; log: string[] } {
+  const none = { step: undefined, log: [] };
   try {
     const v = new Uint8Array(lskel.data.length);
-    if (!backend.mapLookupElem(metaFd, new Uint8Array(4), v)) return '';
-    const n = new DataView(v.buffer).getUint32(off, true);
-    const what = lskel.steps[n - 1];
-    return what === undefined ? '' : `${what}: `;
+    if (!backend.mapLookupElem(metaFd, new Uint8Array(4), v)) return none;
+    const off = lskel.stepOffset;
+    const n = off !== undefined ? new DataView(v.buffer).getUint32(off, true) : 0;
+    const step = lskel.steps?.[n - 1];
+    let log: string[] = [];
+    const l = lskel.log;
+    if (step?.startsWith('PROG_LOAD') && l !== undefined && l.offset + l.size <= v.length) {
+      const buf = v.subarray(l.offset, l.offset + l.size);
+      const end = buf.indexOf(0);
+      log = new TextDecoder()
+        .decode(end < 0 ? buf : buf.subarray(0, end))
+        .split('\n')
+        .filter((x) => x !== '');
+    }
+    return { step, log };
   } catch {
-    return '';
+    return none;
   }
+}
+
+/** The last verifier log lines for a message: the last 3, and how many were left out. */
+function logTail(log: readonly string[]): string {
+  if (log.length === 0) return '';
+  const tail = log.slice(-3);
+  return `\n${tail.join('\n')}${log.length > 3 ? ` (${log.length - 3} lines omitted)` : ''}`;
 }
 
 /** Runs `lskel` on `backend` (see the module doc). Throws BpfError/VerifierError or {@link LoaderError}. */
@@ -241,10 +274,13 @@ export function loadAndRun(backend: Backend, lskel: LightSkeleton, opts: RunOpti
           errno,
           "loader refused: the metadata map's hash differs from the signed one",
         );
+      const f = failure(backend, meta.fd, lskel);
       throw new LoaderError(
         'failed',
         errno,
-        `loader failed: ${failedStep(backend, meta.fd, lskel)}${errnoName(errno)}`,
+        `loader failed: ${f.step !== undefined ? `${f.step}: ` : ''}${errnoName(errno)}${logTail(f.log)}`,
+        f.step,
+        f.log,
       );
     }
     const closer = (n: number): void => backend.close(n);

@@ -218,6 +218,26 @@ for (const be of backends) {
       assert.throws(() => loadAndRun(b, u, { initialValues: { nope: new Uint8Array(1) } }), RangeError);
     });
 
+    it('a program the verifier refuses: the error names the step, keeps the errno and (machine) the log', () => {
+      const b = be.make();
+      const l = generateLightSkeleton(BpfObject.open(objectBytes('badsub')));
+      const before = be.fds(b);
+      assert.throws(
+        () => loadAndRun(b, l),
+        (e: unknown) => {
+          assert.ok(e instanceof LoaderError);
+          assert.equal(e.step, "PROG_LOAD of 'outer'");
+          assert.equal(e.errno, 13); // EACCES, as the direct load
+          if (be.name === 'machine') {
+            assert.match(e.log.at(-3)!, /invalid access to map value, value_size=8 off=8 size=8/);
+            assert.match(e.message, /EACCES\ninvalid access to map value/);
+          } else assert.deepEqual(e.log, []); // the kernel writes logs to user memory only
+          return true;
+        },
+      );
+      assert.equal(be.fds(b), before);
+    });
+
     it('a failing loader leaves no fd behind (map creation, and a program the host refuses)', () => {
       const b = be.make();
       const l = generateLightSkeleton(globals());
