@@ -14,6 +14,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { encode } from '../../src/isa/codec.js';
+import { BpfError } from '../../src/sys/errors.js';
 import type { Answer } from './harness.js';
 import { unprivCorpus, unprivMapCases } from './unpriv-corpus.js';
 import { loadAnswer, mapCreateAnswer, unprivProcess, unprivVerify } from './unpriv-harness.js';
@@ -176,6 +178,62 @@ describe('unprivileged verifier corpus', () => {
       'MAP_CREATE',
       false,
     );
+  });
+
+  test('programs the machine accepts for an unprivileged loader run on its engine without a fault', () => {
+    let seed = 0x2545f491;
+    const next = (): number => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return seed >>> 0;
+    };
+    const faults: string[] = [];
+    let ran = 0;
+    for (const p of programs) {
+      const user = unprivProcess();
+      const fds = [];
+      try {
+        let prog: ReturnType<typeof user.progLoad>;
+        try {
+          for (const m of p.maps)
+            fds.push(
+              user.mapCreate({
+                mapType: m.type,
+                keySize: m.keySize,
+                valueSize: m.valueSize,
+                maxEntries: m.maxEntries,
+                mapFlags: m.flags ?? 0,
+              }),
+            );
+          prog = user.progLoad({
+            progType: p.progType,
+            insns: encode(p.insns),
+            license: p.license,
+            ...(fds.length > 0 ? { fdArray: Int32Array.from(fds.map((f) => f.fd)) } : {}),
+          });
+        } catch (e) {
+          if (e instanceof BpfError) continue;
+          throw e;
+        }
+        ran++;
+        for (let r = 0; r < 4; r++) {
+          const data = new Uint8Array(14 + (next() % 200));
+          for (let k = 0; k < data.length; k++) data[k] = next() & 0xff;
+          try {
+            user.progTestRun({ progFd: prog.fd, dataIn: data });
+          } catch (e) {
+            if (!(e instanceof BpfError)) throw e;
+            if (/fault/.test(e.message)) faults.push(`${p.name}: ${e.message}`);
+          }
+        }
+        prog.close();
+      } finally {
+        for (const f of fds) f.close();
+      }
+    }
+    assert.ok(ran >= 150, `${ran} programs ran`);
+    assert.deepEqual(faults, []);
   });
 
   test('the recording is what the running kernel says to an unprivileged process', { skip: skipLive }, () => {
