@@ -47,10 +47,10 @@ import { AttachType, MapFlag, ProgFlag } from '../uapi/constants.js';
 import { ALL_BTF_FEATURES, type BtfFeatures, RawBtf, sanitize } from './btfraw.js';
 import { Collection, LoadedMap, LoadedProgram } from './collection.js';
 import { computeCoreRelo, coreKindName, patchCoreInsn } from './core.js';
-import { backendKernelBtf } from './kernelbtf.js';
 import { LoaderError, ProgramLoadError, type SourceLine, UnsupportedError } from './errors.js';
 import { probeBtfFeatures } from './features.js';
 import { encodeKconfigValue, type KconfigSlot, kernelVersionCode, parseKernelConfig } from './kconfig.js';
+import { backendKernelBtf } from './kernelbtf.js';
 import type { ModuleBtf } from './modules.js';
 import {
   type KernelStructOps,
@@ -434,7 +434,8 @@ export class BpfObject {
    */
   kernelBtf(): Btf | undefined {
     const k = this.options.kernelBtf;
-    if (k === undefined) return this.#targetBackend === undefined ? undefined : backendKernelBtf(this.#targetBackend);
+    if (k === undefined)
+      return this.#targetBackend === undefined ? undefined : backendKernelBtf(this.#targetBackend);
     if (this.#kernelBtf === undefined) this.#kernelBtf = k instanceof Uint8Array ? parseBtf(k) : k;
     return this.#kernelBtf;
   }
@@ -801,20 +802,19 @@ export class BpfObject {
           `exclusive program '${ex.name}' is not being loaded (autoload is false)`,
         );
     }
-    let relocated: RelocatedProgram[];
     this.#targetBackend = backend;
     try {
-      relocated = this.relocate();
+      const relocated = this.relocate();
+      this.#loaded = true;
+      const owned: Disposable[] = [];
+      try {
+        return this.loadRelocated(backend, relocated, owned);
+      } catch (e) {
+        for (const o of owned.reverse()) o[Symbol.dispose]();
+        throw e;
+      }
     } finally {
       this.#targetBackend = undefined;
-    }
-    this.#loaded = true;
-    const owned: Disposable[] = [];
-    try {
-      return this.loadRelocated(backend, relocated, owned);
-    } catch (e) {
-      for (const o of owned.reverse()) o[Symbol.dispose]();
-      throw e;
     }
   }
 
