@@ -883,7 +883,9 @@ export class MachineContext implements Backend {
         isBtfFd: (fd) => p.fds.get(fd)?.kind === 'btf',
         kfunc: (btfFd, btfId, progType) => {
           const e = btfFd === undefined ? undefined : p.fds.get(btfFd);
-          const bytes = e?.kind === 'btf' ? (e.obj as Btf).data : undefined;
+          // off 0 (no fd): the id is in the kernel BTF, the machine's vmlinux (src/machine/btf).
+          const bytes =
+            btfFd === undefined ? core.vmlinux.data : e?.kind === 'btf' ? (e.obj as Btf).data : undefined;
           const why = core.profile.kfuncMetadata
             ? resolveVerifyMetadata(bytes, btfId, progType)
             : 'calling kernel functions is not supported by the machine (profile without the kfunc metadata scheme)';

@@ -105,3 +105,41 @@ test('bpf_btf_find_by_name_kind is for syscall programs only', () => {
     /bpf_btf_find_by_name_kind#167/,
   );
 });
+
+test('a kfunc call with off 0 names the machine vmlinux (kfunc-scheme machine): it loads and runs', () => {
+  const m = new Machine({ profile: { kfuncMetadata: true } });
+  const id = machineVmlinuxBtf({ kfuncMetadata: true }).findId('bpf_loader_verify_metadata', BTF_KIND.FUNC)!;
+  using map = m.mapCreate({ mapType: 2, keySize: 4, valueSize: 8, maxEntries: 1 });
+  const slots: Uint8Array[] = [];
+  for (let i = 0; i < 32; i += 8) slots.push(insn(0x7a, 10, 0, -32 + i, 0)); // *(u64 *)(r10 - 32 + i) = 0
+  const ld = insn(0x18, 1, 1, 0, map.fd); // r1 = map (BPF_PSEUDO_MAP_FD)
+  slots.push(
+    ld,
+    new Uint8Array(8),
+    insn(0xbf, 2, 10, 0, 0),
+    insn(0x07, 2, 0, 0, -32),
+    insn(0xb7, 3, 0, 0, 32),
+    insn(0x85, 0, 2, 0, id), // call kfunc, off 0: vmlinux
+    insn(0x95, 0, 0, 0, 0),
+  );
+  using fd = m.progLoad({
+    progType: ProgType.SYSCALL,
+    progFlags: ProgFlag.SLEEPABLE,
+    insns: prog(...slots),
+    license: 'GPL',
+  });
+  // The map is not exclusive to the program: the kfunc says -EPERM.
+  assert.equal(m.progTestRun({ progFd: fd.fd }).retval | 0, -1);
+  // Without the profile the machine's vmlinux has no such kfunc and the call is refused.
+  const plain = new Machine();
+  using map2 = plain.mapCreate({ mapType: 2, keySize: 4, valueSize: 8, maxEntries: 1 });
+  slots[4] = insn(0x18, 1, 1, 0, map2.fd);
+  assert.throws(() =>
+    plain.progLoad({
+      progType: ProgType.SYSCALL,
+      progFlags: ProgFlag.SLEEPABLE,
+      insns: prog(...slots),
+      license: 'GPL',
+    }),
+  );
+});
