@@ -464,6 +464,21 @@ const HAND: [string, string, CorpusMap[]?][] = [
     'stack/read-uninit-one-path',
     `${RAND}\nif r7 > 5 goto a\nr1 = 1\n*(u64 *)(r10 - 8) = r1\na:\nr0 = *(u64 *)(r10 - 8)\nr0 = 0\nexit`,
   ],
+  [
+    'stack/read-after-helper-write',
+    'r1 = 0x3231\n*(u64 *)(r10 - 8) = r1\nr1 = r10\nr1 += -8\nr2 = 2\nr3 = 10\nr4 = r10\nr4 += -16\ncall 105\nr0 = *(u64 *)(r10 - 16)\nexit',
+  ],
+  ['stack/read-below-written', 'r1 = 1\n*(u64 *)(r10 - 8) = r1\nr0 = *(u64 *)(r10 - 16)\nexit'],
+  ['stack/read-inside-written-depth', 'r1 = 1\n*(u8 *)(r10 - 16) = r1\nr0 = *(u64 *)(r10 - 8)\nexit'],
+  [
+    'stack/read-spilled-ptr-slot',
+    '*(u64 *)(r10 - 8) = r1\nr0 = *(u64 *)(r10 - 8)\nr0 = *(u32 *)(r0 + 0)\nexit',
+  ],
+  [
+    'stack/helper-key-below-written',
+    'r1 = 0\n*(u32 *)(r10 - 4) = r1\nr2 = r10\nr2 += -8\nr1 = map[idx:0] ll\ncall 1\nr0 = 0\nexit',
+    [ARR],
+  ],
   // --- back-edges and loops
   ['loop/bounded-10', 'r0 = 0\nr1 = 0\nl:\nr0 += r1\nr1 += 1\nif r1 < 10 goto l\nexit'],
   ['loop/self', 'r0 = 0\nl:\ngoto l\nexit'],
