@@ -63,7 +63,7 @@ test('raw instructions and objects', () => {
   assert.equal(run(raw).code, 0); // privileged loaders may read uninitialized stack
   const un = run(raw, '--unprivileged');
   assert.equal(un.code, 1);
-  assert.equal(un.err, 'invalid read from stack off -8+0 size 8\n');
+  assert.equal(un.err, 'invalid read from stack R10 off=-8 size=8\n');
   const obj = run('test/fixtures/subprogs.bpfel.o', '--prog', 'tc_third', '--json');
   assert.equal(obj.code, 0, obj.err);
   assert.equal(JSON.parse(obj.out).accepted, true);

@@ -26,9 +26,9 @@ describe('unprivileged loaders (the kernel is not asked: unprivileged BPF is dis
     assert.equal(unpriv('r1 = 0\n*(u64 *)(r10 - 8) = r1\nr0 = *(u64 *)(r10 - 8)\nexit').ok, true);
   });
   test('pointer comparisons, back-edges, uninitialized stack and bpf-to-bpf calls are refused', () => {
-    assert.equal(unpriv('r0 = 0\nif r1 > r10 goto +0\nexit').error, 'R1 pointer comparison prohibited');
+    assert.equal(unpriv('r0 = 0\nif r1 > r10 goto +0\nexit').error, 'R10 pointer comparison prohibited');
     assert.equal(unpriv('r0 = 0\nl:\nr0 += 1\nif r0 < 4 goto l\nexit').error, 'back-edge from insn 2 to 1');
-    assert.equal(unpriv('r0 = *(u64 *)(r10 - 8)\nexit').error, 'invalid read from stack off -8+0 size 8');
+    assert.equal(unpriv('r0 = *(u64 *)(r10 - 8)\nexit').error, 'invalid read from stack R10 off=-8 size=8');
     assert.match(unpriv('call f\nexit\nf:\nr0 = 0\nexit').error ?? '', /allowed for CAP_BPF/);
   });
   test('the same programs load privileged', () => {
