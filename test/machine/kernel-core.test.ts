@@ -207,3 +207,26 @@ test(
     assert.match(m.error.log, /substituting insn #2 w\/ invalid insn/);
   },
 );
+
+test(
+  'prog_btf_fd naming the kernel BTF (EACCES) or a map (EINVAL): the same on both backends',
+  { skip: kernel.skip },
+  () => {
+    const c: CoreCase = { insns: prog(mov0(0), exit()), relos: [skbOff(0)] };
+    const seen: string[][] = [];
+    for (const b of [kernel.backend(), new Machine()]) {
+      using vmlinux = b.btfGetFdById(1);
+      using map = b.mapCreate({ mapType: 2, keySize: 4, valueSize: 4, maxEntries: 1 });
+      const codes = [vmlinux.fd, map.fd].map((fd) => {
+        const r = loadWithRelos(b, { ...c, progBtfFd: fd });
+        assert.ok(r.error instanceof VerifierError);
+        return r.error.code;
+      });
+      seen.push(codes);
+    }
+    assert.deepEqual(seen, [
+      ['EACCES', 'EINVAL'],
+      ['EACCES', 'EINVAL'],
+    ]);
+  },
+);
