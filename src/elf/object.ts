@@ -514,7 +514,7 @@ class ObjectParser {
       if (cs === undefined) {
         // Relocations of .maps are read with the maps; of debug sections, .BTF and .BTF.ext:
         // not needed (but still checked for structure).
-        this.elf.relocations(rs);
+        this.elf.checkRelocations(rs);
         continue;
       }
       const rels = this.elf.relocations(rs);
@@ -1101,8 +1101,20 @@ class ObjectParser {
           queue.push(functions[names.get(r.target)!]!);
         }
       }
+      // Written out rather than spread: the same object, much cheaper to build.
       programs.push({
-        ...fn,
+        name: fn.name,
+        section: fn.section,
+        sectionIndex: fn.sectionIndex,
+        offset: fn.offset,
+        global: fn.global,
+        insns: fn.insns,
+        slots: fn.slots,
+        relocations: fn.relocations,
+        btfFunc: fn.btfFunc,
+        funcInfo: fn.funcInfo,
+        lineInfo: fn.lineInfo,
+        coreRelos: fn.coreRelos,
         type: sk === undefined ? 0 : ProgType[sk.progType],
         typeName: sk === undefined ? 'UNSPEC' : sk.progType,
         attachType: sk?.attachType === undefined ? 0 : AttachType[sk.attachType],

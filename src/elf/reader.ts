@@ -279,8 +279,8 @@ export class ElfFile {
       const info = this.dv.getUint8(p + 4);
       const other = this.dv.getUint8(p + 5);
       const shndx = this.dv.getUint16(p + 6, le);
-      const value = this.u64(p + 8, `${where}[${i}] st_value`);
-      const size = this.u64(p + 16, `${where}[${i}] st_size`);
+      const value = this.u64At(p + 8, where, i, 'st_value');
+      const size = this.u64At(p + 16, where, i, 'st_size');
       if (shndx === Shn.XINDEX) {
         throw new FormatError(
           `${where}[${i}]`,
@@ -295,7 +295,7 @@ export class ElfFile {
           p + 6,
         );
       }
-      const name = readString(strs, nameOff, `${where}[${i}] st_name`, p, strtab.offset);
+      const name = readStringAt(strs, nameOff, where, i, 'st_name', p, strtab.offset);
       out.push({
         index: i,
         name,
@@ -321,13 +321,25 @@ export class ElfFile {
    */
   relocations(section: ElfSection): ElfRelocation[] {
     try {
-      return this.readRelocations(section);
+      return this.readRelocations(section, true);
     } catch (e) {
       throw printableError(e);
     }
   }
 
-  private readRelocations(section: ElfSection): ElfRelocation[] {
+  /**
+   * Checks one relocation section exactly as {@link relocations} does (same errors), without
+   * building the entries: for sections whose relocations are not needed (debug info).
+   */
+  checkRelocations(section: ElfSection): void {
+    try {
+      this.readRelocations(section, false);
+    } catch (e) {
+      throw printableError(e);
+    }
+  }
+
+  private readRelocations(section: ElfSection, collect: boolean): ElfRelocation[] {
     const rela = section.type === SectionType.RELA;
     if (!rela && section.type !== SectionType.REL) {
       throw new FormatError(
@@ -355,10 +367,8 @@ export class ElfFile {
     const le = this.le;
     for (let i = 0; i < n; i++) {
       const p = section.offset + i * ent;
-      const offset = this.u64(p, `${where}[${i}] r_offset`);
-      const type = this.dv.getUint32(p + (le ? 8 : 12), le);
+      const offset = this.u64At(p, where, i, 'r_offset');
       const symbol = this.dv.getUint32(p + (le ? 12 : 8), le);
-      const addend = rela ? this.dv.getBigInt64(p + 16, le) : 0n;
       if (symbol >= nsyms) {
         throw new FormatError(
           `${where}[${i}]`,
@@ -373,9 +383,19 @@ export class ElfFile {
           p,
         );
       }
+      if (!collect) continue;
+      const type = this.dv.getUint32(p + (le ? 8 : 12), le);
+      const addend = rela ? this.dv.getBigInt64(p + 16, le) : 0n;
       out.push({ index: i, offset, symbol, type, addend });
     }
     return out;
+  }
+
+  /** {@link u64} whose error names `${where}[${i}] ${field}` (the name is built only on error). */
+  private u64At(p: number, where: string, i: number, field: string): number {
+    const hi = this.dv.getUint32(p + (this.le ? 4 : 0), this.le);
+    if (hi >= 0x200000) return this.u64(p, `${where}[${i}] ${field}`);
+    return hi * 0x100000000 + this.dv.getUint32(p + (this.le ? 0 : 4), this.le);
   }
 
   private u64(p: number, where: string): number {
@@ -419,6 +439,24 @@ export function printableError(e: unknown): unknown {
  * Reads a NUL-terminated string at `off` of a string table. `fieldOffset` is the file offset of
  * the field that held `off` (for the error), `tableOffset` the file offset of the table.
  */
+/** {@link readString} whose error names `${where}[${i}] ${field}` (built only on error). */
+function readStringAt(
+  table: Uint8Array,
+  off: number,
+  where: string,
+  i: number,
+  field: string,
+  fieldOffset: number,
+  tableOffset: number,
+): string {
+  if (off === 0 && table.length === 0) return '';
+  if (off < table.length) {
+    const end = table.indexOf(0, off);
+    if (end >= 0) return end === off ? '' : utf8.decode(table.subarray(off, end));
+  }
+  return readString(table, off, `${where}[${i}] ${field}`, fieldOffset, tableOffset);
+}
+
 function readString(
   table: Uint8Array,
   off: number,
