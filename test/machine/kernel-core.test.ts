@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { BTF_KIND, type Btf, parseBtf } from '../../src/btf/index.js';
+import { progHash } from '../../src/hash/index.js';
 import { Machine, machineVmlinuxBtf } from '../../src/machine/index.js';
 import type { Backend } from '../../src/sys/backend.js';
 import { VerifierError } from '../../src/sys/errors.js';
@@ -228,5 +229,31 @@ test(
       ['EACCES', 'EINVAL'],
       ['EACCES', 'EINVAL'],
     ]);
+  },
+);
+
+test(
+  'an exclusive map checks the hash of the CO-RE-patched instructions, on both backends',
+  { skip: kernel.skip },
+  () => {
+    const mk = (fd: number, imm: number) =>
+      prog(insn(0x18, 1, 1, 0, fd), new Uint8Array(8), mov0(imm), exit());
+    const verdicts: string[] = [];
+    for (const b of [kernel.backend(), new Machine()]) {
+      for (const imm of [0, 8]) {
+        using map = b.mapCreate({
+          mapType: 2,
+          keySize: 4,
+          valueSize: 4,
+          maxEntries: 1,
+          exclProgHash: progHash(mk(0, imm)),
+        });
+        const r = loadWithRelos(b, { insns: mk(map.fd, 0), relos: [{ ...skbOff(2) }] });
+        r.fd?.close();
+        verdicts.push(r.fd !== undefined ? 'ok' : (r.error as VerifierError).code);
+      }
+    }
+    // Hash of the instructions as given: refused; hash after relocation (mark at 8): loads.
+    assert.deepEqual(verdicts, ['EACCES', 'ok', 'EACCES', 'ok']);
   },
 );
