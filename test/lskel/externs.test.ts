@@ -11,6 +11,7 @@ import { describe, it } from 'node:test';
 import { BTF_KIND, type BtfComposite, parseBtf } from '../../src/btf/index.js';
 import { signerFromFiles } from '../../src/cli/signer.js';
 import { BpfObject } from '../../src/loader/index.js';
+import { backendKernelBtf } from '../../src/loader/kernelbtf.js';
 import {
   generateLightSkeleton,
   type LightSkeleton,
@@ -166,6 +167,55 @@ describe(
     });
   },
 );
+
+describe('externs and CO-RE on the machine (its own vmlinux BTF)', () => {
+  const open = (b: Machine, ...progs: string[]): BpfObject => {
+    const obj = BpfObject.open(KSYMS, { ...hostOptions(CPUS), kernelBtf: backendKernelBtf(b) });
+    for (const p of obj.programs.values()) p.autoload = progs.includes(p.name);
+    return obj;
+  };
+  it('the machine applies the CO-RE records the loader passes: same values as a direct load, its BTF offsets', () => {
+    const b = machine();
+    const direct = open(b, 'core_flavor').load(b);
+    const fdsOf = (m: Iterable<[string, { fd: { fd: number } }]>) =>
+      new Map([...m].map(([k, v]) => [k, v.fd.fd] as [string, number]));
+    const want = runAndRead(b, fdsOf(direct.maps), fdsOf(direct.programs));
+    const tag = direct.programs.get('core_flavor')!.info().tag;
+    direct.close();
+    const mv = backendKernelBtf(b)!;
+    const ts = mv.type(mv.findId('task_struct', BTF_KIND.STRUCT)!) as BtfComposite;
+    const off = (f: string) => BigInt(ts.members.find((m) => m.name === f)!.bitOffset / 8);
+    assert.deepEqual(want.slice(8), [off('pid'), off('tgid'), 0n, BigInt(ts.size)]);
+    for (const l of [
+      generateLightSkeleton(open(b, 'core_flavor')),
+      sign(generateLightSkeleton(open(b, 'core_flavor'), { signed: true })),
+    ]) {
+      const c = loadAndRun(b, l);
+      try {
+        const fds = (m: Map<string, { fd: number }>) => new Map([...m].map(([k, v]) => [k, v.fd]));
+        assert.deepEqual(runAndRead(b, fds(c.maps), fds(c.programs)), want);
+        assert.deepEqual(b.objGetInfoByFd(c.programs.get('core_flavor')!.fd, { kind: 'prog' }).tag, tag);
+      } finally {
+        c.close();
+      }
+    }
+  });
+
+  it('a kfunc the machine does not have: refused by the look-up, as by the direct load; no fd left', () => {
+    const b = machine();
+    assert.throws(() => open(b, 'kfuncs').load(b), /kfunc 'bpf_task_from_pid' is not in the kernel BTF/);
+    const l = generateLightSkeleton(open(b, 'core_flavor', 'kfuncs'));
+    const before = b.proc.fds.size;
+    assert.throws(
+      () => loadAndRun(b, l),
+      (e: unknown) =>
+        e instanceof LoaderError &&
+        e.errno === 2 &&
+        e.step === "btf_find_by_name_kind('bpf_task_from_pid', FUNC)",
+    );
+    assert.equal(b.proc.fds.size, before);
+  });
+});
 
 const backends: { name: string; make: () => Backend; skip: string | false; fds: (b: Backend) => number }[] = [
   { name: 'machine', make: machine, skip: false, fds: (b) => (b as Machine).proc.fds.size },
