@@ -15,6 +15,7 @@
 
 import type { Btf } from '../btf/btf.js';
 import type { ObjectSpec } from '../elf/object.js';
+import { AttachType, ProgType } from '../uapi/constants.js';
 import type { LightSkeleton } from './gen.js';
 
 const MMAPABLE = 1024;
@@ -118,6 +119,28 @@ function dataSections(spec: ObjectSpec, name: string): { lines: string[]; secs: 
   return { lines, secs };
 }
 
+/**
+ * The auto-attach call bpftool's light skeleton header makes for a program (checked against
+ * this machine's bpftool): raw_tp by name, BTF-attached tracing and LSM programs through
+ * raw_tracepoint_open(NULL), iterators through a link; nothing for the other types.
+ */
+function autoAttach(spec: ObjectSpec, type: number, name: string): string {
+  const ps = spec.programs.find((x) => x.name === name);
+  const none = '((void)prog_fd, 0); /* auto-attach not supported */';
+  if (ps === undefined) return none;
+  if (type === ProgType.RAW_TRACEPOINT) {
+    const slash = ps.section.indexOf('/');
+    return slash < 0
+      ? none
+      : `skel_raw_tracepoint_open(${JSON.stringify(ps.section.slice(slash + 1))}, prog_fd);`;
+  }
+  if (type === ProgType.TRACING || type === ProgType.LSM)
+    return ps.attachType === AttachType.TRACE_ITER
+      ? 'skel_link_create(prog_fd, 0, BPF_TRACE_ITER);'
+      : 'skel_raw_tracepoint_open(NULL, prog_fd);';
+  return none;
+}
+
 /** The C header text for `l`, generated from `spec` (the same object). */
 export function lskelToC(l: LightSkeleton, spec: ObjectSpec): string {
   const n = cIdent(l.name);
@@ -152,7 +175,7 @@ export function lskelToC(l: LightSkeleton, spec: ObjectSpec): string {
       `${n}__${p}__attach(struct ${n} *skel)`,
       '{',
       `\tint prog_fd = skel->progs.${p}.prog_fd;`,
-      '\tint fd = ((void)prog_fd, 0); /* auto-attach not supported */',
+      `\tint fd = ${autoAttach(spec, l.programs.find((x) => x.name === p)?.type ?? 0, p)}`,
       '',
       '\tif (fd > 0)',
       `\t\tskel->links.${p}_fd = fd;`,

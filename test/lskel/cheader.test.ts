@@ -35,7 +35,7 @@ function bpftool(obj: string, name: string): string | undefined {
 }
 
 describe('C header of a light skeleton', () => {
-  for (const f of ['globals', 'subprogs']) {
+  for (const f of ['globals', 'subprogs', 'core']) {
     it(`${f}: same layout, functions and opts as this machine's bpftool gen skeleton -L`, (t) => {
       const obj = `test/fixtures/${f}.bpfel.o`;
       const theirs = bpftool(obj, f);
