@@ -413,6 +413,7 @@ export class MachineContext implements Backend {
       seed: this.core.nextSeed(),
       capBpf: this.proc.bpfCapable,
       capSysAdmin: this.proc.capable('CAP_SYS_ADMIN'),
+      capNetAdmin: this.proc.capable('CAP_NET_ADMIN') || this.proc.capable('CAP_SYS_ADMIN'),
       unprivilegedDisabled: this.core.unprivilegedBpfDisabled !== 0,
       memoryLimit: this.core.memoryLimit,
       innerMap: () => {

@@ -30,6 +30,12 @@ import { type ProgramImage, prepareProgram } from './engine/program.js';
 import type { HeldProg } from './maps/fdarray.js';
 import type { BpfMap } from './maps/map.js';
 import type { SignatureVerdict } from './signature/index.js';
+import {
+  PERF_OUTPUT_TYPES,
+  SKB_LOAD_TYPES,
+  SOCKET_COOKIE_TYPES,
+  SOCKET_UID_TYPES,
+} from './verifier/helpers.js';
 import { LOADABLE_PROG_TYPES } from './verifier/progtypes.js';
 
 /** Program types the machine loads (see {@link LOADABLE_PROG_TYPES}). */
@@ -81,7 +87,7 @@ const PROBE_READ_TYPES: ReadonlySet<number> = new Set([
 ]);
 
 /** Helpers whose proto is GPL-only (checked against Linux 6.18). */
-export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([4, 6, 113, 115, 165]);
+export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([4, 6, 25, 113, 115, 165]);
 
 /** Helpers the machine implements, and the program types that may call them (undefined: all it loads). */
 const HELPER_TYPES: ReadonlyMap<number, ReadonlySet<number> | undefined> = new Map<
@@ -100,6 +106,11 @@ const HELPER_TYPES: ReadonlyMap<number, ReadonlySet<number> | undefined> = new M
   [14, undefined],
   [15, undefined],
   [16, undefined],
+  [25, new Set(PERF_OUTPUT_TYPES)],
+  [26, new Set(SKB_LOAD_TYPES)],
+  [42, undefined],
+  [46, new Set(SOCKET_COOKIE_TYPES)],
+  [47, new Set(SOCKET_UID_TYPES)],
   [87, undefined],
   [88, undefined],
   [89, undefined],

@@ -27,6 +27,11 @@ export const HelperId = {
   get_current_pid_tgid: 14,
   get_current_uid_gid: 15,
   get_current_comm: 16,
+  perf_event_output: 25,
+  skb_load_bytes: 26,
+  get_numa_node_id: 42,
+  get_socket_cookie: 46,
+  get_socket_uid: 47,
   map_push_elem: 87,
   map_pop_elem: 88,
   map_peek_elem: 89,
@@ -522,6 +527,115 @@ function currentComm(vm: Vm): void {
   vm.retInt(0);
 }
 
+/**
+ * `bpf_skb_load_bytes(skb, offset, to, len)`: copies `len` bytes from `skb->data + offset`; an
+ * offset past INT_MAX or a range past `skb->len` zero-fills `to` and returns -EFAULT (Linux 6.18,
+ * checked under BPF_PROG_TEST_RUN). The packet is the run's skb data (socket filters see it from
+ * the network header, as in the kernel's runner).
+ */
+function skbLoadBytes(vm: Vm): void {
+  const offset = vm.argLo(2);
+  const len = vm.argLo(4);
+  const to = vm.memory.view(vm.arg(3), len, true);
+  const id = vm.packetRegion;
+  const pkt = id > 0 ? vm.memory.bufs[id] : undefined;
+  const avail = id > 0 ? vm.memory.sizes[id]! : 0;
+  if (pkt === undefined || offset > 0x7fffffff || offset + len > avail) {
+    to.fill(0);
+    vm.retInt(-EFAULT);
+    return;
+  }
+  to.set(pkt.subarray(offset, offset + len));
+  vm.retInt(0);
+}
+
+/**
+ * Length of the run's packet (skb: from `skb->data`; xdp: the linear buffer), undefined for
+ * programs without one (tracing).
+ */
+function packetLength(vm: Vm): number | undefined {
+  const m = vm.memory;
+  if (m.packetRegion > 0) return m.sizes[m.packetRegion]!;
+  for (let id = m.kinds.length - 1; id > 0; id--) if (m.kinds[id] === 'packet') return m.sizes[id]!;
+  return undefined;
+}
+
+/** `BPF_F_INDEX_MASK` and `BPF_F_CTXLEN_MASK` of `bpf_perf_event_output`'s flags. */
+const PERF_INDEX_MASK = 0xffffffffn;
+const PERF_CTXLEN_MASK = 0xfffffn << 32n;
+
+/** A map whose slots may hold perf events (`BPF_MAP_TYPE_PERF_EVENT_ARRAY`). */
+export interface PerfEventSlots {
+  /** The perf event in slot `index`, if any (the machine has none: always undefined). */
+  perfEvent(index: number): object | undefined;
+}
+
+/**
+ * `bpf_perf_event_output(ctx, map, flags, data, size)` (Linux 6.18, checked under
+ * BPF_PROG_TEST_RUN): -EINVAL for flag bits outside the index and ctx-length masks (tracing
+ * programs: any ctx length), -EFAULT when the ctx length exceeds the packet, then the index
+ * (BPF_F_CURRENT_CPU: the running CPU) must be below max_entries (-E2BIG) and the slot must hold
+ * a perf event (-ENOENT). The machine has no perf events, so every slot is empty: the record goes
+ * nowhere and the helper returns -ENOENT, as the kernel does for an empty slot.
+ */
+function perfEventOutput(vm: Vm): void {
+  const map = vm.mapArg(2);
+  const flags = BigInt.asUintN(64, vm.arg(3));
+  const size = vm.argLo(5);
+  if (size > 0) vm.memory.read(vm.arg(4), size);
+  const pktLen = packetLength(vm);
+  const ctxLen = Number((flags & PERF_CTXLEN_MASK) >> 32n);
+  if ((flags & ~(PERF_INDEX_MASK | PERF_CTXLEN_MASK)) !== 0n || (pktLen === undefined && ctxLen !== 0)) {
+    vm.retInt(-EINVAL);
+    return;
+  }
+  if (pktLen !== undefined && ctxLen > pktLen) {
+    vm.retInt(-EFAULT);
+    return;
+  }
+  let index = Number(flags & PERF_INDEX_MASK);
+  if (index === 0xffffffff) index = cpuOf(vm);
+  if (index >= map.maxEntries) {
+    vm.retInt(-E2BIG);
+    return;
+  }
+  const slots = map as EngineMap & Partial<PerfEventSlots>;
+  if (slots.perfEvent?.(index) === undefined) {
+    vm.retInt(-ENOENT);
+    return;
+  }
+  // A perf event in a slot would receive the record here; the machine cannot hold one.
+  vm.retInt(-ENOENT);
+}
+
+/**
+ * Per-Vm socket cookies: the machine's counter and the socket of the current run. The kernel's
+ * test runner makes one socket per BPF_PROG_TEST_RUN (all repetitions share it), and a socket
+ * gets its cookie from a global counter on first use; the machine does the same per machine
+ * (one Vm per machine), keyed by the run's ctx.
+ */
+const cookies = new WeakMap<Vm, { last: bigint; ctx: Uint8Array | undefined; cookie: bigint }>();
+
+/**
+ * `bpf_get_socket_cookie(ctx)`: the cookie of the run's socket, allocated on first use (1, 2, ...
+ * per machine; on Linux from the kernel-wide counter, so the numbers differ but the rules hold:
+ * non-zero, the same within one run, new for each run).
+ */
+function socketCookie(vm: Vm): void {
+  const r = vm.memory.resolve(vm.arg(1));
+  const ctx = r === undefined ? undefined : vm.memory.bufs[r.id];
+  let st = cookies.get(vm);
+  if (st === undefined) {
+    st = { last: 0n, ctx: undefined, cookie: 0n };
+    cookies.set(vm, st);
+  }
+  if (st.ctx !== ctx || st.cookie === 0n) {
+    st.ctx = ctx;
+    st.cookie = ++st.last;
+  }
+  vm.ret(st.cookie);
+}
+
 /** Builds the table of kernel helpers (a fresh map; callers may add or override entries). */
 export function kernelHelpers(): Map<number, HelperFn> {
   const h = new Map<number, HelperFn>();
@@ -556,6 +670,13 @@ export function kernelHelpers(): Map<number, HelperFn> {
     vm.ret((BigInt(p.gid >>> 0) << 32n) | BigInt(p.uid >>> 0));
   });
   h.set(HelperId.get_current_comm, currentComm);
+  h.set(HelperId.skb_load_bytes, skbLoadBytes);
+  h.set(HelperId.perf_event_output, perfEventOutput);
+  // One NUMA node (Linux under BPF_PROG_TEST_RUN on a non-NUMA host: 0).
+  h.set(HelperId.get_numa_node_id, (vm) => vm.retLo(0));
+  h.set(HelperId.get_socket_cookie, socketCookie);
+  // The kernel's test runner gives the skb a socket made with uid 0 (checked: 0 under test run).
+  h.set(HelperId.get_socket_uid, (vm) => vm.retLo(0));
   h.set(HelperId.trace_printk, tracePrintk);
   h.set(HelperId.snprintf, snprintf);
   h.set(HelperId.strtol, strto(true));

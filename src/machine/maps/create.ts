@@ -11,7 +11,9 @@ import { ArrayMap } from './array.js';
 import { BloomMap, bloomBits } from './bloom.js';
 import { FdArrayMap } from './fdarray.js';
 import { HashMap, hashBytesFor, roundupPow2 } from './hash.js';
+import { LPM_KEY_HEADER, LpmTrieMap } from './lpm.js';
 import { type BpfMap, type MapDef, round8 } from './map.js';
+import { EmptyFdArrayMap, ObjectMap } from './netmaps.js';
 import { QueueStackMap } from './queue.js';
 import { RingbufMap } from './ringbuf.js';
 
@@ -37,6 +39,8 @@ export interface CreateRequest {
   capBpf: boolean;
   /** The caller has CAP_SYS_ADMIN. */
   capSysAdmin: boolean;
+  /** The caller has CAP_NET_ADMIN (default: as CAP_SYS_ADMIN, which implies it for bpf(2)). */
+  capNetAdmin?: boolean;
   /** `kernel.unprivileged_bpf_disabled` is non-zero. */
   unprivilegedDisabled: boolean;
   /** Largest allocation the machine grants one map, in bytes (beyond it: ENOMEM). */
@@ -64,6 +68,54 @@ const HTAB_MASK =
 const QUEUE_MASK = MapFlag.NUMA_NODE | ACCESS_MASK;
 const BLOOM_MASK = MapFlag.NUMA_NODE | MapFlag.ZERO_SEED | ACCESS_MASK;
 const RINGBUF_MASK = MapFlag.NUMA_NODE;
+const LPM_MASK = MapFlag.NO_PREALLOC | MapFlag.NUMA_NODE | ACCESS_MASK;
+/** devmap, xskmap, sockmap, sockhash: NUMA node and the syscall-side access flags. */
+const DEV_SOCK_MASK = MapFlag.NUMA_NODE | MapFlag.RDONLY | MapFlag.WRONLY;
+const STACK_MASK = MapFlag.NUMA_NODE | MapFlag.RDONLY | MapFlag.WRONLY | MapFlag.STACK_BUILD_ID;
+/** Longest LPM prefix data (bytes) and value: KMALLOC_MAX_SIZE - 256 - sizeof(struct lpm_trie_node). */
+const LPM_DATA_MAX = 256;
+const LPM_VALUE_MAX = KMALLOC_MAX_SIZE - LPM_DATA_MAX - 40;
+/** `sysctl kernel.perf_event_max_stack` default: frames a stack trace value may hold. */
+const PERF_EVENT_MAX_STACK = 127;
+/** `sizeof(struct bpf_stack_build_id)`. */
+const STACK_BUILD_ID_SIZE = 32;
+/** The kernel's NR_CPUS (Linux 6.18 x86-64 as checked: /sys/devices/system/cpu/kernel_max + 1). */
+const NR_CPUS = 256;
+/** The kernel's MAX_BPF_STACK (largest sockhash key). */
+const MAX_BPF_STACK = 512;
+
+/**
+ * Types whose attributes the kernel checks before the privilege check (they have a
+ * `map_alloc_check`); the others are checked after it, so an unprivileged caller gets EPERM
+ * whatever their attributes.
+ */
+const CHECKED_BEFORE_PRIVILEGE: ReadonlySet<number> = new Set([
+  MapType.HASH,
+  MapType.ARRAY,
+  MapType.PROG_ARRAY,
+  MapType.PERF_EVENT_ARRAY,
+  MapType.PERCPU_HASH,
+  MapType.PERCPU_ARRAY,
+  MapType.CGROUP_ARRAY,
+  MapType.LRU_HASH,
+  MapType.LRU_PERCPU_HASH,
+  MapType.ARRAY_OF_MAPS,
+  MapType.HASH_OF_MAPS,
+  MapType.QUEUE,
+  MapType.STACK,
+  MapType.RINGBUF,
+  MapType.BLOOM_FILTER,
+  MapType.REUSEPORT_SOCKARRAY,
+]);
+
+/** Types that need CAP_NET_ADMIN rather than CAP_BPF (kernel's map_create). */
+const NET_ADMIN_MAP_TYPES: ReadonlySet<number> = new Set([
+  MapType.SOCKMAP,
+  MapType.SOCKHASH,
+  MapType.DEVMAP,
+  MapType.DEVMAP_HASH,
+  MapType.XSKMAP,
+]);
 
 /** Map types the machine implements. */
 export const MACHINE_MAP_TYPES: ReadonlySet<number> = new Set([
@@ -80,6 +132,18 @@ export const MACHINE_MAP_TYPES: ReadonlySet<number> = new Set([
   MapType.STACK,
   MapType.RINGBUF,
   MapType.BLOOM_FILTER,
+  MapType.LPM_TRIE,
+  MapType.PERF_EVENT_ARRAY,
+  MapType.CGROUP_ARRAY,
+  MapType.STACK_TRACE,
+  MapType.USER_RINGBUF,
+  MapType.DEVMAP,
+  MapType.DEVMAP_HASH,
+  MapType.CPUMAP,
+  MapType.XSKMAP,
+  MapType.SOCKMAP,
+  MapType.SOCKHASH,
+  MapType.REUSEPORT_SOCKARRAY,
 ]);
 
 /** Map types an unprivileged process (no CAP_BPF) may create (kernel's map_create). */
@@ -113,9 +177,13 @@ function typeCheck(r: CreateRequest): number {
     case MapType.ARRAY:
     case MapType.PERCPU_ARRAY:
     case MapType.PROG_ARRAY:
-    case MapType.ARRAY_OF_MAPS: {
-      const fd = r.mapType === MapType.PROG_ARRAY || r.mapType === MapType.ARRAY_OF_MAPS;
-      if (fd) {
+    case MapType.ARRAY_OF_MAPS:
+    case MapType.PERF_EVENT_ARRAY:
+    case MapType.CGROUP_ARRAY:
+    case MapType.REUSEPORT_SOCKARRAY: {
+      if (r.mapType === MapType.REUSEPORT_SOCKARRAY) {
+        if (r.valueSize !== 4 && r.valueSize !== 8) return -Errno.EINVAL;
+      } else if (r.mapType !== MapType.ARRAY && r.mapType !== MapType.PERCPU_ARRAY) {
         if (r.valueSize !== 4) return -Errno.EINVAL;
         if (f & (MapFlag.RDONLY_PROG | MapFlag.WRONLY_PROG)) return -Errno.EINVAL;
       }
@@ -124,7 +192,7 @@ function typeCheck(r: CreateRequest): number {
         return -Errno.EINVAL;
       if (percpu && f & MapFlag.NUMA_NODE) return -Errno.EINVAL;
       if (r.mapType !== MapType.ARRAY && f & (MapFlag.MMAPABLE | MapFlag.INNER_MAP)) return -Errno.EINVAL;
-      if (f & MapFlag.PRESERVE_ELEMS) return -Errno.EINVAL;
+      if (r.mapType !== MapType.PERF_EVENT_ARRAY && f & MapFlag.PRESERVE_ELEMS) return -Errno.EINVAL;
       if (r.valueSize > 0x7fffffff) return -Errno.E2BIG;
       if (percpu && round8(r.valueSize) > PCPU_MIN_UNIT_SIZE) return -Errno.E2BIG;
       return 0;
@@ -168,9 +236,67 @@ function typeCheck(r: CreateRequest): number {
         return -Errno.EINVAL;
       return 0;
     case MapType.RINGBUF:
+    case MapType.USER_RINGBUF:
       if (f & ~RINGBUF_MASK) return -Errno.EINVAL;
       if (r.keySize !== 0 || r.valueSize !== 0 || !isPow2(r.maxEntries) || r.maxEntries % 4096 !== 0)
         return -Errno.EINVAL;
+      return 0;
+    case MapType.LPM_TRIE:
+      if (
+        r.maxEntries === 0 ||
+        !(f & MapFlag.NO_PREALLOC) ||
+        f & ~LPM_MASK ||
+        !accessOk(f) ||
+        r.keySize < LPM_KEY_HEADER + 1 ||
+        r.keySize > LPM_KEY_HEADER + LPM_DATA_MAX ||
+        r.valueSize < 1 ||
+        r.valueSize > LPM_VALUE_MAX
+      )
+        return -Errno.EINVAL;
+      return 0;
+    case MapType.STACK_TRACE:
+      if (f & ~STACK_MASK) return -Errno.EINVAL;
+      if (r.maxEntries === 0 || r.keySize !== 4 || r.valueSize < 8 || r.valueSize % 8 !== 0)
+        return -Errno.EINVAL;
+      if (f & MapFlag.STACK_BUILD_ID) {
+        if (r.valueSize % STACK_BUILD_ID_SIZE !== 0) return -Errno.EINVAL;
+      } else if (r.valueSize / 8 > PERF_EVENT_MAX_STACK) return -Errno.EINVAL;
+      if (r.maxEntries > 2 ** 31) return -Errno.E2BIG;
+      return 0;
+    case MapType.DEVMAP:
+    case MapType.DEVMAP_HASH:
+    case MapType.SOCKMAP:
+      if (
+        r.maxEntries === 0 ||
+        r.keySize !== 4 ||
+        (r.valueSize !== 4 && r.valueSize !== 8) ||
+        f & ~DEV_SOCK_MASK
+      )
+        return -Errno.EINVAL;
+      return 0;
+    case MapType.SOCKHASH:
+      if (
+        r.maxEntries === 0 ||
+        r.keySize === 0 ||
+        (r.valueSize !== 4 && r.valueSize !== 8) ||
+        f & ~DEV_SOCK_MASK
+      )
+        return -Errno.EINVAL;
+      if (r.keySize > MAX_BPF_STACK) return -Errno.E2BIG;
+      return 0;
+    case MapType.XSKMAP:
+      if (r.maxEntries === 0 || r.keySize !== 4 || r.valueSize !== 4 || f & ~DEV_SOCK_MASK)
+        return -Errno.EINVAL;
+      return 0;
+    case MapType.CPUMAP:
+      if (
+        r.maxEntries === 0 ||
+        r.keySize !== 4 ||
+        (r.valueSize !== 4 && r.valueSize !== 8) ||
+        f & ~MapFlag.NUMA_NODE
+      )
+        return -Errno.EINVAL;
+      if (r.maxEntries > NR_CPUS) return -Errno.E2BIG;
       return 0;
     default:
       return -Errno.EINVAL;
@@ -185,13 +311,26 @@ function bytesFor(def: MapDef): number {
       return ArrayMap.bytesFor(def);
     case MapType.PROG_ARRAY:
     case MapType.ARRAY_OF_MAPS:
+    case MapType.PERF_EVENT_ARRAY:
+    case MapType.CGROUP_ARRAY:
+    case MapType.DEVMAP:
+    case MapType.CPUMAP:
+    case MapType.XSKMAP:
+    case MapType.SOCKMAP:
+    case MapType.REUSEPORT_SOCKARRAY:
+    case MapType.STACK_TRACE:
       return def.maxEntries * 8;
+    case MapType.LPM_TRIE:
+    case MapType.DEVMAP_HASH:
+    case MapType.SOCKHASH:
+      return 0;
     case MapType.QUEUE:
     case MapType.STACK:
       return (def.maxEntries + 1) * def.valueSize;
     case MapType.BLOOM_FILTER:
       return bloomBits(def) / 8;
     case MapType.RINGBUF:
+    case MapType.USER_RINGBUF:
       return def.maxEntries;
     default:
       return hashBytesFor(def);
@@ -207,11 +346,18 @@ export function createMap(r: CreateRequest): Created | number {
     return -Errno.EINVAL;
   if (r.mapFlags & MapFlag.RDONLY && r.mapFlags & MapFlag.WRONLY) return -Errno.EINVAL;
   if (!MACHINE_MAP_TYPES.has(r.mapType)) return -Errno.EINVAL;
-  const bad = typeCheck(r);
-  if (bad < 0) return bad;
-  if (!r.capBpf) {
-    if (r.unprivilegedDisabled) return -Errno.EPERM;
-    if (!UNPRIVILEGED_MAP_TYPES.has(r.mapType)) return -Errno.EPERM;
+  const early = CHECKED_BEFORE_PRIVILEGE.has(r.mapType);
+  if (early) {
+    const bad = typeCheck(r);
+    if (bad < 0) return bad;
+  }
+  if (!r.capBpf && r.unprivilegedDisabled) return -Errno.EPERM;
+  if (NET_ADMIN_MAP_TYPES.has(r.mapType)) {
+    if (!(r.capNetAdmin ?? r.capSysAdmin)) return -Errno.EPERM;
+  } else if (!r.capBpf && !UNPRIVILEGED_MAP_TYPES.has(r.mapType)) return -Errno.EPERM;
+  if (!early) {
+    const bad = typeCheck(r);
+    if (bad < 0) return bad;
   }
   let maxEntries = r.maxEntries;
   const lru = r.mapType === MapType.LRU_HASH || r.mapType === MapType.LRU_PERCPU_HASH;
@@ -259,6 +405,23 @@ export function createMap(r: CreateRequest): Created | number {
     case MapType.ARRAY_OF_MAPS:
       map = new FdArrayMap(def);
       break;
+    case MapType.PERF_EVENT_ARRAY:
+    case MapType.CGROUP_ARRAY:
+      map = new EmptyFdArrayMap(def);
+      break;
+    case MapType.LPM_TRIE:
+      map = new LpmTrieMap(def);
+      break;
+    case MapType.STACK_TRACE:
+    case MapType.DEVMAP:
+    case MapType.DEVMAP_HASH:
+    case MapType.CPUMAP:
+    case MapType.XSKMAP:
+    case MapType.SOCKMAP:
+    case MapType.SOCKHASH:
+    case MapType.REUSEPORT_SOCKARRAY:
+      map = new ObjectMap(def);
+      break;
     case MapType.QUEUE:
     case MapType.STACK:
       map = new QueueStackMap(def);
@@ -267,6 +430,7 @@ export function createMap(r: CreateRequest): Created | number {
       map = new BloomMap(def, seed);
       break;
     case MapType.RINGBUF:
+    case MapType.USER_RINGBUF:
       map = new RingbufMap(def);
       break;
     default:

@@ -44,6 +44,61 @@ export interface HelperProto {
 
 const SYSCALL_ONLY = [ProgType.SYSCALL];
 
+/**
+ * Program types with `bpf_skb_load_bytes` (26): the skb-based ones (Linux 6.18, checked by
+ * test/machine/net-helpers.test.ts; sk_reuseport and flow_dissector have their own variant with the
+ * same arguments).
+ */
+export const SKB_LOAD_TYPES: readonly number[] = [
+  ProgType.SOCKET_FILTER,
+  ProgType.SCHED_CLS,
+  ProgType.SCHED_ACT,
+  ProgType.CGROUP_SKB,
+  ProgType.LWT_IN,
+  ProgType.LWT_OUT,
+  ProgType.LWT_XMIT,
+  ProgType.LWT_SEG6LOCAL,
+  ProgType.SK_SKB,
+  ProgType.SK_REUSEPORT,
+  ProgType.FLOW_DISSECTOR,
+];
+
+/**
+ * Program types whose `bpf_get_socket_cookie` (46) takes the ctx (Linux 6.18; sk_reuseport's takes
+ * a socket pointer and is not modelled).
+ */
+export const SOCKET_COOKIE_TYPES: readonly number[] = [
+  ProgType.SOCKET_FILTER,
+  ProgType.SCHED_CLS,
+  ProgType.SCHED_ACT,
+  ProgType.CGROUP_SKB,
+  ProgType.CGROUP_SOCK,
+  ProgType.SOCK_OPS,
+  ProgType.SK_SKB,
+  ProgType.CGROUP_SOCK_ADDR,
+];
+
+/** Program types with `bpf_get_socket_uid` (47), Linux 6.18. */
+export const SOCKET_UID_TYPES: readonly number[] = [
+  ProgType.SOCKET_FILTER,
+  ProgType.SCHED_CLS,
+  ProgType.SCHED_ACT,
+  ProgType.CGROUP_SKB,
+  ProgType.SK_SKB,
+];
+
+/**
+ * Program types with `bpf_perf_event_output` (25): every type the machine loads but sk_reuseport,
+ * flow_dissector, netfilter and syscall (Linux 6.18). GPL-only everywhere.
+ */
+export const PERF_OUTPUT_TYPES: readonly number[] = [...LOADABLE_PROG_TYPES].filter(
+  (t) =>
+    t !== ProgType.SK_REUSEPORT &&
+    t !== ProgType.FLOW_DISSECTOR &&
+    t !== ProgType.NETFILTER &&
+    t !== ProgType.SYSCALL,
+);
+
 /** Prototypes by helper id. */
 export const HELPERS: ReadonlyMap<number, HelperProto> = new Map<number, HelperProto>([
   [1, { name: 'map_lookup_elem', args: ['map', 'key'], ret: 'map_value_or_null' }],
@@ -110,6 +165,28 @@ export const HELPERS: ReadonlyMap<number, HelperProto> = new Map<number, HelperP
   ],
   [168, { name: 'sys_close', args: ['anything'], ret: 'integer', types: SYSCALL_ONLY }],
   [181, { name: 'loop', args: ['anything', 'func', 'stack_or_null', 'anything'], ret: 'integer' }],
+  [
+    25,
+    {
+      name: 'perf_event_output',
+      args: ['ctx', 'map', 'anything', 'mem', 'size_or_zero'],
+      ret: 'integer',
+      gplOnly: true,
+      types: PERF_OUTPUT_TYPES,
+    },
+  ],
+  [
+    26,
+    {
+      name: 'skb_load_bytes',
+      args: ['ctx', 'anything', 'uninit_mem', 'size'],
+      ret: 'integer',
+      types: SKB_LOAD_TYPES,
+    },
+  ],
+  [42, { name: 'get_numa_node_id', args: [], ret: 'integer' }],
+  [46, { name: 'get_socket_cookie', args: ['ctx'], ret: 'integer', types: SOCKET_COOKIE_TYPES }],
+  [47, { name: 'get_socket_uid', args: ['ctx'], ret: 'integer', types: SOCKET_UID_TYPES }],
 ]);
 
 const ARRAYS: readonly number[] = [MapType.ARRAY, MapType.PERCPU_ARRAY];
@@ -124,9 +201,10 @@ const PUSH_PEEK: readonly number[] = [...QUEUES, MapType.BLOOM_FILTER];
 
 /** Map types the verifier accepts for each map-taking helper (`check_map_func_compatibility`). */
 const HELPER_MAPS: ReadonlyMap<number, readonly number[]> = new Map<number, readonly number[]>([
-  [1, [...ARRAYS, ...HASHES, MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS]],
-  [2, [...ARRAYS, ...HASHES]],
-  [3, [...ARRAYS, ...HASHES]],
+  [1, [...ARRAYS, ...HASHES, MapType.ARRAY_OF_MAPS, MapType.HASH_OF_MAPS, MapType.LPM_TRIE]],
+  [2, [...ARRAYS, ...HASHES, MapType.LPM_TRIE]],
+  [3, [...ARRAYS, ...HASHES, MapType.LPM_TRIE]],
+  [25, [MapType.PERF_EVENT_ARRAY]],
   [12, [MapType.PROG_ARRAY]],
   [87, PUSH_PEEK],
   [88, QUEUES],
@@ -150,6 +228,13 @@ export const KNOWN_MAP_TYPES: ReadonlySet<number> = new Set([
   MapType.RINGBUF,
   MapType.ARRAY_OF_MAPS,
   MapType.HASH_OF_MAPS,
+  // No helper the machine has takes these but the ones listed above (LPM trie: lookup, update,
+  // delete; perf event array: perf_event_output); a program may still refer to them.
+  MapType.LPM_TRIE,
+  MapType.PERF_EVENT_ARRAY,
+  MapType.CGROUP_ARRAY,
+  MapType.STACK_TRACE,
+  MapType.USER_RINGBUF,
 ]);
 
 /**
