@@ -249,13 +249,16 @@ export class LpmTrieMap extends BpfMap {
     const data = key.subarray(LPM_KEY_HEADER, LPM_KEY_HEADER + this.dataSize);
     const stack: Node[] = [];
     let node: Node | undefined = top;
+    let m = 0;
     while (node !== undefined) {
       stack.push(node);
-      const m = this.match(node, data, prefixlen);
+      m = this.match(node, data, prefixlen);
       if (node.prefixlen !== m || node.prefixlen === prefixlen) break;
       node = node.child[bit(data, node.prefixlen)];
     }
-    if (node === undefined || node.prefixlen !== prefixlen || node.im) return this.keyOf(this.leftmost(top));
+    // Only the exact prefix (same length, same bits) continues the walk; else it starts again.
+    if (node === undefined || node.prefixlen !== prefixlen || node.prefixlen !== m || node.im)
+      return this.keyOf(this.leftmost(top));
     // The key's node: the next one in post-order is the leftmost of the right sibling subtree, or
     // the first non-intermediate ancestor.
     let cur = stack.pop()!;
