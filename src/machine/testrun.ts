@@ -27,6 +27,8 @@ export const SK_BUFF_SIZE = 192;
 /** Size of `struct xdp_md`. */
 export const XDP_MD_SIZE = 24;
 const ETH_HLEN = 14;
+const AF_INET = 2;
+const AF_INET6 = 10;
 const SKB_MAX_DATA = 4096 - 64 - 320;
 const XDP_MAX_DATA = 4096 - 256 - 320;
 
@@ -51,6 +53,10 @@ export const SkBuff = {
   data_end: 80,
   napi_id: 84,
   family: 88,
+  remote_ip4: 92,
+  local_ip4: 96,
+  remote_ip6: 100,
+  local_ip6: 116,
   data_meta: 140,
   tstamp: 152,
   wire_len: 160,
@@ -196,6 +202,17 @@ export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResu
       dv.setUint32(SkBuff.pkt_type, packetType(data), true);
       dv.setUint16(SkBuff.protocol, (data[12]! << 8) | data[13]!, false);
       if (dv.getUint32(SkBuff.ifindex, true) === 0) dv.setUint32(SkBuff.ifindex, 1, true);
+      // The socket the kernel's runner attaches takes its family and addresses from the frame:
+      // remote = destination, local = source (ports stay 0).
+      if (proto === 0x0800) {
+        dv.setUint32(SkBuff.family, AF_INET, true);
+        skb.set(data.subarray(30, 34), SkBuff.remote_ip4);
+        skb.set(data.subarray(26, 30), SkBuff.local_ip4);
+      } else if (proto === 0x86dd) {
+        dv.setUint32(SkBuff.family, AF_INET6, true);
+        skb.set(data.subarray(38, 54), SkBuff.remote_ip6);
+        skb.set(data.subarray(22, 38), SkBuff.local_ip6);
+      }
       const pktId = vm.memory.add('packet', view, Perm.RW);
       vm.packetRegion = pktId; // LD_ABS/LD_IND read skb->data
       const pktPtr = (off: number): bigint => ptr(REGION_HI_BASE + pktId, off);
@@ -382,8 +399,6 @@ function netfilterRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResult
 
 /** Size of `struct bpf_sk_lookup` (with its tail padding). */
 export const SK_LOOKUP_SIZE = 72;
-const AF_INET = 2;
-const AF_INET6 = 10;
 
 /**
  * sk_lookup (`bpf_prog_test_run_sk_lookup`): ctx_in is a `struct bpf_sk_lookup` with a zero

@@ -425,6 +425,24 @@ export function ptRuns(): PtRun[] {
     out.push({ name: `${tag}/repeat`, prog: p, attr: { dataIn: eth(100), repeat: 3 } });
     out.push({ name: `${tag}/short_out`, prog: p, attr: { dataIn: eth(64), dataOut: new Uint8Array(10) } });
   }
+  // The socket fields test_run fills from the frame (family, addresses, ports), copied by a
+  // cgroup_skb program into cb[], which comes back in ctx_out.
+  const fields = [88, 92, 96, 100, 112, 116, 128, 132, 136, 68, 84];
+  for (const [name, proto, len] of [
+    ['ipv4', 0x0800, 64],
+    ['ipv6', 0x86dd, 80],
+    ['other', 0x1234, 64],
+  ] as const) {
+    for (let k = 0; k < fields.length; k += 5) {
+      const chunk = fields.slice(k, k + 5);
+      const body = chunk.flatMap((off, j) => [ldx(4, 2, 1, off), stx(4, 1, 2, 48 + 4 * j)]);
+      out.push({
+        name: `cgskb_in/fields${k}_${name}`,
+        prog: prog(byTag('cgskb_in'), `run_fields${k}`, [...body, ...RET(1)]),
+        attr: { dataIn: eth(len, proto), ctxIn: new Uint8Array(192), ctxOut: new Uint8Array(192) },
+      });
+    }
+  }
   const rt = byTag('raw_tp');
   const rawProg = prog(rt, 'run_raw', [
     ldx(8, 0, 1, 0),
