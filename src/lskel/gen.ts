@@ -1,5 +1,5 @@
 /**
- * The light-skeleton generator: from an {@link ObjectSpec}, a loader program
+ * The light-skeleton generator: from an {@link ObjectSpec} or a {@link BpfObject}, a loader program
  * (BPF_PROG_TYPE_SYSCALL, sleepable) and a data blob. Run once through BPF_PROG_TEST_RUN with
  * the blob in the metadata map (fd_array[0] of the loader), the loader:
  *
@@ -14,13 +14,16 @@
  * 4. patches each program's map loads in the blob (`ld_imm64` MAP_FD / MAP_VALUE, imm = the new
  *    map fd, so the loaded programs hash exactly like direct loads) and loads it;
  * 5. returns the fds in the context; on any error it closes every fd it created and returns
- *    the negative errno.
+ *    the negative errno. It records the step it is at in the blob ({@link LightSkeleton.steps}),
+ *    and loads a refused program once more with a verifier log, so the runner can say what
+ *    failed and why.
  *
  * The context is laid out as libbpf's `struct bpf_loader_ctx` (sz, flags, log_level, log_size,
  * log_buf), then one `struct bpf_map_desc` per map (map_fd, max_entries, initial_value) and one
  * `struct bpf_prog_desc` per program (prog_fd).
  *
- * The object's BTF is loaded first (as the loader issue's `loadableBtf` prepares it): maps get
+ * The object's BTF is loaded first (as the loader layer's `loadableBtf` prepares it, plus what
+ * `BPF_BTF_LOAD` needs for extern declarations, see `kernelLoadableBtf` below): maps get
  * their BTF key/value types, programs their func_info, line_info and CO-RE relocations; the BTF
  * fd is closed at the end.
  *
