@@ -199,10 +199,16 @@ export class BtfInfo {
     const lo = start * 8;
     const hi = end * 8;
     const slot = (off: number): number => (off - lo) / 8;
-    for (const r of this.inRange(this.sorted(ext.funcInfo, 'f'), section, lo, hi)) {
+    const fi = this.sorted(ext.funcInfo, 'f').get(section);
+    for (let i = fi === undefined ? 0 : firstAtOrAfter(fi, lo); fi !== undefined && i < fi.length; i++) {
+      const r = fi[i]!;
+      if (r.insnOff >= hi) break;
       funcInfo.push({ slot: slot(r.insnOff), typeId: r.typeId });
     }
-    for (const r of this.inRange(this.sorted(ext.lineInfo, 'l'), section, lo, hi)) {
+    const li = this.sorted(ext.lineInfo, 'l').get(section);
+    for (let i = li === undefined ? 0 : firstAtOrAfter(li, lo); li !== undefined && i < li.length; i++) {
+      const r = li[i]!;
+      if (r.insnOff >= hi) break;
       lineInfo.push({
         slot: slot(r.insnOff),
         file: this.btf.str(r.fileNameOff),
@@ -211,7 +217,10 @@ export class BtfInfo {
         column: r.col,
       });
     }
-    for (const r of this.inRange(this.sorted(ext.coreRelo, 'c'), section, lo, hi)) {
+    const ci = this.sorted(ext.coreRelo, 'c').get(section);
+    for (let i = ci === undefined ? 0 : firstAtOrAfter(ci, lo); ci !== undefined && i < ci.length; i++) {
+      const r = ci[i]!;
+      if (r.insnOff >= hi) break;
       coreRelos.push({
         slot: slot(r.insnOff),
         typeId: r.typeId,
@@ -231,32 +240,19 @@ export class BtfInfo {
     if (m === undefined) {
       m = new Map();
       for (const s of secs) {
-        const list = m.get(s.sectionName) ?? [];
-        list.push(...s.records);
-        m.set(s.sectionName, list);
+        let list = m.get(s.sectionName);
+        if (list === undefined) m.set(s.sectionName, (list = []));
+        for (const r of s.records) list.push(r);
       }
-      for (const list of m.values()) list.sort((a, b) => a.insnOff - b.insnOff);
+      // Usually already in order (compilers emit them so): the stable sort is then the identity.
+      for (const list of m.values()) {
+        let ordered = true;
+        for (let i = 1; i < list.length && ordered; i++) ordered = list[i - 1]!.insnOff <= list[i]!.insnOff;
+        if (!ordered) list.sort((a, b) => a.insnOff - b.insnOff);
+      }
       this.sortedCache.set(area, m as Map<string, { insnOff: number }[]>);
     }
     return m;
-  }
-
-  private *inRange<R extends { insnOff: number }>(
-    m: Map<string, R[]>,
-    section: string,
-    lo: number,
-    hi: number,
-  ): Generator<R> {
-    const list = m.get(section);
-    if (list === undefined) return;
-    let a = 0;
-    let b = list.length;
-    while (a < b) {
-      const mid = (a + b) >> 1;
-      if (list[mid]!.insnOff < lo) a = mid + 1;
-      else b = mid;
-    }
-    for (let i = a; i < list.length && list[i]!.insnOff < hi; i++) yield list[i]!;
   }
 
   /** Checks that every `.BTF.ext` record lies on an instruction of a code section of `elf`. */
@@ -328,4 +324,16 @@ export function loadBtf(elf: ElfFile): BtfInfo | undefined {
   } catch (e) {
     return rebase(e, '.BTF');
   }
+}
+
+/** Index of the first record of `list` (sorted by insnOff) at or after byte offset `lo`. */
+function firstAtOrAfter(list: readonly { insnOff: number }[], lo: number): number {
+  let a = 0;
+  let b = list.length;
+  while (a < b) {
+    const mid = (a + b) >> 1;
+    if (list[mid]!.insnOff < lo) a = mid + 1;
+    else b = mid;
+  }
+  return a;
 }

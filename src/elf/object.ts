@@ -47,9 +47,10 @@ export type RelocTypeName = keyof typeof RelocType;
 
 /** Name of a relocation type number, or `R_BPF_<n>` for an unknown one. */
 export function relocTypeName(type: number): string {
-  for (const [k, v] of Object.entries(RelocType)) if (v === type) return k;
-  return `R_BPF_${type}`;
+  return RELOC_NAMES.get(type) ?? `R_BPF_${type}`;
 }
+
+const RELOC_NAMES = new Map<number, string>(Object.entries(RelocType).map(([k, v]) => [v, k]));
 
 /** What kind of kernel object an extern names. */
 export type ExternKind = 'kconfig' | 'ksym' | 'kfunc';
@@ -566,7 +567,6 @@ class ObjectParser {
     if (f.relocs.some((x) => x.insn === insnIdx))
       throw new FormatError(where, 'second relocation on one instruction', at);
     const typeName = relocTypeName(r.type);
-    const base = { insn: insnIdx, slot, symbol: sym.name };
     if (r.type === RelocType.R_BPF_64_64) {
       if (insn.code !== LD_IMM64) {
         throw new FormatError(where, `R_BPF_64_64 on opcode 0x${insn.code.toString(16)}, not ld_imm64`, at);
@@ -580,7 +580,15 @@ class ObjectParser {
           throw new FormatError(where, 'relocation against an unnamed undefined symbol', at);
         const kind = this.externKind(sym, false, where, at);
         this.noteExtern(sym, kind);
-        f.relocs.push({ ...base, kind: 'extern', elfType, extern: sym.name, externKind: kind });
+        f.relocs.push({
+          insn: insnIdx,
+          slot,
+          symbol: sym.name,
+          kind: 'extern',
+          elfType,
+          extern: sym.name,
+          externKind: kind,
+        });
         return;
       }
       if (sym.shndx >= Shn.LORESERVE) {
@@ -595,7 +603,7 @@ class ObjectParser {
         const name = sym.type === SymType.SECTION ? this.mapSymbols.get(sym.shndx)!.get(off) : sym.name;
         if (name === undefined)
           throw new FormatError(where, `no map at ${this.elf.sections[sym.shndx]!.name}+${off}`, at);
-        f.relocs.push({ ...base, kind: 'map', elfType, map: name });
+        f.relocs.push({ insn: insnIdx, slot, symbol: sym.name, kind: 'map', elfType, map: name });
         return;
       }
       const dataName = this.dataSections.get(sym.shndx);
@@ -604,13 +612,21 @@ class ObjectParser {
         if (off < 0 || off > sec.size) {
           throw new FormatError(where, `offset ${off} is outside ${dataName} (size ${sec.size})`, at);
         }
-        f.relocs.push({ ...base, kind: 'data', elfType, map: dataName, offset: off });
+        f.relocs.push({
+          insn: insnIdx,
+          slot,
+          symbol: sym.name,
+          kind: 'data',
+          elfType,
+          map: dataName,
+          offset: off,
+        });
         return;
       }
       if (this.code.has(sym.shndx)) {
         const tgtOff = (sym.type === SymType.SECTION ? 0 : sym.value) + insn.imm;
         const name = this.funcStartingAt(sym.shndx, tgtOff, where, at);
-        f.relocs.push({ ...base, kind: 'funcPtr', elfType, target: name });
+        f.relocs.push({ insn: insnIdx, slot, symbol: sym.name, kind: 'funcPtr', elfType, target: name });
         return;
       }
       throw new FormatError(
@@ -628,7 +644,15 @@ class ObjectParser {
         if (sym.name === '') throw new FormatError(where, 'call of an unnamed undefined symbol', at);
         const kind = this.externKind(sym, true, where, at);
         this.noteExtern(sym, kind);
-        f.relocs.push({ ...base, kind: 'extern', elfType, extern: sym.name, externKind: kind });
+        f.relocs.push({
+          insn: insnIdx,
+          slot,
+          symbol: sym.name,
+          kind: 'extern',
+          elfType,
+          extern: sym.name,
+          externKind: kind,
+        });
         return;
       }
       if (!this.code.has(sym.shndx)) {
@@ -639,7 +663,7 @@ class ObjectParser {
       // The call's target is imm + 1 slots past the symbol (imm is -1 for a call of a function symbol).
       const tgtOff = sym.value + (insn.imm + 1) * 8;
       const name = this.funcStartingAt(sym.shndx, tgtOff, where, at);
-      f.relocs.push({ ...base, kind: 'call', elfType, target: name });
+      f.relocs.push({ insn: insnIdx, slot, symbol: sym.name, kind: 'call', elfType, target: name });
       return;
     }
     if (typeName === 'R_BPF_NONE') return;
@@ -1143,6 +1167,18 @@ export interface ParseObjectOptions {
  * section, symbol or relocation and the byte offset for anything malformed or inconsistent.
  */
 export function parseObject(bytes: Uint8Array, options: ParseObjectOptions = {}): ObjectSpec {
+  return parseObjectWithElf(bytes, options).spec;
+}
+
+/**
+ * {@link parseObject}, also giving the ELF file it read (sections, symbols and relocations
+ * already parsed and cached), for callers that look at more of the object without parsing it
+ * again (the loader's section layouts and struct_ops).
+ */
+export function parseObjectWithElf(
+  bytes: Uint8Array,
+  options: ParseObjectOptions = {},
+): { spec: ObjectSpec; elf: ElfFile } {
   try {
     return parseObjectUnsafe(bytes, options);
   } catch (e) {
@@ -1150,7 +1186,10 @@ export function parseObject(bytes: Uint8Array, options: ParseObjectOptions = {})
   }
 }
 
-function parseObjectUnsafe(bytes: Uint8Array, _options: ParseObjectOptions): ObjectSpec {
+function parseObjectUnsafe(
+  bytes: Uint8Array,
+  _options: ParseObjectOptions,
+): { spec: ObjectSpec; elf: ElfFile } {
   const p = new ObjectParser(bytes);
   const license = p.license();
   const kernelVersion = p.version();
@@ -1181,7 +1220,7 @@ function parseObjectUnsafe(bytes: Uint8Array, _options: ParseObjectOptions): Obj
       }
     }
   }
-  return {
+  const spec: ObjectSpec = {
     endian: p.elf.header.endian,
     license,
     kernelVersion,
@@ -1191,4 +1230,5 @@ function parseObjectUnsafe(bytes: Uint8Array, _options: ParseObjectOptions): Obj
     externs,
     btf: p.btf,
   };
+  return { spec, elf: p.elf };
 }

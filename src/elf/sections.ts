@@ -178,6 +178,19 @@ function matches(pattern: string, name: string): string | undefined {
  * known convention (such programs can still be loaded with an explicit type).
  */
 export function sectionKind(sectionName: string): SectionKind | undefined {
+  const hit = KIND_CACHE.get(sectionName);
+  if (hit !== undefined) return hit === null ? undefined : { ...hit };
+  const k = computeSectionKind(sectionName);
+  if (KIND_CACHE.size >= KIND_CACHE_MAX) KIND_CACHE.clear();
+  KIND_CACHE.set(sectionName, k ?? null);
+  return k === undefined ? undefined : { ...k };
+}
+
+/** Results of {@link sectionKind} by name (a pure function of it; bounded, cleared when full). */
+const KIND_CACHE = new Map<string, SectionKind | null>();
+const KIND_CACHE_MAX = 4096;
+
+function computeSectionKind(sectionName: string): SectionKind | undefined {
   for (const [pattern, prog, attach, flags] of TABLE) {
     const rest = matches(pattern, sectionName);
     if (rest === undefined) continue;

@@ -32,8 +32,7 @@ import {
   type ObjectSpec,
   type ParseObjectOptions,
   type ProgramSpec,
-  parseElf,
-  parseObject,
+  parseObjectWithElf,
 } from '../elf/index.js';
 import type { ElfFile } from '../elf/reader.js';
 import { progHash } from '../hash/index.js';
@@ -409,9 +408,8 @@ export class BpfObject {
 
   /** Opens an object from its bytes (the CLI reads files). Malformed input: FormatError. */
   static open(bytes: Uint8Array, options: OpenOptions = {}): BpfObject {
-    const spec = parseObject(bytes, options.parse);
+    const { spec, elf } = parseObjectWithElf(bytes, options.parse);
     if (spec.btf === undefined) return new BpfObject(spec, options, new Map());
-    const elf = parseElf(bytes);
     return new BpfObject(spec, options, sectionLayouts(elf), parseStructOps(elf, spec.btf.btf));
   }
 
