@@ -121,7 +121,7 @@ function session(b: Backend, a: Attrs): string[] {
   const big = ks ? u32(100, ks) : undefined;
   const vs = Math.max(a.value, 4);
   // Socket maps: what stdio is (a pipe, a socket) depends on the runner, so those fds stay out.
-  const sockish = [M.XSKMAP, M.SOCKMAP, M.SOCKHASH, M.REUSEPORT_SOCKARRAY].includes(a.type);
+  const sockish = ([M.XSKMAP, M.SOCKMAP, M.SOCKHASH, M.REUSEPORT_SOCKARRAY] as number[]).includes(a.type);
   const val = (n: number): Uint8Array => u32(sockish && n <= 2 ? other.fd : n, vs);
   const log: string[] = [];
   const next = (k: Uint8Array | undefined): string =>
