@@ -17,6 +17,8 @@ import {
   type LightSkeleton,
   LoaderError,
   loadAndRun,
+  lskelFromJson,
+  lskelToJson,
   pemOrDer,
   runAttack,
   signLightSkeleton,
@@ -167,6 +169,20 @@ describe(
     });
   },
 );
+
+describe('skeleton JSON with run-time resolution', () => {
+  it('round-trips: no precomputed hash for kernel-dependent programs, value offsets, steps, log buffer', () => {
+    const l = sign(generateLightSkeleton(ksyms('kfuncs', 'kallsyms', 'core_flavor'), { signed: true }));
+    const back = lskelFromJson(lskelToJson(l));
+    assert.deepEqual(back, l);
+    assert.equal(back.programs.find((p) => p.name === 'kfuncs')!.hash, undefined);
+    assert.ok(back.steps!.includes("btf_find_by_name_kind('bpf_task_from_pid', FUNC)"));
+    assert.ok(back.steps!.includes("kallsyms_lookup_name('vfs_read')"));
+    assert.equal(back.log!.size, 16384);
+    assert.equal(generateLightSkeleton(ksyms('kfuncs'), { logSize: 0 }).log, undefined);
+    assert.throws(() => generateLightSkeleton(ksyms('kfuncs'), { logSize: -1 }), RangeError);
+  });
+});
 
 describe('externs and CO-RE on the machine (its own vmlinux BTF)', () => {
   const open = (b: Machine, ...progs: string[]): BpfObject => {
