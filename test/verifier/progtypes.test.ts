@@ -32,13 +32,6 @@ import {
 const KNOWN: Record<string, string> = {
   // Pointers the machine's verifier does not model: the load is refused (EACCES) with
   // "ctx field off=N size=8 (TYPE) is not supported by the machine", where Linux accepts.
-  '/^(lwt_in|sk_skb)\\/r8@168$/': 'skb->sk (sock_common_or_null) of lwt and sk_skb: not modelled yet',
-  '/^(connect4|connect6|sendmsg4|sendmsg6|unix_connect)\\/r8@64$/': 'bpf_sock_addr->sk (sock): not modelled',
-  'sock_ops/r8@184': 'bpf_sock_ops->sk (sock_or_null): not modelled',
-  'sk_msg/r8@72': 'sk_msg_md->sk (sock): not modelled',
-  '/^reuseport\\/r8@(40|48)$/': 'sk_reuseport_md->sk / migrating_sk: not modelled',
-  '/^(getsockopt|setsockopt)\\/r8@0$/': 'bpf_sockopt->sk (sock): not modelled',
-  'sk_lookup/r8@0': 'bpf_sk_lookup->sk (sock_or_null): not modelled',
   'flow_dissector/r8@144': 'flow_keys pointer: not modelled',
   'raw_tp_w/r8@0': 'the writable tracepoint buffer (tp_buffer): not modelled',
   '/^netfilter\\/r8@(0|8)$/': 'BTF pointers (trusted_ptr_nf_hook_state, trusted_ptr_sk_buff): not modelled',

@@ -374,7 +374,7 @@ export function ptPrograms(): PtProgram[] {
   const out: PtProgram[] = [];
   for (const c of CONFIGS) {
     if (c.sweep > 0) out.push(...ctxSweep(c));
-    out.push(...returns(c), ...helpers(c), ...packet(c));
+    out.push(...returns(c), ...helpers(c), ...packet(c), ...sockPtr(c));
   }
   out.push(...attachMatrix(), ...special());
   return out;
@@ -387,6 +387,42 @@ const eth = (n: number, proto = 0x0800): Uint8Array => {
   for (let k = 14; k < n; k++) d[k] = k & 0xff;
   return d;
 };
+
+/** Offset of the ctx's `struct bpf_sock *` field (an 8-byte load) by configuration. */
+const SK_FIELD: Record<string, number> = {
+  cgskb_in: 168,
+  lwt_in: 168,
+  sk_skb: 168,
+  sock_ops: 184,
+  sk_msg: 72,
+  connect4: 64,
+  connect6: 64,
+  sendmsg4: 64,
+  sendmsg6: 64,
+  unix_connect: 64,
+  recvmsg4: 64,
+  reuseport: 40,
+  reuseport_migrate: 48,
+  getsockopt: 0,
+  setsockopt: 0,
+  sk_lookup: 0,
+};
+
+/** Socket pointers from the ctx: a null-checked read of sk->family, an unchecked one, a write, bad offsets. */
+function sockPtr(c: Config): PtProgram[] {
+  const off = SK_FIELD[c.tag];
+  if (off === undefined) return [];
+  const load = ldx(8, 2, 1, off);
+  const checked = (body: Insn[]): Insn[] => [load, i(0x15, 2, 0, body.length, 0), ...body, ...RET(c.ret)];
+  return [
+    prog(c, 'sk_family', checked([ldx(4, 3, 2, 4)])),
+    prog(c, 'sk_unchecked', [load, ldx(4, 3, 2, 4), ...RET(c.ret)]),
+    prog(c, 'sk_write', checked([i(0xb7, 3, 0, 0, 0), stx(4, 2, 3, 4)])),
+    prog(c, 'sk_state', checked([ldx(4, 3, 2, 72)])),
+    prog(c, 'sk_past', checked([ldx(4, 3, 2, 80)])),
+    prog(c, 'sk_arith', checked([i(0x07, 2, 0, 0, 4)])),
+  ];
+}
 
 /** Test runs: programs that read their ctx and packet, with good and bad inputs. */
 export function ptRuns(): PtRun[] {

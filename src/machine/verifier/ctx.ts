@@ -9,10 +9,19 @@
 import { AttachType, ProgType } from '../../uapi/constants.js';
 
 /**
- * What a ctx load produces: a scalar, a packet pointer, or a pointer the machine's verifier does
- * not model yet (`unsupported`, with the kernel's register type in {@link CtxAccess.ptrType}).
+ * What a ctx load produces: a scalar, a packet pointer, a socket pointer (`struct bpf_sock`:
+ * PTR_TO_SOCKET, maybe null, or PTR_TO_SOCK_COMMON, maybe null), or a pointer the machine's verifier
+ * does not model yet (`unsupported`, with the kernel's register type in {@link CtxAccess.ptrType}).
  */
-export type CtxResult = 'scalar' | 'pkt' | 'pkt_meta' | 'pkt_end' | 'unsupported';
+export type CtxResult =
+  | 'scalar'
+  | 'pkt'
+  | 'pkt_meta'
+  | 'pkt_end'
+  | 'sock'
+  | 'sock_or_null'
+  | 'sock_common_or_null'
+  | 'unsupported';
 
 /** Outcome of a ctx access check: undefined when refused. */
 export interface CtxAccess {
@@ -350,7 +359,15 @@ function tableAccess(t: CtxTable, off: number, size: number, write: boolean): Ct
   if (spec === undefined || off < 0 || !offsets(spec, size).has(off)) return undefined;
   const p = write ? undefined : t.ptr?.[`${off}/${size}`];
   if (p === undefined) return { result: 'scalar' };
-  if (p === 'pkt' || p === 'pkt_end' || p === 'pkt_meta') return { result: p };
+  if (
+    p === 'pkt' ||
+    p === 'pkt_end' ||
+    p === 'pkt_meta' ||
+    p === 'sock' ||
+    p === 'sock_or_null' ||
+    p === 'sock_common_or_null'
+  )
+    return { result: p };
   return { result: 'unsupported', ptrType: p };
 }
 

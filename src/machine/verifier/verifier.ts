@@ -1564,6 +1564,12 @@ class Verifier {
           return mkReg('pkt_meta');
         case 'pkt_end':
           return mkReg('pkt_end');
+        case 'sock':
+          return mkReg('sock');
+        case 'sock_or_null':
+          return mkReg('sock', { nullable: true, id: ++this.nextId });
+        case 'sock_common_or_null':
+          return mkReg('sock_common', { nullable: true, id: ++this.nextId });
         default:
           return UNKNOWN();
       }
