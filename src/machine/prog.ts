@@ -1,7 +1,12 @@
 /**
- * Programs of the machine: `BPF_PROG_LOAD` with the kernel's attr rules and, until the verifier
- * lands, a structural check that reproduces the kernel's answers (errno and log line) for the
- * structural faults, in the kernel's order:
+ * Programs of the machine: `BPF_PROG_LOAD` with the kernel's attr rules.
+ *
+ * Program types ({@link checkProgType}, {@link checkAttachBtf}): every type Linux 6.18 loads on
+ * the project's host, with its privileges (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON), the attach
+ * types PROG_LOAD accepts for it, the sleepable rules, the kernel lockdown mode
+ * ({@link Lockdown}) and the BTF-attached types (tracing, LSM, extension, struct_ops) refused
+ * with the kernel's errno and line. Then a structural check that reproduces the kernel's answers
+ * (errno and log line) for the structural faults, in the kernel's order, before the verifier:
  *
  * 1. bpf-to-bpf calls: CAP_BPF needed, targets inside the program (`call to invalid destination`);
  * 2. subprograms: jumps stay inside their subprogram (`jump out of range from insn A to B`), each
@@ -85,6 +90,23 @@ const PROBE_READ_TYPES: ReadonlySet<number> = new Set([
   ProgType.RAW_TRACEPOINT_WRITABLE,
   ProgType.SYSCALL,
 ]);
+
+/** Map types a sleepable program may use (Linux 6.18, checked with syscall programs). */
+const SLEEPABLE_MAP_TYPES: ReadonlySet<number> = new Set([
+  MapType.HASH,
+  MapType.ARRAY,
+  MapType.PERCPU_HASH,
+  MapType.PERCPU_ARRAY,
+  MapType.LRU_HASH,
+  MapType.LRU_PERCPU_HASH,
+  MapType.ARRAY_OF_MAPS,
+  MapType.HASH_OF_MAPS,
+  MapType.QUEUE,
+  MapType.STACK,
+  MapType.RINGBUF,
+  MapType.USER_RINGBUF,
+]);
+const SLEEPABLE_MAPS_LINE = 'Sleepable programs can only use array, hash, ringbuf and local storage maps';
 
 /** Helpers whose proto is GPL-only (checked against Linux 6.18). */
 export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([4, 6, 25, 113, 115, 165]);
@@ -243,6 +265,8 @@ export interface LoadContext {
    * 32 zero bytes Linux 6.18 compares them with, its digest not being computed yet (false).
    */
   strictExclusiveFdArray: boolean;
+  /** `BPF_F_SLEEPABLE`: only some map types may be used (Linux's check_map_prog_compatibility). */
+  sleepable?: boolean;
   /**
    * Resolves a kfunc call (`call` src 2): `btfFd` is fd_array[off] (undefined for off 0, i.e.
    * vmlinux), `btfId` the call's imm. Returns undefined when the machine provides that kfunc to
@@ -347,6 +371,8 @@ export function checkProgram(
           if (m.exclProgHash !== undefined && !equal(m.exclProgHash, early)) {
             return fail(Errno.EACCES, "program's hash doesn't match map's excl_prog_hash");
           }
+          if (ctx.sleepable && !SLEEPABLE_MAP_TYPES.has(m.type))
+            return fail(Errno.EINVAL, SLEEPABLE_MAPS_LINE);
           used.push(m);
         }
         continue;
@@ -449,6 +475,7 @@ export function checkProgram(
       if (m.exclProgHash !== undefined && !equal(m.exclProgHash, hash)) {
         return fail(Errno.EACCES, "program's hash doesn't match map's excl_prog_hash");
       }
+      if (ctx.sleepable && !SLEEPABLE_MAP_TYPES.has(m.type)) return fail(Errno.EINVAL, SLEEPABLE_MAPS_LINE);
     }
     if (src === Pseudo.MAP_VALUE || src === Pseudo.MAP_IDX_VALUE) {
       const off = t.imm >>> 0;

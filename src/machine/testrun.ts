@@ -3,10 +3,18 @@
  * address space the way the kernel's test runners do, runs the program `repeat` times and copies
  * the results out.
  *
- * - socket_filter / sched_cls (`bpf_prog_test_run_skb`): 14 <= data size <= 3712; the program
- *   sees a `struct __sk_buff` (len, protocol, mark, priority, ifindex, cb[], hash, data,
- *   data_end, ...). Socket filters see the packet from the network header, and the first 14
- *   bytes of their data out are zero (the kernel pushes a zeroed link-layer header back).
+ * - socket_filter, sched_cls/act, cgroup_skb, lwt_in/out/xmit (`bpf_prog_test_run_skb`):
+ *   14 <= data size <= 3712 (an IPv4 frame holds its 20-byte header, an IPv6 one its 40 bytes);
+ *   the program sees a `struct __sk_buff` (len, protocol, mark, priority, ifindex, cb[], hash,
+ *   data, data_end, the socket's family and addresses from the frame, ...). All but tc see the
+ *   packet from the network header, and the first 14 bytes of their data out are zero (the
+ *   kernel pushes a zeroed link-layer header back). ctx_out gives back the fields ctx_in may set.
+ * - raw_tracepoint: ctx_in only (at most 12 u64 arguments); no data, ctx_out or repeat.
+ * - flow_dissector: the frame as data/data_end; data out is the `struct bpf_flow_keys` the
+ *   kernel starts from (nhoff = thoff = 14, n_proto from the frame).
+ * - netfilter: 20 to 3712 bytes of data, no ctx.
+ * - sk_lookup: ctx_in `struct bpf_sk_lookup` (AF_INET/AF_INET6, zero cookie), no data.
+ * - every other type the machine loads: ENOTSUPP, as the kernel has no runner for it.
  * - xdp (`bpf_prog_test_run_xdp`): data >= 14 bytes (at most 3520 visible); `struct xdp_md`
  *   in and out; metadata of `ctx.data` bytes in front of the packet (data out includes it).
  * - syscall (`bpf_prog_test_run_syscall`): only ctx_in (at most 65535 bytes), which the program
