@@ -875,6 +875,7 @@ export class MachineContext implements Backend {
         bpfCapable: p.bpfCapable,
         lockdown: core.profile.lockdown,
         strictExclusiveFdArray: core.profile.strictExclusiveFdArray,
+        sleepable: (flags & ProgFlag.SLEEPABLE) !== 0,
         mapByFd: (fd) => {
           const e = p.fds.get(fd);
           if (e === undefined) return isStdio(fd) ? -Errno.EINVAL : -Errno.EBADF;

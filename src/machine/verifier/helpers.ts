@@ -89,14 +89,11 @@ export const SOCKET_UID_TYPES: readonly number[] = [
 
 /**
  * Program types with `bpf_perf_event_output` (25): every type the machine loads but sk_reuseport,
- * flow_dissector, netfilter and syscall (Linux 6.18). GPL-only everywhere.
+ * flow_dissector and netfilter (Linux 6.18). GPL-only everywhere. (Syscall programs have it, but
+ * being sleepable they cannot use a perf event array.)
  */
 export const PERF_OUTPUT_TYPES: readonly number[] = [...LOADABLE_PROG_TYPES].filter(
-  (t) =>
-    t !== ProgType.SK_REUSEPORT &&
-    t !== ProgType.FLOW_DISSECTOR &&
-    t !== ProgType.NETFILTER &&
-    t !== ProgType.SYSCALL,
+  (t) => t !== ProgType.SK_REUSEPORT && t !== ProgType.FLOW_DISSECTOR && t !== ProgType.NETFILTER,
 );
 
 /** Prototypes by helper id. */
