@@ -15,11 +15,12 @@ import {
   type LightSkeleton,
   LoaderError,
   loadAndRun,
+  type MetadataScheme,
   pemOrDer,
   signLightSkeleton,
   UnsupportedError,
 } from '../../src/lskel/index.js';
-import { Machine } from '../../src/machine/machine.js';
+import { type KernelProfile, Machine } from '../../src/machine/machine.js';
 import { MachineKeyrings } from '../../src/machine/signature/index.js';
 import type { Backend } from '../../src/sys/backend.js';
 import { BpfError, Errno } from '../../src/sys/errors.js';
@@ -39,10 +40,10 @@ const KERNEL_REFUSES: Record<string, string[]> = {
   sections: 'fent fexi fmodret fents frep lsmp lsms lsmcg sops sopss cgrm6 unknown'.split(' '),
 };
 
-function machine(): Machine {
+function machine(profile: KernelProfile = {}): Machine {
   const kr = new MachineKeyrings();
   kr.addCertificate(pemOrDer(testKey('p256').cert, 'CERTIFICATE'), KeySpec.SESSION_KEYRING);
-  return new Machine({ keyrings: kr, cpus: CPUS });
+  return new Machine({ keyrings: kr, cpus: CPUS, profile });
 }
 
 /**
@@ -78,7 +79,7 @@ function compare(
   b: Backend,
   name: string,
   refused: readonly string[],
-  signed: boolean,
+  signed: boolean | MetadataScheme,
   adjust: (obj: BpfObject) => void = () => {},
 ): void {
   const withOff = (): BpfObject => {
@@ -88,8 +89,12 @@ function compare(
     return obj;
   };
   const direct = withOff().load(b);
-  const u = generateLightSkeleton(withOff(), { name, signed });
-  const c = loadAndRun(b, signed ? sign(u) : u);
+  const u = generateLightSkeleton(withOff(), {
+    name,
+    signed: signed !== false,
+    scheme: typeof signed === 'string' ? signed : undefined,
+  });
+  const c = loadAndRun(b, signed !== false ? sign(u) : u);
   try {
     assert.deepEqual([...c.programs.keys()].sort(), [...direct.programs.keys()].sort(), `${name} programs`);
     assert.deepEqual([...c.maps.keys()].sort(), [...direct.maps.keys()].sort(), `${name} maps`);
@@ -216,3 +221,18 @@ for (const be of backends) {
     },
   );
 }
+
+describe('the kfunc and load-time schemes (machine profiles) on the CO-RE fixture', () => {
+  for (const [scheme, profile] of [
+    ['kfunc', { kfuncMetadata: true }],
+    ['load-time', { loadTimeSignatures: true, strictExclusiveFdArray: true }],
+  ] as const) {
+    it(`${scheme}: same maps and program tags as a direct load`, () => {
+      const b = machine(profile);
+      const refused = [...open('core', b).programs.keys()].filter(
+        (p) => directRefusal(b, 'core', p) !== undefined,
+      );
+      compare(b, 'core', refused, scheme);
+    });
+  }
+});
