@@ -11,6 +11,7 @@ import { describe, test } from 'node:test';
 import { encode } from '../../src/isa/codec.js';
 import { Machine } from '../../src/machine/index.js';
 import { BpfError, VerifierError } from '../../src/sys/errors.js';
+import type { TestRunAttr } from '../../src/uapi/attrs.js';
 import { AttachType, ProgFlag, ProgType } from '../../src/uapi/constants.js';
 import { kernel, skip } from '../kernel/kernel.js';
 import { errorLine } from './harness.js';
@@ -110,6 +111,48 @@ describe('program types: the machine against the kernel', () => {
       if (got !== k) diffs.push(`${r.name}: kernel '${k}' machine '${got}'`);
     }
     assert.deepEqual(diffs, []);
+  });
+
+  test('soundness: every accepted program of a type with a test runner runs without a fault', () => {
+    const m = integrity();
+    const eth = (n: number, proto: number): Uint8Array => {
+      const d = new Uint8Array(n);
+      for (let k = 0; k < n; k++) d[k] = (k * 37 + 11) & 0xff;
+      d[12] = proto >> 8;
+      d[13] = proto & 0xff;
+      return d;
+    };
+    const skbInputs = [
+      { dataIn: eth(64, 0x0800) },
+      { dataIn: eth(100, 0x86dd) },
+      { dataIn: eth(14, 0x1234) },
+    ];
+    const lookup = new Uint8Array(72);
+    lookup[8] = 2;
+    lookup[12] = 6;
+    const inputs: Record<number, Omit<TestRunAttr, 'progFd'>[]> = {
+      [ProgType.CGROUP_SKB]: skbInputs,
+      [ProgType.LWT_IN]: skbInputs,
+      [ProgType.LWT_OUT]: skbInputs,
+      [ProgType.LWT_XMIT]: skbInputs,
+      [ProgType.RAW_TRACEPOINT]: [{ ctxIn: eth(96, 0) }, { ctxIn: eth(8, 0) }],
+      [ProgType.FLOW_DISSECTOR]: [{ dataIn: eth(64, 0x0800) }, { dataIn: eth(14, 0) }],
+      [ProgType.NETFILTER]: [{ dataIn: eth(64, 0x0800) }],
+      [ProgType.SK_LOOKUP]: [{ ctxIn: lookup }],
+    };
+    const faults: string[] = [];
+    let runs = 0;
+    for (const p of programs) {
+      const ins = inputs[p.progType];
+      if (ins === undefined || loadAnswer(m, p) !== 'accepted') continue;
+      for (const attr of ins) {
+        runs++;
+        const got = runAnswer(m, { name: p.name, prog: p, attr });
+        if (got === 'EFAULT') faults.push(`${p.name} ${JSON.stringify(Object.keys(attr))}`);
+      }
+    }
+    assert.deepEqual(faults, []);
+    assert.ok(runs > 500, `${runs} runs`);
   });
 
   test('the recording is what the running kernel says', { skip }, () => {
