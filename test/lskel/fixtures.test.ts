@@ -40,7 +40,7 @@ const KERNEL_REFUSES: Record<string, string[]> = {
   sections: 'fent fexi fmodret fents frep lsmp lsms lsmcg sops sopss cgrm6 unknown'.split(' '),
 };
 
-function machine(profile: KernelProfile = {}): Machine {
+function machine(profile: Partial<KernelProfile> = {}): Machine {
   const kr = new MachineKeyrings();
   kr.addCertificate(pemOrDer(testKey('p256').cert, 'CERTIFICATE'), KeySpec.SESSION_KEYRING);
   return new Machine({ keyrings: kr, cpus: CPUS, profile });
