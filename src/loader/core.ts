@@ -30,7 +30,7 @@ export { CORE_POISON, type CoreResult, coreKindName } from '../btf/index.js';
 export function computeCoreRelo(
   local: Btf,
   target: Btf,
-  relo: CoreReloSpec,
+  relo: CoreReloSpec & { readonly slot?: number },
   where: () => string,
 ): CoreResult {
   try {

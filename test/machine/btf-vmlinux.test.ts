@@ -10,7 +10,14 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { BPF_CORE_RELO, BTF_KIND, type Btf, computeCoreRelo, parseBtf } from '../../src/btf/index.js';
+import {
+  BPF_CORE_RELO,
+  BTF_KIND,
+  type Btf,
+  type BtfMember,
+  computeCoreRelo,
+  parseBtf,
+} from '../../src/btf/index.js';
 import {
   Machine,
   machineVmlinuxBtf,
@@ -86,7 +93,7 @@ test('every struct, member and enum equals the real vmlinux', { skip: noVmlinux 
     assert.ok(kt.kind === 'STRUCT' && mt.kind === 'STRUCT');
     assert.equal(mt.size, kt.size, `${s.name} size`);
     for (const mm of mt.members) {
-      const km =
+      const km: BtfMember | undefined =
         mm.name === ''
           ? kt.members.find((x) => x.name === '' && x.bitOffset === mm.bitOffset)
           : kt.members.find((x) => x.name === mm.name);

@@ -144,6 +144,7 @@ export function applyCoreRelos(input: CoreApplyInput): CoreApplyResult {
     let r: CoreResult;
     try {
       if (kind > R.TYPE_MATCHES) throw new CoreReloError(`unknown kind ${kind}`);
+      if (access === '') throw new CoreReloError('no access string');
       r = computeCoreRelo(progBtf, vmlinux, { typeId, access, kind }, () => pfx);
     } catch (e) {
       if (!(e instanceof CoreReloError) && !(e instanceof RangeError)) throw e;
@@ -176,11 +177,15 @@ export function applyCoreRelos(input: CoreApplyInput): CoreApplyResult {
     const code = insns[at]!;
     const cls = code & 7;
     if (r.target === undefined) {
-      log.push(`${pfx} substituting insn #${slot} w/ invalid insn`);
-      insns[at] = 0x85;
-      insns[at + 1] = 0;
-      dv.setInt16(at + 2, 0, true);
-      dv.setInt32(at + 4, CORE_POISON, true);
+      // Both slots of an ld_imm64 are poisoned.
+      const slots = code === 0x18 && slot + 1 < len ? [slot + 1, slot] : [slot];
+      for (const q of slots) {
+        log.push(`${pfx} substituting insn #${q} w/ invalid insn`);
+        insns[q * 8] = 0x85;
+        insns[q * 8 + 1] = 0;
+        dv.setInt16(q * 8 + 2, 0, true);
+        dv.setInt32(q * 8 + 4, CORE_POISON, true);
+      }
       continue;
     }
     const lv = r.local;
