@@ -445,6 +445,8 @@ export function generateLightSkeleton(
   const btfFdSlot = put(new Uint8Array(8));
   // The number of the step the loader is at (1-based index in `steps`), for error messages.
   const stepSlot = put(new Uint8Array(8));
+  // Map-in-map: the inner template's fd while the outer map is created (closed right after).
+  const innerFdSlot = put(new Uint8Array(8));
   let btfOff = -1;
   let btfAttrOff = -1;
   if (btf !== undefined) {
@@ -516,7 +518,6 @@ export function generateLightSkeleton(
   const maps: LskelMap[] = [];
   // Map-in-map: the inner template's attr (created, used for the outer map, closed again).
   const innerAttrOff = new Map<number, number>();
-  const innerFdSlot = put(new Uint8Array(8));
   const mapAttrOff: number[] = [];
   genMaps.forEach((m, i) => {
     mapIndex.set(m.name, i);
