@@ -716,6 +716,7 @@ export class MachineContext implements Backend {
       bpfCapable: p.bpfCapable,
       netAdminCapable: p.netAdminCapable,
       perfmonCapable: p.perfmonCapable,
+      kernelBtf: core.vmlinux.parsed(),
     };
     const typed = checkProgType(typeIn);
     if ('errno' in typed) fail(C, typed.errno);

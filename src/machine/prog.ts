@@ -25,6 +25,7 @@
  * @module
  */
 
+import { BTF_KIND } from '../btf/kinds.js';
 import { progHash } from '../hash/index.js';
 import { encodingError, type Insn } from '../isa/insn.js';
 import { LD_IMM64, Pseudo } from '../isa/opcodes.js';
@@ -701,6 +702,16 @@ const DEFAULT_ATTACH: ReadonlyMap<number, number> = new Map([
   [ProgType.SK_REUSEPORT, AttachType.SK_REUSEPORT_SELECT],
 ]);
 
+/** The kernel BTF `attach_btf_id` is resolved against (the machine's vmlinux BTF). */
+export interface AttachBtf {
+  /** Valid ids are 0..typeCount-1. */
+  readonly typeCount: number;
+  /** BTF kind of `id` ({@link BTF_KIND}). */
+  kindOf(id: number): number;
+  /** Name of `id` ('' when anonymous). */
+  nameOf(id: number): string;
+}
+
 /** What the program-type checks of BPF_PROG_LOAD need. */
 export interface TypeCheckInput {
   progType: number;
@@ -715,6 +726,8 @@ export interface TypeCheckInput {
   bpfCapable: boolean;
   netAdminCapable: boolean;
   perfmonCapable: boolean;
+  /** The kernel BTF for `attach_btf_id` (absent: none, every id is invalid). */
+  kernelBtf?: AttachBtf;
 }
 
 /**
@@ -776,8 +789,12 @@ function canSleep(progType: number, attachType: number): boolean {
  * The verifier's first checks, on the program type rather than the instructions
  * (`check_attach_btf_id`): syscall programs must be sleepable, only some types may be; struct_ops
  * programs need a GPL license and a struct_ops type (the machine has none: ENOTSUPP); tracing,
- * LSM and extension programs need `attach_btf_id` naming a function of the kernel's BTF (the
- * machine has no vmlinux BTF yet: every id is invalid). Returns the refusal, or undefined.
+ * LSM and extension programs need an `attach_btf_id` of the kernel BTF of the right kind
+ * (`bpf_check_attach_target`): a `btf_trace_*` typedef for tp_btf, a function for iterators,
+ * fentry/fexit/fmod_ret, LSM and extensions. The machine's vmlinux BTF (src/machine/btf) has no
+ * tracepoints, iterator targets or traceable functions, so a well-formed target is refused too:
+ * iterators with the kernel's bare EINVAL, functions with the kernel's ENOENT line for a function
+ * without an address, tracepoints with the machine's own line. Returns the refusal, or undefined.
  */
 export function checkAttachBtf(x: TypeCheckInput, attachType: number): LoadFailure | undefined {
   const t = x.progType;
@@ -799,6 +816,30 @@ export function checkAttachBtf(x: TypeCheckInput, attachType: number): LoadFailu
     return fail(Errno.ENOTSUPP, `attach_btf_id ${x.attachBtfId} is not a supported struct`);
   }
   if (t !== ProgType.TRACING && t !== ProgType.LSM && t !== ProgType.EXT) return undefined;
-  if (x.attachBtfId === 0) return fail(Errno.EINVAL, 'Tracing programs must provide btf_id');
-  return fail(Errno.EINVAL, `attach_btf_id ${x.attachBtfId} is invalid`);
+  const id = x.attachBtfId;
+  if (id === 0) return fail(Errno.EINVAL, 'Tracing programs must provide btf_id');
+  const btf = x.kernelBtf;
+  if (btf === undefined || id >= btf.typeCount) return fail(Errno.EINVAL, `attach_btf_id ${id} is invalid`);
+  const kind = btf.kindOf(id);
+  const name = btf.nameOf(id);
+  if (t === ProgType.TRACING && attachType === AttachType.TRACE_RAW_TP) {
+    if (kind !== BTF_KIND.TYPEDEF) return fail(Errno.EINVAL, `attach_btf_id ${id} is not a typedef`);
+    if (!name.startsWith('btf_trace_'))
+      return fail(Errno.EINVAL, `attach_btf_id ${id} points to wrong type name ${name}`);
+    return fail(Errno.EINVAL, `tp_btf/${name.slice(10)}: the machine has no such tracepoint`);
+  }
+  if (t === ProgType.TRACING && attachType === AttachType.TRACE_ITER) {
+    if (kind !== BTF_KIND.FUNC) return fail(Errno.EINVAL, `attach_btf_id ${id} is not a function`);
+    return fail(Errno.EINVAL);
+  }
+  const trampoline =
+    t === ProgType.EXT ||
+    (t === ProgType.LSM && (attachType === AttachType.LSM_MAC || attachType === AttachType.LSM_CGROUP)) ||
+    (t === ProgType.TRACING &&
+      (attachType === AttachType.TRACE_FENTRY ||
+        attachType === AttachType.TRACE_FEXIT ||
+        attachType === AttachType.MODIFY_RETURN));
+  if (!trampoline) return fail(Errno.EINVAL);
+  if (kind !== BTF_KIND.FUNC) return fail(Errno.EINVAL, `attach_btf_id ${id} is not a function`);
+  return fail(Errno.ENOENT, `The address of function ${name} cannot be found`);
 }

@@ -8,7 +8,9 @@
 // recording against the live kernel when bpf(2) is usable. `UPDATE_PROGTYPES=1` rewrites it.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { BTF_KIND } from '../../src/btf/kinds.js';
 import { encode } from '../../src/isa/codec.js';
+import { backendKernelBtf } from '../../src/loader/kernelbtf.js';
 import { Machine } from '../../src/machine/index.js';
 import { BpfError, VerifierError } from '../../src/sys/errors.js';
 import type { TestRunAttr } from '../../src/uapi/attrs.js';
@@ -36,10 +38,6 @@ const KNOWN: Record<string, string> = {
   'flow_dissector/r8@144': 'flow_keys pointer: not modelled',
   'raw_tp_w/r8@0': 'the writable tracepoint buffer (tp_buffer): not modelled',
   '/^netfilter\\/r8@(0|8)$/': 'BTF pointers (trusted_ptr_nf_hook_state, trusted_ptr_sk_buff): not modelled',
-  // BTF targets: the machine has no vmlinux BTF yet (src/machine/btf is engineer A's work), so
-  // every attach_btf_id is 'invalid'; Linux finds type 1 and says it is not a typedef/function.
-  'tracing/23/btf1': 'no vmlinux BTF in the machine: attach_btf_id 1 is invalid',
-  'tracing/28/btf1': 'no vmlinux BTF in the machine: attach_btf_id 1 is invalid',
 };
 
 function known(name: string): string | undefined {
@@ -194,19 +192,43 @@ describe('program types: lockdown and BTF-attached types on the machine', () => 
 
   test("lockdown 'none' (the default): fentry/fexit/fmod_ret, LSM and EXT reach the verifier", () => {
     const m = new Machine({});
-    for (const a of [AttachType.TRACE_FENTRY, AttachType.TRACE_FEXIT, AttachType.MODIFY_RETURN])
+    const btf = backendKernelBtf(m)!;
+    const int = btf.findId('int', BTF_KIND.INT)!;
+    const u32 = btf.findId('u32', BTF_KIND.TYPEDEF)!;
+    const task = btf.findId('task_struct', BTF_KIND.STRUCT)!;
+    const past = btf.typeCount;
+    for (const a of [AttachType.TRACE_FENTRY, AttachType.TRACE_FEXIT, AttachType.MODIFY_RETURN]) {
       assert.equal(load(m, ProgType.TRACING, a), 'EINVAL|Tracing programs must provide btf_id');
+      assert.equal(
+        load(m, ProgType.TRACING, a, { attachBtfId: past }),
+        `EINVAL|attach_btf_id ${past} is invalid`,
+      );
+      assert.equal(
+        load(m, ProgType.TRACING, a, { attachBtfId: int }),
+        `EINVAL|attach_btf_id ${int} is not a function`,
+      );
+    }
     assert.equal(load(m, ProgType.LSM, AttachType.LSM_MAC), 'EINVAL|Tracing programs must provide btf_id');
+    assert.equal(
+      load(m, ProgType.LSM, AttachType.LSM_MAC, { attachBtfId: int }),
+      `EINVAL|attach_btf_id ${int} is not a function`,
+    );
     assert.equal(load(m, ProgType.EXT, 0), 'EINVAL|Tracing programs must provide btf_id');
-    // No vmlinux BTF in the machine yet: every target id is invalid.
+    // The kernel's checks on the target's kind (measured on this host for tp_btf and iter).
     assert.equal(
-      load(m, ProgType.TRACING, AttachType.TRACE_FENTRY, { attachBtfId: 42 }),
-      'EINVAL|attach_btf_id 42 is invalid',
+      load(m, ProgType.TRACING, AttachType.TRACE_RAW_TP, { attachBtfId: task }),
+      `EINVAL|attach_btf_id ${task} is not a typedef`,
     );
     assert.equal(
-      load(m, ProgType.LSM, AttachType.LSM_MAC, { attachBtfId: 7 }),
-      'EINVAL|attach_btf_id 7 is invalid',
+      load(m, ProgType.TRACING, AttachType.TRACE_RAW_TP, { attachBtfId: u32 }),
+      `EINVAL|attach_btf_id ${u32} points to wrong type name u32`,
     );
+    assert.equal(
+      load(m, ProgType.TRACING, AttachType.TRACE_ITER, { attachBtfId: u32 }),
+      `EINVAL|attach_btf_id ${u32} is not a function`,
+    );
+    // Another attach type with a valid id: EINVAL without a line.
+    assert.equal(load(m, ProgType.TRACING, 0, { attachBtfId: int }), 'EINVAL|');
   });
 
   test("lockdown 'integrity' and 'confidentiality': EPERM before the verifier, no log", () => {
