@@ -45,9 +45,9 @@ const KERNEL_REFUSES: Record<string, Record<string, Expect>> = {
  * the same lockdown refusal, the same attach-type and return-range rules. Remaining differences,
  * each with its reason:
  * - BTF-attached tracing programs the kernel loads (tp_btf, iter, iter.s): their attach_btf_id
- *   names a type of the host's vmlinux BTF; the machine has no vmlinux BTF yet (engineer A's
- *   src/machine/btf has not landed), so every target id is refused as the kernel refuses an id
- *   it does not have: EINVAL, 'attach_btf_id N is invalid'.
+ *   names a type of the host's vmlinux BTF, which the machine's own, much smaller vmlinux BTF
+ *   (src/machine/btf) does not have: EINVAL, 'attach_btf_id N is invalid', as the kernel says for
+ *   an id it does not have. (The machine's BTF has no tracepoints or iterator targets either.)
  * - externs/on_newtask (tp_btf): the kernel finds no `runqueues` in kallsyms (ENOENT from the
  *   verifier); the machine refuses its attach_btf_id first (EINVAL), as above.
  */
