@@ -11,21 +11,49 @@
 import { BTF_KIND, type Btf, extraWords } from '../btf/index.js';
 
 const K = BTF_KIND;
+const HOST_LE = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /** Editable copy of a BTF: records by id (index 0 is void and empty). */
 export class RawBtf {
   /** Type records, by type id (record 0 unused). */
   readonly records: Uint32Array[] = [new Uint32Array(0)];
-  private readonly strs: number[];
+  /** The source's string table (not modified). */
+  private readonly baseStrs: Uint8Array;
+  /** Bytes of added strings, after {@link baseStrs}. */
+  private readonly moreStrs: number[] = [];
   private readonly added = new Map<string, number>();
   private readonly enc = new TextEncoder();
   private readonly src: Btf;
 
-  /** Copies `btf`'s records and strings. */
+  /**
+   * Copies `btf`'s records (one copy of the whole type section; each record is a view into it)
+   * and refers to its strings.
+   */
   constructor(btf: Btf) {
     this.src = btf;
-    for (let id = 1; id < btf.typeCount; id++) this.records.push(btf.rawRecord(id));
-    this.strs = Array.from(btf.strings.raw());
+    this.baseStrs = btf.strings.raw();
+    if (btf.startId !== 1) {
+      // Split BTF: record by record, base types included.
+      for (let id = 1; id < btf.typeCount; id++) this.records.push(btf.rawRecord(id));
+      return;
+    }
+    const bytes = btf.serialize();
+    const le = btf.endian === 'little';
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const hdrLen = dv.getUint32(4, le);
+    const typeStart = hdrLen + dv.getUint32(8, le);
+    const n = dv.getUint32(12, le) / 4;
+    const words = new Uint32Array(n);
+    if (le === HOST_LE && (bytes.byteOffset + typeStart) % 4 === 0)
+      words.set(new Uint32Array(bytes.buffer, bytes.byteOffset + typeStart, n));
+    else for (let i = 0; i < n; i++) words[i] = dv.getUint32(typeStart + 4 * i, le);
+    let p = 0;
+    for (let id = 1; id < btf.typeCount; id++) {
+      const info = words[p + 1]!;
+      const len = 3 + extraWords((info >>> 24) & 0x1f, info & 0xffff);
+      this.records.push(words.subarray(p, p + len));
+      p += len;
+    }
   }
 
   /** Kind of record `id`. */
@@ -54,9 +82,9 @@ export class RawBtf {
     if (found !== undefined) return found;
     const known = this.added.get(s);
     if (known !== undefined) return known;
-    const off = this.strs.length;
-    for (const b of this.enc.encode(s)) this.strs.push(b);
-    this.strs.push(0);
+    const off = this.baseStrs.length + this.moreStrs.length;
+    for (const b of this.enc.encode(s)) this.moreStrs.push(b);
+    this.moreStrs.push(0);
     this.added.set(s, off);
     return off;
   }
@@ -82,7 +110,7 @@ export class RawBtf {
     let words = 0;
     for (const r of this.records) words += r.length;
     const typeLen = words * 4;
-    const strLen = this.strs.length;
+    const strLen = this.baseStrs.length + this.moreStrs.length;
     const out = new Uint8Array(24 + typeLen + strLen);
     const dv = new DataView(out.buffer);
     dv.setUint16(0, 0xeb9f, true);
@@ -93,10 +121,21 @@ export class RawBtf {
     dv.setUint32(16, typeLen, true);
     dv.setUint32(20, strLen, true);
     let p = 24;
-    for (const r of this.records) {
-      for (let i = 0; i < r.length; i++, p += 4) dv.setUint32(p, r[i]!, true);
+    if (HOST_LE) {
+      const w = new Uint32Array(out.buffer, 24, words);
+      let q = 0;
+      for (const r of this.records) {
+        w.set(r, q);
+        q += r.length;
+      }
+      p += typeLen;
+    } else {
+      for (const r of this.records) {
+        for (let i = 0; i < r.length; i++, p += 4) dv.setUint32(p, r[i]!, true);
+      }
     }
-    out.set(this.strs, p);
+    out.set(this.baseStrs, p);
+    out.set(this.moreStrs, p + this.baseStrs.length);
     return out;
   }
 }
