@@ -479,6 +479,34 @@ export function ptRuns(): PtRun[] {
       });
     }
   }
+  // The skb runner for the types loaded before (socket filter, tc): ctx_out and wire_len.
+  for (const [tag, t] of [
+    ['socket', T.SOCKET_FILTER],
+    ['sched_cls', T.SCHED_CLS],
+    ['sched_act', T.SCHED_ACT],
+  ] as const) {
+    const c: Config = { tag, progType: t, attachType: 0, sweep: 0, ret: 0 };
+    const p = prog(c, 'run_len', [ldx(4, 0, 1, 0), i(0x95, 0, 0, 0, 0)]);
+    const wire = (w: number): Uint8Array => {
+      const b = new Uint8Array(192);
+      new DataView(b.buffer).setUint32(160, w, true);
+      return b;
+    };
+    for (const w of [0, 49, 50, 64]) {
+      out.push({
+        name: `${tag}/wire${w}`,
+        prog: p,
+        attr: { dataIn: eth(64), ctxIn: wire(w), ctxOut: new Uint8Array(192) },
+      });
+    }
+    out.push({ name: `${tag}/ipv4_33`, prog: p, attr: { dataIn: eth(33) } });
+    out.push({ name: `${tag}/ipv6_53`, prog: p, attr: { dataIn: eth(53, 0x86dd) } });
+    out.push({
+      name: `${tag}/ipv6_54`,
+      prog: p,
+      attr: { dataIn: eth(54, 0x86dd), dataOut: new Uint8Array(54) },
+    });
+  }
   const rt = byTag('raw_tp');
   const rawProg = prog(rt, 'run_raw', [
     ldx(8, 0, 1, 0),
