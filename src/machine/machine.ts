@@ -854,7 +854,13 @@ export class MachineContext implements Backend {
           relos: attr.coreRelos,
           recSize: attr.coreReloRecSize ?? 16,
         });
-        if (!r.ok) return failLoad(r.errno, [...r.log, statsLine(0)]);
+        if (!r.ok)
+          return failLoad(
+            r.errno,
+            r.unterminated
+              ? [...r.log.slice(0, -1), `${r.log.at(-1)}${statsLine(0)}`]
+              : [...r.log, statsLine(0)],
+          );
         insnBytes = r.insns;
         coreLog = r.log;
       }

@@ -91,6 +91,8 @@ export interface CoreCase {
   recSize?: number;
   /** Leave func_info out (the kernel then ignores core_relos). */
   noFuncInfo?: boolean;
+  /** A nonzero byte past the 16 known bytes of each record (needs recSize > 16). */
+  tail?: number;
   /** Log level (default 1). */
   logLevel?: number;
   /** A prog_btf_fd to pass instead of the loaded local BTF. */
@@ -112,6 +114,7 @@ export function encodeRelos(btf: Btf, relos: readonly Relo[], recSize = 16): Uin
 export function loadWithRelos(backend: Backend, c: CoreCase): { fd?: LoadedFd; error?: unknown } {
   const l = localBtf();
   const relos = encodeRelos(l.btf, c.relos, c.recSize);
+  if (c.tail !== undefined) for (let i = 16; i < relos.length; i += c.recSize ?? 16) relos[i] = c.tail;
   let btfFd: Fd | undefined;
   try {
     btfFd = backend.btfLoad({ btf: l.btf.serialize() });

@@ -92,6 +92,12 @@ const CASES: Record<string, CoreCase> = {
     insns: prog(mov0(0), exit()),
     relos: [{ slot: 0, typeId: l.skb, access: '0:7', kind: R.FIELD_BYTE_OFFSET }],
   },
+  'nonzero bytes past the known record': {
+    insns: prog(mov0(0), exit()),
+    relos: [skbOff(0)],
+    recSize: 20,
+    tail: 1,
+  },
   'record of 12 bytes': { insns: prog(mov0(0), exit()), relos: [skbOff(0)], recSize: 12 },
   'record of 256 bytes': { insns: prog(mov0(0), exit()), relos: [skbOff(0)], recSize: 256 },
   'prog_btf_fd not open': { insns: prog(mov0(0), exit()), relos: [skbOff(0)], progBtfFd: 999 },

@@ -57,7 +57,16 @@ const KIND_LOG: readonly string[] = [
 /** The outcome: patched instruction bytes and log lines, or an errno with the lines so far. */
 export type CoreApplyResult =
   | { ok: true; insns: Uint8Array; log: string[] }
-  | { ok: false; errno: number; log: string[] };
+  | {
+      ok: false;
+      errno: number;
+      /**
+       * Lines so far. When `unterminated`, the last one has no newline in Linux's log: the
+       * verifier's next line (its summary) continues it.
+       */
+      log: string[];
+      unterminated?: boolean;
+    };
 
 /** What {@link applyCoreRelos} needs. */
 export interface CoreApplyInput {
@@ -113,7 +122,10 @@ export function applyCoreRelos(input: CoreApplyInput): CoreApplyResult {
   for (let i = 0; i < count; i++) {
     const base = i * recSize;
     for (let b = CORE_RELO_SIZE; b < recSize; b++)
-      if (relos[base + b] !== 0) return fail(Errno.E2BIG, 'nonzero tailing record in core_relo');
+      if (relos[base + b] !== 0) {
+        log.push('nonzero tailing record in core_relo');
+        return { ok: false, errno: Errno.E2BIG, log, unterminated: true };
+      }
     const insnOff = rv.getUint32(base, true);
     const typeId = rv.getUint32(base + 4, true);
     const accessOff = rv.getUint32(base + 8, true);
