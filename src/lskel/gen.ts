@@ -366,7 +366,9 @@ function kernelLoadableBtf(obj: BpfObject): Uint8Array | undefined {
     for (let i = 0; i < n; i++) vs.push([r[3 + 3 * i]!, r[4 + 3 * i]!, r[5 + 3 * i]!]);
     if (vs.every((v, i) => i === 0 || vs[i - 1]![1] <= v[1])) continue;
     vs.sort((a, b) => a[1] - b[1]);
-    vs.forEach((v, i) => r.set(v, 3 + 3 * i));
+    vs.forEach((v, i) => {
+      r.set(v, 3 + 3 * i);
+    });
     changed = true;
   }
   if (protos.size === 0 && voidVars.length === 0 && !changed) return bytes;
