@@ -22,7 +22,9 @@ export function insn(code: number, dst: number, src: number, off: number, imm: n
 /** Concatenates slots. */
 export function prog(...slots: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(slots.length * 8);
-  slots.forEach((s, i) => out.set(s, i * 8));
+  slots.forEach((s, i) => {
+    out.set(s, i * 8);
+  });
   return out;
 }
 
