@@ -379,6 +379,8 @@ export class BpfObject {
   #targetBackend: Backend | undefined;
   #structOpsAttach = new Map<string, { typeId: number; member: number }>();
   #moduleFds = new Map<string, number>();
+  /** The kernel config text last parsed, and its values (the layout is computed several times). */
+  #parsedConfig: { text: string; config: ReadonlyMap<string, string> } | undefined;
   readonly #sections: ReadonlyMap<string, SectionLayout>;
 
   private constructor(
@@ -455,10 +457,14 @@ export class BpfObject {
     }
     const size = Math.max(8, Math.ceil(off / 8) * 8);
     const value = new Uint8Array(size);
-    const config =
-      this.options.kconfig !== undefined
-        ? parseKernelConfig(this.options.kconfig)
-        : new Map<string, string>();
+    const text = this.options.kconfig;
+    let config: ReadonlyMap<string, string>;
+    if (text === undefined) config = new Map<string, string>();
+    else if (this.#parsedConfig?.text === text) config = this.#parsedConfig.config;
+    else {
+      config = parseKernelConfig(text);
+      this.#parsedConfig = { text, config };
+    }
     for (const [e, slot, o] of slots) {
       let raw: string | undefined;
       if (e.name === 'LINUX_KERNEL_VERSION') {
