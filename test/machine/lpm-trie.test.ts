@@ -134,35 +134,25 @@ test(
   },
 );
 
-test('lpm_trie: longest-prefix match from user space and from a program (machine)', () => {
-  const m = new Machine();
-  const map = m.mapCreate({
+/** A fixed trie, user-space lookups, a socket filter's lookups and batch commands: the log. */
+function fixed(b: Backend): string[] {
+  const log: string[] = [];
+  const map = b.mapCreate({
     mapType: MapType.LPM_TRIE,
     keySize: 8,
     valueSize: 4,
     maxEntries: 16,
     mapFlags: MapFlag.NO_PREALLOC,
   });
-  const key = (plen: number, a: number, b: number, c: number, d: number): Uint8Array =>
-    Uint8Array.from([plen, 0, 0, 0, a, b, c, d]);
+  const key = (plen: number, a: number, bb: number, c: number, d: number): Uint8Array =>
+    Uint8Array.from([plen, 0, 0, 0, a, bb, c, d]);
   const val = (n: number): Uint8Array => Uint8Array.from([n, 0, 0, 0]);
-  m.mapUpdateElem(map.fd, key(8, 10, 0, 0, 0), val(1));
-  m.mapUpdateElem(map.fd, key(16, 10, 1, 0, 0), val(2));
-  m.mapUpdateElem(map.fd, key(24, 10, 1, 2, 0), val(3));
-  m.mapUpdateElem(map.fd, key(0, 0, 0, 0, 0), val(9));
   const look = (k: Uint8Array): number => {
     const v = new Uint8Array(4);
-    return m.mapLookupElem(map.fd, k, v) ? v[0]! : -1;
+    return b.mapLookupElem(map.fd, k, v) ? v[0]! : -1;
   };
-  assert.equal(look(key(32, 10, 1, 2, 3)), 3);
-  assert.equal(look(key(32, 10, 1, 3, 3)), 2);
-  assert.equal(look(key(32, 10, 2, 3, 3)), 1);
-  assert.equal(look(key(32, 11, 2, 3, 3)), 9);
-  assert.equal(look(key(20, 10, 1, 2, 3)), 2, 'a key only matches prefixes up to its own length');
-  assert.equal(m.mapDeleteElem(map.fd, key(16, 10, 1, 0, 0)), true);
-  assert.equal(look(key(32, 10, 1, 3, 3)), 1);
   // A socket filter looks 10.1.2.3/32 up and returns the value (or 255 when absent).
-  const prog = m.progLoad({
+  const prog = b.progLoad({
     progType: ProgType.SOCKET_FILTER,
     license: 'GPL',
     insns: encode(
@@ -185,10 +175,77 @@ test('lpm_trie: longest-prefix match from user space and from a program (machine
     ),
     fdArray: Int32Array.from([map.fd]),
   });
-  const data = new Uint8Array(64);
-  assert.equal(m.progTestRun({ progFd: prog.fd, dataIn: data }).retval, 3);
-  m.mapDeleteElem(map.fd, key(24, 10, 1, 2, 0));
-  assert.equal(m.progTestRun({ progFd: prog.fd, dataIn: data }).retval, 1);
-  prog.close();
-  map.close();
+  const runProg = (): number => b.progTestRun({ progFd: prog.fd, dataIn: new Uint8Array(64) }).retval;
+  try {
+    log.push(`prog empty ${runProg()}`);
+    b.mapUpdateElem(map.fd, key(8, 10, 0, 0, 0), val(1));
+    b.mapUpdateElem(map.fd, key(16, 10, 1, 0, 0), val(2));
+    b.mapUpdateElem(map.fd, key(24, 10, 1, 2, 0), val(3));
+    b.mapUpdateElem(map.fd, key(0, 0, 0, 0, 0), val(9));
+    for (const k of [
+      key(32, 10, 1, 2, 3),
+      key(32, 10, 1, 3, 3),
+      key(32, 10, 2, 3, 3),
+      key(32, 11, 2, 3, 3),
+      key(20, 10, 1, 2, 3),
+      key(33, 10, 1, 2, 3),
+    ])
+      log.push(`lookup ${k.join('.')} ${look(k)}`);
+    log.push(`prog ${runProg()}`);
+    b.mapDeleteElem(map.fd, key(24, 10, 1, 2, 0));
+    log.push(`prog after delete /24 ${runProg()}`);
+    b.mapDeleteElem(map.fd, key(16, 10, 1, 0, 0));
+    log.push(`prog after delete /16 ${runProg()}`);
+    // batch: update three, look all up in batches of 2, delete two
+    const keys = new Uint8Array([...key(12, 10, 16, 0, 0), ...key(28, 10, 1, 2, 16), ...key(4, 16, 0, 0, 0)]);
+    const vals = new Uint8Array([...val(4), ...val(5), ...val(6)]);
+    log.push(`update batch ${b.mapUpdateBatch({ mapFd: map.fd, keys, values: vals, count: 3 })}`);
+    let inBatch: Uint8Array | undefined;
+    for (let round = 0; round < 5; round++) {
+      const outBatch = new Uint8Array(8);
+      const ks = new Uint8Array(16);
+      const vs = new Uint8Array(8);
+      let r: { count: number; done: boolean };
+      try {
+        r = b.mapLookupBatch({ mapFd: map.fd, inBatch, outBatch, keys: ks, values: vs, count: 2 });
+      } catch (e) {
+        log.push(`lookup batch ${(e as BpfError).code}`);
+        break;
+      }
+      log.push(
+        `lookup batch ${r.count} ${r.done} ${ks.subarray(0, 8 * r.count).join('.')} ${vs.subarray(0, 4 * r.count).join('.')}`,
+      );
+      if (r.done) break;
+      inBatch = outBatch;
+    }
+    log.push(`delete batch ${b.mapDeleteBatch({ mapFd: map.fd, keys, count: 2 })}`);
+    log.push(`prog end ${runProg()}`);
+  } finally {
+    prog.close();
+    map.close();
+  }
+  return log;
+}
+
+test(
+  'lpm_trie: lookups from user space and from a program, batch commands: the same on Linux and the machine',
+  {
+    skip: kernel.skip,
+  },
+  () => {
+    assert.deepEqual(fixed(new Machine()), fixed(kernel.backend()));
+  },
+);
+
+test('lpm_trie: longest-prefix match on the machine', () => {
+  const log = fixed(new Machine());
+  assert.ok(log.includes('lookup 32.0.0.0.10.1.2.3 3'));
+  assert.ok(log.includes('lookup 32.0.0.0.10.1.3.3 2'));
+  assert.ok(log.includes('lookup 32.0.0.0.11.2.3.3 9'));
+  assert.ok(log.includes('lookup 20.0.0.0.10.1.2.3 2'), 'a key matches prefixes up to its own length');
+  assert.ok(log.includes('lookup 33.0.0.0.10.1.2.3 -1'), 'a key longer than the trie matches nothing');
+  assert.deepEqual(
+    log.filter((l) => l.startsWith('prog')),
+    ['prog empty 255', 'prog 3', 'prog after delete /24 2', 'prog after delete /16 1', 'prog end 1'],
+  );
 });
