@@ -1005,3 +1005,105 @@ HAND.push(
     asm: 'r6 = 0\nl:\ncall 7\nif r0 > 5 goto a\nr0 = 1\na:\nr6 += 1\nif r6 < 10000 goto l\nr0 = 0\nexit',
   },
 );
+
+// Helper arguments through stack pointers with a variable offset (privileged), and constant ones
+// past either end of the stack.
+HAND.push(
+  {
+    name: 'stack-arg/key-var-off',
+    type: XDP,
+    maps: [{ ...ARR, maxEntries: 1 }],
+    asm: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\n*(u64 *)(r10 - 16) = r1\ncall 7\nr0 &= 4\nr2 = r10\nr2 += -16\nr2 += r0\nr1 = map[idx:0] ll\ncall 1\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/key-var-off-uninit',
+    type: XDP,
+    maps: [{ ...ARR, maxEntries: 1 }],
+    asm: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\ncall 7\nr0 &= 4\nr2 = r10\nr2 += -16\nr2 += r0\nr1 = map[idx:0] ll\ncall 1\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/key-var-off-oob',
+    type: XDP,
+    maps: [{ ...ARR, maxEntries: 1 }],
+    asm: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\ncall 7\nr0 &= 7\nr2 = r10\nr2 += -8\nr2 += r0\nr1 = map[idx:0] ll\ncall 1\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/key-var-off-unbounded',
+    type: XDP,
+    maps: [{ ...ARR, maxEntries: 1 }],
+    asm: 'call 7\nr2 = r10\nr2 += r0\nr1 = map[idx:0] ll\ncall 1\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/key-var-off-neg',
+    type: XDP,
+    maps: [{ ...ARR, maxEntries: 1 }],
+    asm: 'call 7\nr0 &= 4\nr2 = r10\nr2 -= r0\nr1 = map[idx:0] ll\ncall 1\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/comm-var-off',
+    type: XDP,
+    asm: 'call 7\nr0 &= 8\nr1 = r10\nr1 += -32\nr1 += r0\nr2 = 16\ncall 16\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/comm-var-off-init',
+    type: XDP,
+    asm: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\n*(u64 *)(r10 - 16) = r1\n*(u64 *)(r10 - 24) = r1\n*(u64 *)(r10 - 32) = r1\ncall 7\nr0 &= 8\nr1 = r10\nr1 += -32\nr1 += r0\nr2 = 16\ncall 16\nr0 = *(u64 *)(r10 - 8)\nexit',
+  },
+  {
+    name: 'stack-arg/value-var-off-update',
+    type: XDP,
+    maps: [{ ...ARR, maxEntries: 1 }],
+    asm: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\n*(u64 *)(r10 - 16) = r1\n*(u64 *)(r10 - 24) = r1\ncall 7\nr0 &= 8\nr3 = r10\nr3 += -24\nr3 += r0\nr2 = r10\nr2 += -4\nr4 = 0\nr1 = map[idx:0] ll\ncall 2\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/key-var-off-spilled-ptr',
+    type: XDP,
+    maps: [{ ...ARR, maxEntries: 1 }],
+    asm: '*(u64 *)(r10 - 8) = r10\nr1 = 0\n*(u64 *)(r10 - 16) = r1\ncall 7\nr0 &= 4\nr2 = r10\nr2 += -16\nr2 += r0\nr1 = map[idx:0] ll\ncall 1\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/clobber-check',
+    type: XDP,
+    asm: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\n*(u64 *)(r10 - 16) = r1\n*(u64 *)(r10 - 24) = r1\n*(u64 *)(r10 - 32) = r1\ncall 7\nr0 &= 8\nr1 = r10\nr1 += -32\nr1 += r0\nr2 = 16\ncall 16\nr0 = *(u64 *)(r10 - 8)\nr1 = r10\nr1 += r0\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/comm-const-past-fp',
+    type: XDP,
+    asm: 'r1 = r10\nr1 += -4\nr2 = 16\ncall 16\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/comm-const-below',
+    type: XDP,
+    asm: 'r1 = r10\nr1 += -520\nr2 = 16\ncall 16\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/comm-var-past-fp',
+    type: XDP,
+    asm: 'call 7\nr0 &= 8\nr1 = r10\nr1 += -16\nr1 += r0\nr2 = 16\ncall 16\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/comm-var-below',
+    type: XDP,
+    asm: 'call 7\nr0 &= 8\nr1 = r10\nr1 += -520\nr1 += r0\nr2 = 16\ncall 16\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/comm-var-big',
+    type: XDP,
+    asm: 'call 7\nr0 &= 0xffff\nr1 = r10\nr1 += -16\nr1 += r0\nr2 = 16\ncall 16\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/var-clobbers-spill',
+    type: XDP,
+    asm: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\n*(u64 *)(r10 - 16) = r1\n*(u64 *)(r10 - 24) = r1\ncall 7\nr0 &= 8\nr1 = r10\nr1 += -16\nr1 += r0\nr2 = 8\ncall 16\nr0 = *(u64 *)(r10 - 8)\nr1 = r10\nr1 += r0\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/var-keeps-outside',
+    type: XDP,
+    asm: 'r1 = 0\n*(u64 *)(r10 - 8) = r1\n*(u64 *)(r10 - 16) = r1\n*(u64 *)(r10 - 24) = r1\n*(u64 *)(r10 - 32) = r1\ncall 7\nr0 &= 8\nr1 = r10\nr1 += -32\nr1 += r0\nr2 = 8\ncall 16\nr0 = *(u64 *)(r10 - 8)\nr1 = r10\nr1 += r0\nr0 = 0\nexit',
+  },
+  {
+    name: 'stack-arg/strtol-var',
+    type: XDP,
+    asm: 'r1 = 0x31\n*(u64 *)(r10 - 8) = r1\n*(u64 *)(r10 - 16) = r1\ncall 7\nr0 &= 4\nr1 = r10\nr1 += -16\nr1 += r0\nr2 = 4\nr3 = 0\nr4 = r10\nr4 += -24\ncall 105\nr0 = 0\nexit',
+  },
+);

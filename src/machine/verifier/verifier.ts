@@ -2550,23 +2550,42 @@ class Verifier {
     if (n === 0) return;
     switch (reg.t) {
       case 'stack': {
-        if (!S.isConst(reg.s))
-          fail(EACCES, `R${regno} variable stack access is not supported by the machine's verifier`);
-        const o = reg.off + Number(S.signed(reg.s.tv));
-        if (o < -MAX_BPF_STACK || o + n > 0)
-          fail(EACCES, `invalid ${init ? 'read from' : 'write to'} stack R${regno} off=${o} size=${n}`);
+        const what = init ? 'read from' : 'write to';
         const fr = st.frames[reg.frame]!;
-        if (init && !this.privileged && o < -allocatedStack(fr))
-          fail(EACCES, `invalid read from stack R${regno} off=${reg.off} size=${n}`);
+        // [o, o + span): every byte the helper may touch (a variable offset: from its smallest to
+        // its largest value, as Linux's check_stack_range_initialized)
+        let o: number;
+        let span = n;
+        let at = (k: number): string => `off ${o}+${k}`;
+        if (S.isConst(reg.s)) {
+          o = reg.off + Number(S.signed(reg.s.tv));
+          if (o < -MAX_BPF_STACK) fail(EACCES, `invalid ${what} stack R${regno} off=${o} size=${n}`);
+          if (o + n > 0) fail(EINVAL, `invalid ${what} stack R${regno} off=${o} size=${n}`);
+          if (init && !this.privileged && o < -allocatedStack(fr))
+            fail(EACCES, `invalid read from stack R${regno} off=${reg.off} size=${n}`);
+        } else {
+          const v = reg.s;
+          const tn = `(0x${v.tv.toString(16)}; 0x${v.tm.toString(16)})`;
+          if (v.smax >= BigInt(MAX_VAR_OFF) || v.smin <= -BigInt(MAX_VAR_OFF))
+            fail(EACCES, `invalid unbounded variable-offset ${what} stack R${regno}`);
+          o = reg.off + Number(v.smin);
+          span = Number(v.smax - v.smin) + n;
+          const bad = `invalid variable-offset ${what} stack R${regno} var_off=${tn} off=${reg.off} size=${n}`;
+          if (o < -MAX_BPF_STACK) fail(EACCES, bad);
+          if (o + span > 0) fail(EINVAL, bad);
+          if (!this.privileged)
+            fail(EACCES, `R${regno} variable offset stack access prohibited for !root, var_off=${tn}`);
+          at = (k: number): string => `var_off ${tn}+${k}`;
+        }
         this.noteDepth(fr.subprog, -o);
-        for (let k = 0; k < n; k++) {
+        for (let k = 0; k < span; k++) {
           const b = MAX_BPF_STACK + o + k;
           const t = fr.stype[b]!;
           if (init) {
             if (t === ST_INVALID && !this.privileged)
-              fail(EACCES, `invalid read from stack R${regno} off ${o}+${k} size ${n}`);
+              fail(EACCES, `invalid read from stack R${regno} ${at(k)} size ${n}`);
             if (t === ST_SPILL && fr.spill[b >> 3]!.t !== 'scalar' && !this.privileged)
-              fail(EACCES, `invalid read from stack R${regno} off ${o}+${k} size ${n}`);
+              fail(EACCES, `invalid read from stack R${regno} ${at(k)} size ${n}`);
           } else {
             // the helper writes: the bytes become misc, spilled registers there are lost
             own(fr);
