@@ -166,12 +166,30 @@ export function lskelFromJson(text: string, where = 'skeleton'): LightSkeleton {
           throw new FormatError(`${w}.hash`, (e as Error).message);
         }
       }
+      const lines = p.lines;
+      if (lines !== undefined && !Array.isArray(lines))
+        throw new FormatError(`${w}.lines`, 'expected an array');
       return {
         name: field<string>(p, 'name', 'string', w),
         kernelName: field<string>(p, 'kernelName', 'string', w),
         descOffset: d,
         type: num(p, 'type', w),
         hash: h,
+        ...(lines !== undefined
+          ? {
+              lines: lines.map((x: Record<string, unknown>, k) => {
+                const wl = `${w}.lines[${k}]`;
+                if (typeof x !== 'object' || x === null) throw new FormatError(wl, 'expected an object');
+                return {
+                  slot: num(x, 'slot', wl),
+                  file: field<string>(x, 'file', 'string', wl),
+                  line: num(x, 'line', wl),
+                  column: num(x, 'column', wl),
+                  text: field<string>(x, 'text', 'string', wl),
+                };
+              }),
+            }
+          : {}),
       };
     }),
   };

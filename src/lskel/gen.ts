@@ -163,6 +163,11 @@ export interface LskelProgram {
    * undefined when they depend on the running kernel (CO-RE, ksyms, kfuncs).
    */
   hash: Uint8Array | undefined;
+  /**
+   * The program's line_info as source lines (slot, file, line, column, text), so a verifier log
+   * of a refused load can be traced to the source; absent without BTF line info.
+   */
+  lines?: { slot: number; file: string; line: number; column: number; text: string }[];
 }
 
 /** A generated light skeleton (signature added by {@link signLightSkeleton}). */
@@ -797,6 +802,17 @@ export function generateLightSkeleton(
         descOffset: progCtxBase + j * LoaderCtx.PROG_DESC,
         type: p.type,
         hash: runtime ? undefined : progHash(bytes),
+        ...(lineInfo !== undefined
+          ? {
+              lines: linked.lineInfo.map((x) => ({
+                slot: x.slot,
+                file: x.file,
+                line: x.line,
+                column: x.column,
+                text: x.lineText,
+              })),
+            }
+          : {}),
       },
       insnsOff,
       licOff,

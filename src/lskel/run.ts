@@ -36,6 +36,8 @@ import {
   R10,
 } from '../isa/builder.js';
 import { encode } from '../isa/codec.js';
+import type { SourceLine } from '../loader/errors.js';
+import { lastInsn } from '../loader/object.js';
 import type { Backend } from '../sys/backend.js';
 import { Errno } from '../sys/errors.js';
 import { Fd } from '../sys/fd.js';
@@ -97,12 +99,15 @@ export class LoaderError extends Error {
   readonly step: string | undefined;
   /** The verifier log of a refused program (its end, when it did not fit), one entry a line. */
   readonly log: readonly string[];
+  /** The source line of the instruction the verifier log ends at, when the program has line info. */
+  readonly source: SourceLine | undefined;
   constructor(
     reason: LoaderError['reason'],
     errno: number,
     message: string,
     step?: string,
     log: readonly string[] = [],
+    source?: SourceLine,
   ) {
     super(message);
     this.name = 'LoaderError';
@@ -110,6 +115,7 @@ export class LoaderError extends Error {
     this.errno = errno;
     this.step = step;
     this.log = log;
+    this.source = source;
   }
 }
 
@@ -145,6 +151,24 @@ function failure(
   } catch {
     return none;
   }
+}
+
+/** The source line of the last instruction a refused program's log mentions. */
+function sourceOf(
+  lskel: LightSkeleton,
+  step: string | undefined,
+  log: readonly string[],
+): SourceLine | undefined {
+  const m = step !== undefined ? /^PROG_LOAD of '(.*)'$/.exec(step) : null;
+  if (m === null) return undefined;
+  const lines = lskel.programs.find((p) => p.name === m[1])?.lines;
+  const insn = lastInsn(log);
+  if (lines === undefined || insn === undefined) return undefined;
+  let best: (typeof lines)[number] | undefined;
+  for (const l of lines) if (l.slot <= insn && (best === undefined || l.slot >= best.slot)) best = l;
+  return best === undefined
+    ? undefined
+    : { file: best.file, line: best.line, column: best.column, text: best.text };
 }
 
 /** The last verifier log lines for a message: the last 3, and how many were left out. */
@@ -275,12 +299,15 @@ export function loadAndRun(backend: Backend, lskel: LightSkeleton, opts: RunOpti
           "loader refused: the metadata map's hash differs from the signed one",
         );
       const f = failure(backend, meta.fd, lskel);
+      const src = sourceOf(lskel, f.step, f.log);
+      const at = src !== undefined ? ` (${src.file}:${src.line}: ${src.text.trim()})` : '';
       throw new LoaderError(
         'failed',
         errno,
-        `loader failed: ${f.step !== undefined ? `${f.step}: ` : ''}${errnoName(errno)}${logTail(f.log)}`,
+        `loader failed: ${f.step !== undefined ? `${f.step}${at}: ` : ''}${errnoName(errno)}${logTail(f.log)}`,
         f.step,
         f.log,
+        src,
       );
     }
     const closer = (n: number): void => backend.close(n);

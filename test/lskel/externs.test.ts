@@ -284,7 +284,7 @@ for (const be of backends) {
       assert.throws(() => loadAndRun(b, u, { initialValues: { nope: new Uint8Array(1) } }), RangeError);
     });
 
-    it('a program the verifier refuses: the error names the step, keeps the errno and (machine) the log', () => {
+    it('a program the verifier refuses: the error names the step, keeps the errno and (machine) the log and source line', () => {
       const b = be.make();
       const l = generateLightSkeleton(BpfObject.open(objectBytes('badsub')));
       const before = be.fds(b);
@@ -297,6 +297,9 @@ for (const be of backends) {
           if (be.name === 'machine') {
             assert.match(e.log.at(-3)!, /invalid access to map value, value_size=8 off=8 size=8/);
             assert.match(e.message, /EACCES\ninvalid access to map value/);
+            // The log's last instruction traced to its source line, as the direct load does.
+            assert.deepEqual(e.source && [e.source.file, e.source.line], ['./badsub.c', 20]);
+            assert.match(e.message, /PROG_LOAD of 'outer' \(\.\/badsub\.c:20: return \(int\)c\[1\];/);
           } else assert.deepEqual(e.log, []); // the kernel writes logs to user memory only
           return true;
         },
