@@ -183,6 +183,8 @@ test(
         ['sched_cls', T.SCHED_CLS],
         ['sched_act', T.SCHED_ACT],
         ['xdp', T.XDP],
+        ['lwt_in', T.LWT_IN],
+        ['lwt_xmit', T.LWT_XMIT],
       ] as const) {
         for (const [name, text] of Object.entries(RUNS)) {
           const want = run(k, progType, text, kp.fd, data);
