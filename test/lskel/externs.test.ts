@@ -85,6 +85,7 @@ describe(
       const fdsOf = (m: Iterable<[string, { fd: { fd: number } }]>) =>
         new Map([...m].map(([k, v]) => [k, v.fd.fd] as [string, number]));
       const want = runAndRead(b, fdsOf(direct.maps), fdsOf(direct.programs));
+      const tags = new Map([...direct.programs].map(([k, v]) => [k, v.info().tag]));
       direct.close();
       assert.equal(want[0], hz); // CONFIG_HZ
       assert.equal(
@@ -118,6 +119,10 @@ describe(
             new Map([...c.programs].map(([k, v]) => [k, v.fd])),
           );
           assert.deepEqual(got, want, l.signed ? 'signed' : 'unsigned');
+          // Kernel-side CO-RE and run-time kfunc/ksym ids give the instructions the loader
+          // layer's user-space relocation gives: same tags.
+          for (const [p, fd] of c.programs)
+            assert.deepEqual(b.objGetInfoByFd(fd.fd, { kind: 'prog' }).tag, tags.get(p), `${p} tag`);
           const kc = c.maps.get('.kconfig')!.fd;
           const v = new Uint8Array(l.maps.find((m) => m.name === '.kconfig')!.valueSize);
           assert.ok(b.mapLookupElem(kc, u32(0), v));
