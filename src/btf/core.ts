@@ -17,6 +17,7 @@
  * @module
  */
 
+import { FormatError } from '../util/errors.js';
 import type { Btf } from './btf.js';
 import { BPF_CORE_RELO, BPF_CORE_RELO_NAMES } from './kinds.js';
 import type { BtfType } from './types.js';
@@ -262,13 +263,27 @@ function candidates(local: Btf, localId: number, target: Btf): number[] {
   return target.findByName(name).filter((id) => kindGroup(target.type(id).kind) === group);
 }
 
-/** Computes one relocation. `where` names the place for errors. */
+/**
+ * Computes one relocation. `where` names the place for errors. A relocation that cannot be
+ * computed (bad access string, a local type that cannot be indexed or sized) is a
+ * {@link CoreReloError}.
+ */
 export function computeCoreRelo(
   local: Btf,
   target: Btf,
   relo: CoreReloSpec,
   where: () => string,
 ): CoreResult {
+  try {
+    return computeUnchecked(local, target, relo, where);
+  } catch (e) {
+    if (e instanceof FormatError || e instanceof RangeError)
+      throw new CoreReloError(`${where()}: ${e.message}`);
+    throw e;
+  }
+}
+
+function computeUnchecked(local: Btf, target: Btf, relo: CoreReloSpec, where: () => string): CoreResult {
   const path = relo.access.split(':').map((s) => {
     const n = Number(s);
     if (!Number.isInteger(n) || n < 0)

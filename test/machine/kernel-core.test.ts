@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { BTF_KIND, type Btf, parseBtf } from '../../src/btf/index.js';
 import { linkProgram } from '../../src/elf/index.js';
 import { progHash } from '../../src/hash/index.js';
@@ -343,3 +344,33 @@ test(
     }
   },
 );
+
+test('machine: arbitrary core_relo records give a load or an errno, never a stray exception', () => {
+  const m = new Machine();
+  const lb = localBtf();
+  const nTypes = lb.btf.typeCount;
+  const accesses = ['0', '0:0', '0:1', '0:2', '1:0', '0:0:0', '0:99999', 'x', '', '0:-1', '4294967296'];
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({
+          slot: fc.integer({ min: 0, max: 3 }),
+          typeId: fc.integer({ min: 0, max: nTypes + 2 }),
+          access: fc.constantFrom(...accesses),
+          kind: fc.integer({ min: 0, max: 14 }),
+        }),
+        { minLength: 1, maxLength: 4 },
+      ),
+      fc.constantFrom(
+        prog(mov0(0), add0(1), exit()),
+        prog(insn(0x18, 0, 0, 0, 0), new Uint8Array(8), exit()),
+      ),
+      (relos, insns) => {
+        const r = loadWithRelos(m, { insns, relos });
+        if (r.fd !== undefined) r.fd.close();
+        else assert.ok(r.error instanceof VerifierError, String(r.error));
+      },
+    ),
+    { numRuns: 300, seed: 7 },
+  );
+});

@@ -87,6 +87,7 @@ function kindStr(btf: Btf, id: number): string {
 }
 
 function specText(btf: Btf, s: CoreSpec, kind: number): string {
+  if (s.typeId === 0) return '[0] void';
   const t = btf.type(s.typeId);
   const head = `[${s.typeId}] ${t.kind} ${t.name === '' ? '<anon>' : t.name}`;
   if (kind === R.ENUMVAL_EXISTS || kind === R.ENUMVAL_VALUE) {
@@ -144,6 +145,9 @@ export function applyCoreRelos(input: CoreApplyInput): CoreApplyResult {
     }
     // Candidates are looked up (and logged) before the local spec is parsed, as in Linux.
     if (kind !== R.TYPE_ID_LOCAL) {
+      // A local type without a name (void, pointers, anonymous structs) has no candidates.
+      if (typeId === 0 || progBtf.type(typeId).name === '')
+        return fail(Errno.EINVAL, `target candidate search failed for ${typeId}`);
       const lid = progBtf.skipModifiers(typeId);
       const lt = progBtf.type(lid);
       const ess = lt.name.includes('___') ? lt.name.slice(0, lt.name.indexOf('___')) : lt.name;
