@@ -99,6 +99,10 @@ const CASES: Record<string, CoreCase> = {
     recSize: 20,
     tail: 1,
   },
+  'void local type: candidate search fails': {
+    insns: prog(mov0(0), exit()),
+    relos: [{ slot: 0, typeId: 0, access: '0', kind: R.TYPE_SIZE }],
+  },
   'record of 12 bytes': { insns: prog(mov0(0), exit()), relos: [skbOff(0)], recSize: 12 },
   'record of 256 bytes': { insns: prog(mov0(0), exit()), relos: [skbOff(0)], recSize: 256 },
   'prog_btf_fd not open': { insns: prog(mov0(0), exit()), relos: [skbOff(0)], progBtfFd: 999 },
