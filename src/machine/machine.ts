@@ -952,9 +952,11 @@ export class MachineContext implements Backend {
       return failLoad(verified.errno, [...coreLog, ...log]);
     }
     for (const m of checked.maps) {
-      if (m.type === MapType.PROG_ARRAY) {
+      // Maps that may hold programs (prog_array, devmap, cpumap) belong to the first program type
+      // that uses them (Linux's map owner).
+      if (m.type === MapType.PROG_ARRAY || m.type === MapType.DEVMAP || m.type === MapType.CPUMAP) {
         if (m.ownerProgType === undefined) m.ownerProgType = type;
-        else if (m.ownerProgType !== type) fail(C, Errno.EINVAL, 'prog_array holds programs of another type');
+        else if (m.ownerProgType !== type) fail(C, Errno.EINVAL, 'the map belongs to programs of another type');
       }
     }
     for (const m of checked.maps) m.acquire();

@@ -380,7 +380,10 @@ export function createMap(r: CreateRequest): Created | number {
     keySize: r.keySize,
     valueSize: r.valueSize,
     maxEntries,
-    flags: r.mapFlags & ~(MapFlag.RDONLY | MapFlag.WRONLY),
+    // devmaps hand programs their entries read-only: Linux adds BPF_F_RDONLY_PROG itself.
+    flags:
+      (r.mapFlags & ~(MapFlag.RDONLY | MapFlag.WRONLY)) |
+      (r.mapType === MapType.DEVMAP || r.mapType === MapType.DEVMAP_HASH ? MapFlag.RDONLY_PROG : 0),
     mapExtra: r.mapExtra,
     numCpus: r.numCpus,
   };

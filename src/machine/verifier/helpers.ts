@@ -226,12 +226,21 @@ export const KNOWN_MAP_TYPES: ReadonlySet<number> = new Set([
   MapType.ARRAY_OF_MAPS,
   MapType.HASH_OF_MAPS,
   // No helper the machine has takes these but the ones listed above (LPM trie: lookup, update,
-  // delete; perf event array: perf_event_output); a program may still refer to them.
+  // delete; perf event array: perf_event_output); a program may still refer to them. (Linux also
+  // lets some programs look up devmaps, xskmaps and socket maps, or redirect through them: the
+  // machine refuses those calls with Linux's 'cannot pass map_type' line.)
   MapType.LPM_TRIE,
   MapType.PERF_EVENT_ARRAY,
   MapType.CGROUP_ARRAY,
   MapType.STACK_TRACE,
   MapType.USER_RINGBUF,
+  MapType.DEVMAP,
+  MapType.DEVMAP_HASH,
+  MapType.CPUMAP,
+  MapType.XSKMAP,
+  MapType.SOCKMAP,
+  MapType.SOCKHASH,
+  MapType.REUSEPORT_SOCKARRAY,
 ]);
 
 /**
