@@ -256,6 +256,16 @@ export function registerLskel(program: Command): void {
       out.push(
         `loads programs: ${l.programs.map((p) => `${p.name} (${p.hash !== undefined ? `hash ${toHex(p.hash).slice(0, 16)}…` : 'hash depends on the running kernel'})`).join(', ') || 'none'}`,
       );
+      // Names the loader resolves against the running kernel: the names are in the bound blob, the
+      // kernel supplies the ids and addresses. The list comes from the skeleton's step list, which
+      // the signature does not cover (it is for messages).
+      const resolved = (l.steps ?? []).filter((x) =>
+        /^(btf_find_by_name_kind|kallsyms_lookup_name)\(/.test(x),
+      );
+      if (resolved.length > 0)
+        out.push(
+          `resolved at run time by the running kernel (names in the bound blob, ids/addresses from the kernel; list from the unsigned step list): ${resolved.join(', ')}`,
+        );
       process.stdout.write(`${out.join('\n')}\n`);
       if (!ok) process.exitCode = 1;
     });
