@@ -5,6 +5,7 @@
  *
  * - BPF_MAP_CREATE as root over a matrix of attributes (key/value sizes, max_entries, flags): the
  *   same verdict and errno;
+ * - OBJ_GET_INFO_BY_FD's type, sizes, max_entries and flags (devmaps: BPF_F_RDONLY_PROG added);
  * - the same sequence of syscall element commands on a fresh map (lookups, updates whose value is
  *   another map's fd, stdin, a closed fd or ifindex 1, out-of-range keys, flags, deletes,
  *   GET_NEXT_KEY, freeze): the same results and errnos;
@@ -138,6 +139,8 @@ function session(b: Backend, a: Attrs): string[] {
       return `${b.mapLookupElem(map.fd, k, v)}:${v.join('.')}`;
     });
   try {
+    const info = b.objGetInfoByFd(map.fd, { kind: 'map' });
+    log.push(`info ${info.type} ${info.keySize} ${info.valueSize} ${info.maxEntries} ${info.mapFlags}`);
     log.push(`lookup ${look(key)}`, `lookup-big ${look(big)}`);
     log.push(`update-mapfd ${tryDo(() => b.mapUpdateElem(map.fd, key, val(other.fd)))}`);
     log.push(`update-stdin ${tryDo(() => b.mapUpdateElem(map.fd, key, val(0)))}`);
