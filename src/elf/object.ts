@@ -1196,8 +1196,11 @@ function parseObjectUnsafe(
   p.readCode();
   p.readMapSections();
   p.readRelocations();
+  // Code sections by name: the first one of each name, as a search in table order finds it.
+  const codeByName = new Map<string, CodeSection>();
+  for (const c of p.code.values()) if (!codeByName.has(c.section.name)) codeByName.set(c.section.name, c);
   p.btf?.checkExt(p.elf, (section, off) => {
-    const cs = [...p.code.values()].find((c) => c.section.name === section);
+    const cs = codeByName.get(section);
     if (cs === undefined) return undefined;
     return off % 8 === 0 && off >= 0 && (cs.slotToInsn[off / 8] ?? -1) >= 0;
   });

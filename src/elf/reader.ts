@@ -365,10 +365,24 @@ export class ElfFile {
     const n = section.size / ent;
     const out: ElfRelocation[] = [];
     const le = this.le;
+    // Little-endian file on a little-endian host, 4-byte aligned: read words directly.
+    const start = this.bytes.byteOffset + section.offset;
+    const words =
+      le && HOST_LE && start % 4 === 0
+        ? new Uint32Array(this.bytes.buffer, start, section.size / 4)
+        : undefined;
+    const stride = ent / 4;
     for (let i = 0; i < n; i++) {
       const p = section.offset + i * ent;
-      const offset = this.u64At(p, where, i, 'r_offset');
-      const symbol = this.dv.getUint32(p + (le ? 12 : 8), le);
+      let offset: number;
+      let symbol: number;
+      if (words !== undefined && words[i * stride + 1]! < 0x200000) {
+        offset = words[i * stride + 1]! * 0x100000000 + words[i * stride]!;
+        symbol = words[i * stride + 3]!;
+      } else {
+        offset = this.u64At(p, where, i, 'r_offset');
+        symbol = this.dv.getUint32(p + (le ? 12 : 8), le);
+      }
       if (symbol >= nsyms) {
         throw new FormatError(
           `${where}[${i}]`,
@@ -412,6 +426,7 @@ export class ElfFile {
 }
 
 const utf8 = new TextDecoder('utf-8');
+const HOST_LE = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
