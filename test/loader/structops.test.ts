@@ -68,6 +68,7 @@ for (const bc of backends()) {
       const opts = hostOptions(bc.cpus);
       const obj = BpfObject.open(bytes(), opts);
       obj.maps.get('dummy')!.autocreate = false;
+      obj.maps.get('dummy_reg')!.autocreate = false;
       using c = obj.load(b);
       const kb = opts.kernelBtf as ReturnType<typeof parseBtf>;
       const wrapperId = kb.findId('bpf_struct_ops_tcp_congestion_ops', 4)!;
@@ -114,6 +115,7 @@ for (const bc of backends()) {
       const b = bc.backend();
       const obj = BpfObject.open(bytes(), hostOptions(bc.cpus));
       obj.maps.get('dummy')!.autocreate = false;
+      obj.maps.get('dummy_reg')!.autocreate = false;
       for (const p of obj.programs.values()) p.autoload = p.name.startsWith('dummy');
       obj.maps.get('tsbpf_cc')!.autocreate = false;
       using c = obj.load(b);
@@ -126,10 +128,41 @@ for (const bc of backends()) {
       );
     });
 
+    test('.struct_ops (not link): created but not filled at load; registerStructOps() fills it', () => {
+      const b = bc.backend();
+      const obj = BpfObject.open(bytes(), hostOptions(bc.cpus));
+      obj.maps.get('tsbpf_cc')!.autocreate = false;
+      obj.maps.get('dummy')!.autocreate = false;
+      for (const p of obj.programs.values()) p.autoload = p.name.startsWith('dummy');
+      using c = obj.load(b);
+      const m = c.maps.get('dummy_reg')!;
+      assert.equal(m.info().mapFlags & MapFlag.LINK, 0);
+      assert.ok(
+        m.lookup(0)!.every((x) => x === 0),
+        'never filled: the kernel reads back zeros',
+      );
+      assert.ok(m.structOpsValue!.some((x) => x !== 0));
+      // bpf_dummy_ops has no registration: the kernel refuses the fill that would register it.
+      assert.throws(
+        () => m.registerStructOps(),
+        (e: unknown) => BpfError.is(e, 'EOPNOTSUPP'),
+      );
+      const obj2 = BpfObject.open(bytes(), { ...hostOptions(bc.cpus), registerStructOps: true });
+      obj2.maps.get('tsbpf_cc')!.autocreate = false;
+      obj2.maps.get('dummy')!.autocreate = false;
+      for (const p of obj2.programs.values()) p.autoload = p.name.startsWith('dummy');
+      assert.throws(
+        () => obj2.load(b),
+        (e: unknown) =>
+          BpfError.is(e, 'EOPNOTSUPP') && /struct_ops map 'dummy_reg'/.test((e as Error).message),
+      );
+    });
+
     test('bpf_dummy_ops map: the kernel refuses to fill it (EOPNOTSUPP), named', () => {
       const b = bc.backend();
       const obj = BpfObject.open(bytes(), hostOptions(bc.cpus));
       obj.maps.get('tsbpf_cc')!.autocreate = false;
+      obj.maps.get('dummy_reg')!.autocreate = false;
       assert.throws(
         () => obj.load(b),
         (e: unknown) => BpfError.is(e, 'EOPNOTSUPP') && /struct_ops map 'dummy'/.test((e as Error).message),
