@@ -69,3 +69,14 @@ test('raw instructions and objects', () => {
   assert.equal(JSON.parse(obj.out).accepted, true);
   assert.equal(run(raw, '--type', 'nope').code, 2);
 });
+
+test('--type takes every program type and --attach-type the attach type (return ranges differ by it)', () => {
+  const src = join(dir, 'ret2.s');
+  writeFileSync(src, 'r0 = 2\nexit\n');
+  const ingress = run(src, '--type', 'cgroup_skb', '--attach-type', 'cgroup_inet_ingress');
+  assert.equal(ingress.code, 1);
+  assert.equal(ingress.err, 'At program exit the register R0 has smin=2 smax=2 should have been in [0, 1]\n');
+  assert.equal(run(src, '--type', 'cgroup_skb', '--attach-type', 'cgroup_inet_egress').code, 0);
+  assert.equal(run(src, '--type', 'kprobe').code, 0);
+  assert.equal(run(src, '--attach-type', 'nope').code, 2);
+});

@@ -18,17 +18,29 @@ import { decode } from '../../isa/codec.js';
 import type { Insn } from '../../isa/insn.js';
 import { Pseudo } from '../../isa/opcodes.js';
 import { type VerifierMap, verify } from '../../machine/verifier/index.js';
-import { MapFlag, MapType, ProgType } from '../../uapi/constants.js';
+import { AttachType, MapFlag, MapType, ProgType } from '../../uapi/constants.js';
 import { intOption, printJson, readInput, UsageError } from '../common.js';
 
+/** Program type names: every `BPF_PROG_TYPE_*` in lower case, plus bpftool's short aliases. */
 const TYPES: Record<string, number> = {
+  ...Object.fromEntries(
+    Object.entries(ProgType)
+      .filter(([k]) => k !== 'UNSPEC')
+      .map(([k, v]) => [k.toLowerCase(), v as number]),
+  ),
   socket: ProgType.SOCKET_FILTER,
-  socket_filter: ProgType.SOCKET_FILTER,
-  sched_cls: ProgType.SCHED_CLS,
   tc: ProgType.SCHED_CLS,
-  xdp: ProgType.XDP,
-  syscall: ProgType.SYSCALL,
+  classifier: ProgType.SCHED_CLS,
+  action: ProgType.SCHED_ACT,
+  tracing: ProgType.TRACING,
+  raw_tp: ProgType.RAW_TRACEPOINT,
+  tp: ProgType.TRACEPOINT,
 };
+
+/** Attach type names: every `BPF_*` attach type in lower case. */
+const ATTACH_TYPES: Record<string, number> = Object.fromEntries(
+  Object.entries(AttachType).map(([k, v]) => [k.toLowerCase(), v as number]),
+);
 
 const MAP_TYPES: Record<string, number> = Object.fromEntries(
   Object.entries(MapType).map(([k, v]) => [k.toLowerCase(), v as number]),
@@ -74,6 +86,7 @@ function looksLikeText(b: Uint8Array): boolean {
 interface Loaded {
   insns: Insn[];
   type: number | undefined;
+  attachType: number;
   maps: VerifierMap[];
   gpl: boolean;
   name: string;
@@ -127,6 +140,7 @@ function loadObject(bytes: Uint8Array, progName: string | undefined): Loaded {
   return {
     insns,
     type: prog.type || undefined,
+    attachType: prog.attachType,
     maps,
     gpl: gplNames.includes(prog.license),
     name: prog.name,
@@ -141,7 +155,14 @@ export function registerVerify(program: Command): void {
       "verify a program with the machine's verifier (Linux 6.18 rules); exit 0 accepted, 1 rejected",
     )
     .argument('<file>', 'BPF ELF object, assembly text, or raw instructions (- for stdin)')
-    .option('--type <type>', 'program type: socket, sched_cls (tc), xdp, syscall (objects: from the section)')
+    .option(
+      '--type <type>',
+      'program type: socket, tc, xdp, syscall, kprobe, tracepoint, cgroup_skb, ... (any BPF_PROG_TYPE_* name; objects: from the section)',
+    )
+    .option(
+      '--attach-type <name>',
+      'expected attach type: any BPF_* attach type name, e.g. cgroup_inet_egress (objects: from the section)',
+    )
     .option('--prog <name>', 'program of an object (default: the first)')
     .option(
       '--map <spec>',
@@ -158,6 +179,7 @@ export function registerVerify(program: Command): void {
         file: string,
         opts: {
           type?: string;
+          attachType?: string;
           prog?: string;
           map: string[];
           license: string;
@@ -176,6 +198,7 @@ export function registerVerify(program: Command): void {
           loaded = {
             insns,
             type: undefined,
+            attachType: 0,
             maps: opts.map.map(parseMapSpec),
             gpl: ['GPL', 'GPL v2', 'Dual BSD/GPL', 'Dual MIT/GPL'].includes(opts.license),
             name: file,
@@ -190,11 +213,19 @@ export function registerVerify(program: Command): void {
             );
         }
         if (type === undefined) type = ProgType.SOCKET_FILTER;
+        let attachType = loaded.attachType;
+        if (opts.attachType !== undefined) {
+          const a = ATTACH_TYPES[opts.attachType.toLowerCase()];
+          if (a === undefined)
+            throw new UsageError(`--attach-type: unknown attach type '${opts.attachType}'`);
+          attachType = a;
+        }
         const level = opts.logLevel === undefined ? 0 : intOption('--log-level', opts.logLevel);
         if (level < 0 || level > 2) throw new UsageError('--log-level must be 0, 1 or 2');
         const maps = loaded.maps;
         const r = verify(loaded.insns, {
           progType: type,
+          expectedAttachType: attachType,
           gpl: loaded.gpl,
           privileged: !opts.unprivileged,
           logLevel: level,
