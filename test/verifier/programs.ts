@@ -1107,3 +1107,48 @@ HAND.push(
     asm: 'r1 = 0x31\n*(u64 *)(r10 - 8) = r1\n*(u64 *)(r10 - 16) = r1\ncall 7\nr0 &= 4\nr1 = r10\nr1 += -16\nr1 += r0\nr2 = 4\nr3 = 0\nr4 = r10\nr4 += -24\ncall 105\nr0 = 0\nexit',
   },
 );
+
+// Pruning with imprecise scalars (values no check needs), and values that do matter after a
+// join: through the stack, a callee argument, a callee result, packet offsets.
+HAND.push(
+  {
+    name: 'precision/imprecise-accumulator-1000',
+    type: XDP,
+    asm: 'r6 = 0\nr7 = 0\nl:\ncall 7\nif r0 > 5 goto a\nr7 += 1\ngoto b\na:\nr7 += 2\nb:\nr6 += 1\nif r6 < 1000 goto l\nr0 = r7\nexit',
+  },
+  {
+    name: 'precision/imprecise-accumulator-100',
+    type: XDP,
+    asm: 'r6 = 0\nr7 = 0\nl:\ncall 7\nif r0 > 5 goto a\nr7 += 1\ngoto b\na:\nr7 += 2\nb:\nr6 += 1\nif r6 < 100 goto l\nr0 = r7\nexit',
+  },
+  {
+    name: 'precision/precise-accumulator-100',
+    type: XDP,
+    asm: 'r6 = 0\nr7 = 0\nl:\ncall 7\nif r0 > 5 goto a\nr7 += 1\ngoto b\na:\nr7 += 2\nb:\nr6 += 1\nif r6 < 100 goto l\nr7 &= 7\nr1 = r10\nr1 += -8\nr1 += r7\nr0 = 0\nexit',
+  },
+  {
+    name: 'precision/join-spill-fill-offset',
+    type: XDP,
+    asm: 'call 7\nif r0 > 5 goto a\nr7 = 8\ngoto b\na:\nr7 = 24\nb:\n*(u64 *)(r10 - 8) = r7\nr1 = 0\n*(u64 *)(r10 - 16) = r1\nr6 = *(u64 *)(r10 - 8)\nr1 = r10\nr1 += -16\nr1 += r6\nr0 = *(u64 *)(r1 + 0)\nexit',
+  },
+  {
+    name: 'precision/join-callee-offset',
+    type: XDP,
+    asm: 'call 7\nif r0 > 5 goto a\nr1 = 0\ngoto b\na:\nr1 = 16\nb:\ncall f\nr0 = 0\nexit\nf:\nr2 = 0\n*(u64 *)(r10 - 8) = r2\nr2 = r10\nr2 += -8\nr2 += r1\nr0 = *(u64 *)(r2 + 0)\nexit',
+  },
+  {
+    name: 'precision/join-callee-return',
+    type: XDP,
+    asm: 'call 7\nr1 = r0\ncall f\nr1 = r10\nr1 += -8\nr1 += r0\nr2 = 0\n*(u64 *)(r1 + 0) = r2\nr0 = 0\nexit\nf:\nr0 = 0\nif r1 > 5 goto a\nexit\na:\nr0 = 16\nexit',
+  },
+  {
+    name: 'precision/join-accumulate-then-check',
+    type: XDP,
+    asm: 'r6 = 0\nr7 = 0\nl:\ncall 7\nif r0 > 5 goto a\nr7 += 1\ngoto b\na:\nr7 += 2\nb:\nr6 += 1\nif r6 < 50 goto l\nif r7 > 90 goto x\nr0 = 0\nexit\nx:\nr1 = r10\nr1 += r7\nr0 = 0\nexit',
+  },
+  {
+    name: 'precision/join-pkt-offset',
+    type: XDP,
+    asm: 'r6 = r1\ncall 7\nr2 = *(u32 *)(r6 + 0)\nr3 = *(u32 *)(r6 + 4)\nif r0 > 5 goto a\nr7 = 4\ngoto b\na:\nr7 = 12\nb:\nr4 = r2\nr4 += 8\nif r4 > r3 goto out\nr2 += r7\nr0 = *(u32 *)(r2 + 0)\nout:\nr0 = 0\nexit',
+  },
+);

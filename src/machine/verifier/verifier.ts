@@ -1080,9 +1080,38 @@ class Verifier {
     if (c !== undefined && c.gen === this.preciseGen) return c.live;
     const { n, insn } = this.p;
     const live = new Uint16Array(n);
+    // R0 at an exit: needed by the caller of a static function or callback (and its checks), and by
+    // the main program's return range check; not for a global function (its caller sees unknown).
+    const sp = this.subprogs;
+    const subOf = new Int32Array(n);
+    for (let k = 0; k < sp.length; k++) {
+      const end = k + 1 < sp.length ? sp[k + 1]! : n;
+      for (let pc = sp[k]!; pc < end; pc++) subOf[pc] = k;
+    }
+    // by subprogram: the main program's return range; a callback's [0, 1]; a static function's
+    // caller using R0 after the call (found as the fixpoint goes); never a global function's
+    const needR0 = new Uint8Array(sp.length);
+    needR0[0] = returnRange(this.progType, this.o.expectedAttachType ?? 0) !== undefined ? 1 : 0;
+    for (let pc = 0; pc < n; pc++) {
+      const i = insn[pc];
+      if (i !== undefined && i.code === LD_IMM64 && i.src === Pseudo.FUNC) {
+        const k = sp.indexOf(pc + i.imm + 1);
+        if (k > 0) needR0[k] = 1;
+      }
+    }
     let changed = true;
     while (changed) {
       changed = false;
+      for (let pc = 0; pc < n; pc++) {
+        const i = insn[pc];
+        if (i === undefined || i.code !== 0x85 || i.src !== 1 || pc + 1 >= n || !(live[pc + 1]! & 1))
+          continue;
+        const k = sp.indexOf(pc + i.imm + 1);
+        if (k > 0 && !needR0[k] && !this.funcs?.[k]?.global) {
+          needR0[k] = 1;
+          changed = true;
+        }
+      }
       for (let pc = n - 1; pc >= 0; pc--) {
         const i = insn[pc];
         if (i === undefined) continue;
@@ -1100,7 +1129,15 @@ class Verifier {
           } else if (x && out & dbit && op !== 0xd0) v |= 1 << i.src;
         } else if (cls === 0x01 || i.code === LD_IMM64) v = out & ~dbit;
         else if (cls === 0x00) v = out & ~0x3f;
-        else if (i.code === 0x85) v = out & ~0x3f;
+        else if (cls === 0x03) v = out | (1 << i.src) | (i.code === 0xdb && i.imm === 0xf1 ? 1 : 0);
+        else if (i.code === 0x85) {
+          v = out & ~0x3f;
+          // a static call: what the callee needs of its arguments
+          if (i.src === 1) {
+            const t = pc + i.imm + 1;
+            if (t >= 0 && t < n) v |= live[t]! & 0x3e;
+          }
+        } else if (i.code === 0x95) v = needR0[subOf[pc]!]!;
         v |= this.preciseUse[pc]!;
         if (v !== live[pc]) {
           live[pc] = v;
@@ -1170,7 +1207,15 @@ class Verifier {
               `cur state: ${stateStr(cur)}`,
             ]);
           }
-        } else if (statesEqual(sl.state, cur, live, this.exploreAluLimits)) {
+        } else if (
+          statesEqual(
+            sl.state,
+            cur,
+            live,
+            this.exploreAluLimits,
+            this.exploreAluLimits ? 0xffff : this.preciseLive()[pc],
+          )
+        ) {
           sl.hit++;
           pruned = true;
         }
@@ -1981,6 +2026,9 @@ class Verifier {
       this.pushBranch(other, target, pc);
       return fall;
     }
+    // an edge ruled out by the values: they matter
+    this.notePrecise(pc, i.dst);
+    if (x) this.notePrecise(pc, i.src);
     if (okT) {
       st.frames = other.frames;
       return target;
@@ -2025,6 +2073,9 @@ class Verifier {
   ): number {
     // NULL checks: ptr_or_null ==/!= 0
     const isZero = (r: Reg): boolean => r.t === 'scalar' && S.isConst(r.s) && r.s.tv === 0n;
+    // a scalar compared with a pointer: whether it is 0 decides the edges
+    if (a.t === 'scalar') this.notePrecise(pc, i.dst);
+    if (x && b.t === 'scalar') this.notePrecise(pc, i.src);
     if (!this.privileged) this.unprivPtrCmp(i, a, b, op, is32, x);
     if (!is32 && (op === 'eq' || op === 'ne')) {
       const nullable = a.nullable ? a : b.nullable ? b : undefined;
@@ -2244,7 +2295,7 @@ class Verifier {
     if (i.src === 1) {
       const k = this.funcs === undefined ? -1 : this.subprogs.indexOf(pc + i.imm + 1);
       if (k > 0 && this.funcs![k]!.global) {
-        this.globalCall(st, k);
+        this.globalCall(st, pc, k);
         return pc + 1;
       }
       // bpf-to-bpf call
@@ -2289,7 +2340,7 @@ class Verifier {
    * memory of the pointee's size or NULL); the function itself is verified later, on its own. R0
    * becomes an unknown scalar.
    */
-  globalCall(st: State, k: number): void {
+  globalCall(st: State, pc: number, k: number): void {
     const fn = this.funcs![k]!;
     const f = this.frame(st);
     const refuse = (e: unknown, errno?: number): never => {
@@ -2317,7 +2368,10 @@ class Verifier {
           if (reg.t === 'ctx' && (reg.off !== 0 || !S.isConst(reg.s)))
             fail(EACCES, `dereference of modified ctx ptr R${r} off=${reg.off} disallowed`);
           if (reg.t !== 'ctx') fail(EINVAL, `arg#${q} expects pointer to ctx`);
-        } else if (!(reg.t === 'scalar' && S.isConst(reg.s) && reg.s.tv === 0n)) {
+        } else if (reg.t === 'scalar' && S.isConst(reg.s) && reg.s.tv === 0n) {
+          this.notePrecise(pc, r); // NULL: the value matters
+        } else {
+          if (reg.t === 'scalar') this.notePrecise(pc, r);
           // read and written by the callee: Linux's check_mem_reg (maybe-NULL pointers count as valid)
           const size = { min: BigInt(a.size), max: BigInt(a.size) };
           const p = reg.nullable ? { ...reg, nullable: false } : reg;
@@ -2398,6 +2452,8 @@ class Verifier {
           const sizeReg = this.readReg(st, regno + 1);
           const sizeKind = p.args[k + 1]!;
           const size = this.sizeArg(regno + 1, sizeReg, sizeKind === 'size_or_zero');
+          this.notePrecise(pc, regno + 1);
+          if (reg.t === 'scalar') this.notePrecise(pc, regno);
           if (kind === 'mem_or_null' && reg.t === 'scalar' && S.isConst(reg.s) && reg.s.tv === 0n) break;
           if (size.max === 0n && reg.t === 'scalar' && S.isConst(reg.s) && reg.s.tv === 0n) break;
           this.memArgRange(st, regno, reg, size, kind !== 'uninit_mem');
@@ -2439,8 +2495,10 @@ class Verifier {
           break;
         case 'stack_or_null':
           if (reg.t === 'stack' && S.isConst(reg.s)) cbCtx = reg;
-          else if (reg.t === 'scalar' && S.isConst(reg.s) && reg.s.tv === 0n) cbCtx = reg;
-          else fail(EACCES, `R${regno} type=${typeStr(reg)} expected=fp`);
+          else if (reg.t === 'scalar' && S.isConst(reg.s) && reg.s.tv === 0n) {
+            cbCtx = reg;
+            this.notePrecise(pc, regno);
+          } else fail(EACCES, `R${regno} type=${typeStr(reg)} expected=fp`);
           break;
       }
     }
@@ -2711,7 +2769,12 @@ function regSafe(old: Reg, cur: Reg, exact: boolean, ids: IdMap): boolean {
   return true;
 }
 
-function statesEqual(old: State, cur: State, live: number, exact: boolean): boolean {
+/**
+ * Whether `cur` is covered by `old` (`exact`: equal). Registers of the top frame outside `live` do
+ * not matter; neither do the values of its scalar registers outside `precise` (no check needs
+ * them: Linux's imprecise scalars), as long as they are scalars in both.
+ */
+function statesEqual(old: State, cur: State, live: number, exact: boolean, precise = 0xffff): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   const ids = new IdMap();
   for (let k = 0; k < old.frames.length; k++) {
@@ -2721,7 +2784,10 @@ function statesEqual(old: State, cur: State, live: number, exact: boolean): bool
     const top = k === old.frames.length - 1;
     for (let r = 0; r < 10; r++) {
       if (top && !(live & (1 << r))) continue;
-      if (!regSafe(of.regs[r]!, cf.regs[r]!, exact, ids)) return false;
+      const o = of.regs[r]!;
+      const c = cf.regs[r]!;
+      if (top && !(precise & (1 << r)) && o.t === 'scalar' && c.t === 'scalar') continue;
+      if (!regSafe(o, c, exact, ids)) return false;
     }
     // Copy-on-write: a stack still shared with the checkpoint is the same stack; only the ids of
     // its spilled registers must still map consistently with the registers' ids.
