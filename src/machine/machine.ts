@@ -72,6 +72,7 @@ import {
   checkAttachBtf,
   checkProgram,
   checkProgType,
+  LOCKDOWN_READ_KERNEL_HELPERS,
   type Lockdown,
   licenseIsGpl,
   PROG_FLAGS_MASK,
@@ -919,7 +920,6 @@ export class MachineContext implements Backend {
       },
       type,
       insnBytes,
-      gpl,
       attr.fdArray,
       attr.fdArrayCnt ?? false,
     );
@@ -944,6 +944,10 @@ export class MachineContext implements Backend {
         attr.funcInfoRecSize,
       ),
       kfunc: () => KFUNC_VERIFY_METADATA,
+      sleepable: (flags & ProgFlag.SLEEPABLE) !== 0,
+      ...(core.profile.lockdown === 'confidentiality'
+        ? { unavailableHelpers: LOCKDOWN_READ_KERNEL_HELPERS }
+        : {}),
     };
     const verified = verify(checked.insns, vopts);
     if (!verified.ok) {
@@ -956,7 +960,8 @@ export class MachineContext implements Backend {
       // that uses them (Linux's map owner).
       if (m.type === MapType.PROG_ARRAY || m.type === MapType.DEVMAP || m.type === MapType.CPUMAP) {
         if (m.ownerProgType === undefined) m.ownerProgType = type;
-        else if (m.ownerProgType !== type) fail(C, Errno.EINVAL, 'the map belongs to programs of another type');
+        else if (m.ownerProgType !== type)
+          fail(C, Errno.EINVAL, 'the map belongs to programs of another type');
       }
     }
     for (const m of checked.maps) m.acquire();

@@ -16,9 +16,15 @@
  *    access, exclusive maps: `program's hash doesn't match map's excl_prog_hash`, EACCES);
  * 4. control flow: every instruction reachable (`unreachable insn N`), no back-edges for
  *    unprivileged loaders;
- * 5. per instruction: reserved fields (the isa layer's message), helpers known to the program type
- *    and GPL-only helpers (`cannot call GPL-restricted function from non-GPL compatible program`),
- *    then the engine's preparation (registers read before written: `!read_ok`, EACCES).
+ * 5. per instruction: reserved fields (the isa layer's message).
+ *
+ * What Linux checks only for the instructions its walk (do_check) visits is left to the static
+ * verifier, which walks the program the same way: helper calls (`invalid func`, then `program of
+ * this type cannot use helper`, then the GPL-only line, as check_helper_call orders them) and
+ * registers read before written (`!read_ok`). So an unknown helper id (e.g. a CO-RE-poisoned
+ * `call 0xbad2310`) or a read of an unwritten register on a branch the verifier proves dead
+ * loads, as on Linux. The engine stays safe: such code never runs, and if it did the engine
+ * would fault on the unknown helper.
  *
  * Logs end with the kernel's statistics line for a program the verifier did not walk.
  *
@@ -36,12 +42,6 @@ import { type ProgramImage, prepareProgram } from './engine/program.js';
 import type { HeldProg } from './maps/fdarray.js';
 import type { BpfMap } from './maps/map.js';
 import type { SignatureVerdict } from './signature/index.js';
-import {
-  PERF_OUTPUT_TYPES,
-  SKB_LOAD_TYPES,
-  SOCKET_COOKIE_TYPES,
-  SOCKET_UID_TYPES,
-} from './verifier/helpers.js';
 import { LOADABLE_PROG_TYPES } from './verifier/progtypes.js';
 
 /** Program types the machine loads (see {@link LOADABLE_PROG_TYPES}). */
@@ -82,16 +82,6 @@ const PERFMON_TYPES: ReadonlySet<number> = new Set([
   ProgType.EXT,
 ]);
 
-/** Tracing types that may call `bpf_probe_read` (helper 4), with syscall programs. */
-const PROBE_READ_TYPES: ReadonlySet<number> = new Set([
-  ProgType.KPROBE,
-  ProgType.TRACEPOINT,
-  ProgType.PERF_EVENT,
-  ProgType.RAW_TRACEPOINT,
-  ProgType.RAW_TRACEPOINT_WRITABLE,
-  ProgType.SYSCALL,
-]);
-
 /** Map types a sleepable program may use (Linux 6.18, checked with syscall programs). */
 const SLEEPABLE_MAP_TYPES: ReadonlySet<number> = new Set([
   MapType.HASH,
@@ -108,55 +98,6 @@ const SLEEPABLE_MAP_TYPES: ReadonlySet<number> = new Set([
   MapType.USER_RINGBUF,
 ]);
 const SLEEPABLE_MAPS_LINE = 'Sleepable programs can only use array, hash, ringbuf and local storage maps';
-
-/** Helpers whose proto is GPL-only (checked against Linux 6.18). */
-export const GPL_ONLY_HELPERS: ReadonlySet<number> = new Set([4, 6, 25, 113, 115, 165]);
-
-/** Helpers the machine implements, and the program types that may call them (undefined: all it loads). */
-const HELPER_TYPES: ReadonlyMap<number, ReadonlySet<number> | undefined> = new Map<
-  number,
-  ReadonlySet<number> | undefined
->([
-  [1, undefined],
-  [2, undefined],
-  [3, undefined],
-  [4, PROBE_READ_TYPES],
-  [5, undefined],
-  [6, undefined],
-  [7, undefined],
-  [8, undefined],
-  [12, undefined],
-  [14, undefined],
-  [15, undefined],
-  [16, undefined],
-  [25, new Set(PERF_OUTPUT_TYPES)],
-  [26, new Set(SKB_LOAD_TYPES)],
-  [42, undefined],
-  [46, new Set(SOCKET_COOKIE_TYPES)],
-  [47, new Set(SOCKET_UID_TYPES)],
-  [87, undefined],
-  [88, undefined],
-  [89, undefined],
-  [95, new Set([ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.CGROUP_SKB])],
-  [96, new Set([ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.CGROUP_SKB])],
-  [98, new Set([ProgType.SCHED_CLS, ProgType.SCHED_ACT, ProgType.CGROUP_SKB])],
-  [105, undefined],
-  [106, undefined],
-  [113, undefined],
-  [115, undefined],
-  [125, undefined],
-  [130, undefined],
-  [131, undefined],
-  [132, undefined],
-  [133, undefined],
-  [134, undefined],
-  [165, undefined],
-  [148, new Set([ProgType.SYSCALL])],
-  [166, new Set([ProgType.SYSCALL])],
-  [167, new Set([ProgType.SYSCALL])],
-  [168, new Set([ProgType.SYSCALL])],
-  [181, undefined],
-]);
 
 const HELPER_NAMES = new Map<number, string>(Object.entries(Helper).map(([k, v]) => [v as number, k]));
 
@@ -351,7 +292,6 @@ export function checkProgram(
   ctx: LoadContext,
   progType: number,
   bytes: Uint8Array,
-  gpl: boolean,
   fdArray: Int32Array | undefined,
   fdArrayCnt: boolean,
 ): LoadSuccess | LoadFailure {
@@ -550,37 +490,6 @@ export function checkProgram(
     processed++;
     const why = encodingError(insn);
     if (why !== undefined) return { errno: Errno.EINVAL, log: [why, statsLine(processed)] };
-    if (s.code === 0x85 && s.src === 0) {
-      const id = s.imm;
-      const head = `${i}: (85) call ${helperName(id)}#${id}`;
-      if (!HELPER_NAMES.has(id)) {
-        return {
-          errno: Errno.EINVAL,
-          log: [head, `invalid func ${helperName(id)}#${id}`, statsLine(processed)],
-        };
-      }
-      const types = HELPER_TYPES.get(id);
-      if (
-        !HELPER_TYPES.has(id) ||
-        (types !== undefined && !types.has(progType)) ||
-        (ctx.lockdown === 'confidentiality' && LOCKDOWN_READ_KERNEL_HELPERS.has(id))
-      ) {
-        return {
-          errno: Errno.EINVAL,
-          log: [head, `program of this type cannot use helper ${helperName(id)}#${id}`, statsLine(processed)],
-        };
-      }
-      if (!gpl && GPL_ONLY_HELPERS.has(id)) {
-        return {
-          errno: Errno.EINVAL,
-          log: [
-            head,
-            'cannot call GPL-restricted function from non-GPL compatible program',
-            statsLine(processed),
-          ],
-        };
-      }
-    }
     if (s.code === LD_IMM64) i++;
   }
 
@@ -602,7 +511,7 @@ export function checkProgram(
   };
   let image: ProgramImage;
   try {
-    image = prepareProgram(insns, { resolver });
+    image = prepareProgram(insns, { resolver, checkUninit: false });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     return { errno: /read_ok/.test(msg) ? Errno.EACCES : Errno.EINVAL, log: [msg, statsLine(processed)] };

@@ -53,6 +53,7 @@ export const HelperId = {
   sys_bpf: 166,
   btf_find_by_name_kind: 167,
   sys_close: 168,
+  kallsyms_lookup_name: 179,
   loop: 181,
 } as const;
 
@@ -505,6 +506,35 @@ function btfFindByNameKind(vm: Vm): void {
   vm.ret(find === undefined ? BigInt(-ENOENT) : find(name, vm.argLo(3)));
 }
 
+/**
+ * `bpf_kallsyms_lookup_name(name, name_sz, flags, res)` (Linux 6.18, syscall programs; light
+ * skeleton loaders resolve typeless `__ksym`s with it). `*res` is 0 on every error (measured on
+ * Linux 6.18: also for -EINVAL). Checked in the kernel's order: -EINVAL for nonzero flags, then for
+ * name_sz <= 1 or a name not NUL-terminated at name_sz - 1. Then the C string (up to its first
+ * NUL) is looked up in the kernel's symbol table.
+ *
+ * The machine models no kernel image: it has no kernel text or data, so no symbol has an address
+ * (its helpers and kfuncs are TypeScript functions, with no address a program could use). Every
+ * well-formed lookup therefore answers as Linux does for a symbol it does not have: `*res = 0` and
+ * -ENOENT. A light skeleton's `__weak` typeless ksym becomes 0, as the direct loader makes it
+ * without a kallsyms source; a strong one stops the loader with ENOENT. The machine does not model
+ * kptr_restrict: it never answers Linux's -EPERM for a caller that may not see kernel addresses.
+ */
+function kallsymsLookupName(vm: Vm): void {
+  vm.memory.view(vm.arg(4), 8, true).fill(0);
+  const size = vm.argLo(2) | 0;
+  if (vm.arg(3) !== 0n || size <= 1) {
+    vm.retInt(-EINVAL);
+    return;
+  }
+  const name = vm.memory.read(vm.arg(1), size);
+  if (name[size - 1] !== 0) {
+    vm.retInt(-EINVAL);
+    return;
+  }
+  vm.retInt(-ENOENT);
+}
+
 function sysClose(vm: Vm): void {
   if (!vm.env.sysClose) {
     vm.retInt(-EINVAL);
@@ -695,6 +725,7 @@ export function kernelHelpers(): Map<number, HelperFn> {
   h.set(HelperId.copy_from_user, copyFromUser);
   h.set(HelperId.btf_find_by_name_kind, btfFindByNameKind);
   h.set(HelperId.sys_close, sysClose);
+  h.set(HelperId.kallsyms_lookup_name, kallsymsLookupName);
   // Socket helpers: the machine's packets belong to no socket (`__sk_buff->sk` is NULL), so the
   // only socket pointers are the ones these return; every such socket is a full socket, none is a
   // TCP or listening socket.

@@ -40,6 +40,8 @@ export interface HelperProto {
   gplOnly?: boolean;
   /** Program types that may call it; undefined: every type the machine loads. */
   types?: readonly number[];
+  /** The helper may sleep (`might_sleep`): only sleepable programs may call it. */
+  mightSleep?: boolean;
 }
 
 const SYSCALL_ONLY = [ProgType.SYSCALL];
@@ -139,7 +141,8 @@ export const HELPERS: ReadonlyMap<number, HelperProto> = new Map<number, HelperP
       name: 'copy_from_user',
       args: ['uninit_mem', 'size_or_zero', 'anything'],
       ret: 'integer',
-      types: SYSCALL_ONLY,
+      // every program type has it on Linux 6.18; only sleepable ones may call it
+      mightSleep: true,
     },
   ],
   [130, { name: 'ringbuf_output', args: ['map', 'mem', 'size_or_zero', 'anything'], ret: 'integer' }],
@@ -161,6 +164,17 @@ export const HELPERS: ReadonlyMap<number, HelperProto> = new Map<number, HelperP
     },
   ],
   [168, { name: 'sys_close', args: ['anything'], ret: 'integer', types: SYSCALL_ONLY }],
+  // bpf_kallsyms_lookup_name(name, name_sz, flags, u64 *res): syscall programs only, not GPL-only
+  // (Linux 6.18's syscall_prog_func_proto); res is 8 writable aligned bytes, written by the helper.
+  [
+    179,
+    {
+      name: 'kallsyms_lookup_name',
+      args: ['mem', 'size_or_zero', 'anything', 'long_ptr'],
+      ret: 'integer',
+      types: SYSCALL_ONLY,
+    },
+  ],
   [181, { name: 'loop', args: ['anything', 'func', 'stack_or_null', 'anything'], ret: 'integer' }],
   [
     25,

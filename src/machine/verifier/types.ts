@@ -64,6 +64,16 @@ export interface VerifyOptions {
    * is the fd_array index of the BTF object). Without it every kfunc call is refused.
    */
   kfunc?: (btfId: number, off: number) => HelperProto | undefined;
+  /**
+   * Helpers the loader's kernel has removed (a `confidentiality` lockdown removes the kernel-read
+   * helpers): a call the walk reaches is refused as one the program type cannot use.
+   */
+  unavailableHelpers?: ReadonlySet<number>;
+  /**
+   * The program is sleepable (`BPF_F_SLEEPABLE`): it may call helpers that might sleep
+   * (`bpf_copy_from_user`). Default: true for syscall programs (always sleepable), else false.
+   */
+  sleepable?: boolean;
 }
 
 /** The verifier's answer. */

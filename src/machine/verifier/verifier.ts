@@ -2406,11 +2406,14 @@ class Verifier {
     const p = proto as HelperProto;
     if (
       !helperAllowed(p, this.progType) ||
-      (!this.privileged && kfunc === undefined && PRIVILEGED_HELPERS.has(id))
+      (!this.privileged && kfunc === undefined && PRIVILEGED_HELPERS.has(id)) ||
+      (kfunc === undefined && this.o.unavailableHelpers?.has(id) === true)
     )
       fail(EINVAL, `program of this type cannot use helper bpf_${p.name}#${id}`);
     if (p.gplOnly && !this.gpl)
       fail(EINVAL, 'cannot call GPL-restricted function from non-GPL compatible program');
+    if (p.mightSleep && !(this.o.sleepable ?? this.progType === ProgType.SYSCALL))
+      fail(EINVAL, 'helper call might sleep in a non-sleepable prog');
     const f = this.frame(st);
     let map: VerifierMap | undefined;
     let memSize = 0;
@@ -2487,7 +2490,13 @@ class Verifier {
           break;
         case 'long_ptr':
           this.memArgRange(st, regno, reg, { min: 8n, max: 8n }, false);
-          if (reg.t === 'stack' && reg.off % 8 !== 0) fail(EACCES, `misaligned stack access`);
+          if (reg.t === 'stack' && reg.off % 8 !== 0) {
+            const v = reg.s;
+            const tn = S.isConst(v)
+              ? `${S.signed(v.tv)}`
+              : `(0x${v.tv.toString(16)}; 0x${v.tm.toString(16)})`;
+            fail(EACCES, `misaligned stack access off ${tn}+${reg.off}+0 size 8`);
+          }
           break;
         case 'func':
           if (reg.t !== 'func') fail(EACCES, `R${regno} type=${typeStr(reg)} expected=func`);
