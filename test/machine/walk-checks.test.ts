@@ -51,6 +51,21 @@ const CASES: Case[] = [
     license: 'MIT',
   },
   {
+    what: 'bpf_probe_read in a socket filter',
+    insns: prog(call(4), mov(0, 0), exit()),
+  },
+  {
+    what: 'bpf_probe_read in a non-GPL kprobe',
+    insns: prog(call(4), mov(0, 0), exit()),
+    progType: ProgType.KPROBE,
+    license: 'MIT',
+  },
+  {
+    what: 'bpf_snprintf in a non-GPL socket filter',
+    insns: prog(call(165), mov(0, 0), exit()),
+    license: 'MIT',
+  },
+  {
     what: 'live GPL-only helper (trace_printk), non-GPL',
     insns: prog(call(6), mov(0, 0), exit()),
     license: 'MIT',

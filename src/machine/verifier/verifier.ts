@@ -2397,9 +2397,22 @@ class Verifier {
     const proto = kfunc ?? HELPERS.get(id);
     if (proto === undefined) {
       const name = HELPER_NAMES.get(id);
-      // helpers the machine runs but whose arguments this verifier does not model
-      if (id === 4 || id === 165)
+      // helpers the machine runs but whose arguments this verifier does not model: Linux's lines
+      // for the program type (bpf_probe_read: tracing and syscall programs) and GPL-only first
+      if (id === 4 || id === 165) {
+        const tracing: readonly number[] = [
+          ProgType.KPROBE,
+          ProgType.TRACEPOINT,
+          ProgType.PERF_EVENT,
+          ProgType.RAW_TRACEPOINT,
+          ProgType.RAW_TRACEPOINT_WRITABLE,
+          ProgType.SYSCALL,
+        ];
+        if ((id === 4 && !tracing.includes(this.progType)) || this.o.unavailableHelpers?.has(id) === true)
+          fail(EINVAL, `program of this type cannot use helper bpf_${name}#${id}`);
+        if (!this.gpl) fail(EINVAL, 'cannot call GPL-restricted function from non-GPL compatible program');
         fail(EINVAL, `helper bpf_${name}#${id} is not supported by the machine's verifier`);
+      }
       if (name === undefined) fail(EINVAL, `invalid func unknown#${id}`);
       fail(EINVAL, `program of this type cannot use helper bpf_${name}#${id}`);
     }
