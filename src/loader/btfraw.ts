@@ -205,3 +205,66 @@ export function secinfoAt(i: number): number {
 export function recordExtra(kind: number, vlen: number): number {
   return extraWords(kind, vlen);
 }
+
+/** Name given to an unnamed typed parameter `i` (0-based) of a function prototype. */
+export function paramName(i: number): string {
+  return `__tsbpf_arg${i + 1}`;
+}
+
+/**
+ * Makes the BTF of an object with extern declarations acceptable to `BPF_BTF_LOAD`, keeping type
+ * ids, as libbpf does before loading (Linux 6.18 refuses each of these):
+ * - unnamed typed parameters of the prototype of a FUNC (extern kfunc declarations) get a name
+ *   ({@link paramName}); the kernel says "Invalid arg#N";
+ * - a VAR whose type is void, through modifiers and typedefs (a typeless `__ksym`, `const void`),
+ *   gets the type `int()` returns; the kernel says "Invalid type_id";
+ * - DATASEC entries are put in offset order (`.kconfig` is laid out in extern order, not in the
+ *   order of its DATASEC); the kernel says "Invalid offset".
+ * Records that need none of this are left as they are, byte for byte. `int` is called only when a
+ * VAR needs it, and returns the id of a 4-byte signed INT.
+ */
+export function fixForKernel(raw: RawBtf, int: () => number): void {
+  const K = BTF_KIND;
+  const n = raw.records.length;
+  const protoFixed = new Set<number>();
+  for (let id = 1; id < n; id++) {
+    const kind = raw.kind(id);
+    const r = raw.records[id]!;
+    if (kind === K.FUNC) {
+      const proto = r[2]!;
+      if (protoFixed.has(proto) || proto >= n || raw.kind(proto) !== K.FUNC_PROTO) continue;
+      protoFixed.add(proto);
+      const p = raw.records[proto]!;
+      const vlen = raw.vlen(proto);
+      for (let i = 0; i < vlen; i++)
+        if (p[3 + 2 * i] === 0 && p[4 + 2 * i] !== 0) p[3 + 2 * i] = raw.addString(paramName(i));
+    } else if (kind === K.VAR) {
+      if (resolvesToVoid(raw, r[2]!)) r[2] = int();
+    } else if (kind === K.DATASEC) {
+      const vlen = raw.vlen(id);
+      let sorted = true;
+      for (let i = 1; i < vlen && sorted; i++) if (r[4 + 3 * i]! < r[4 + 3 * (i - 1)]!) sorted = false;
+      if (sorted) continue;
+      const vs: number[][] = [];
+      for (let i = 0; i < vlen; i++) vs.push([r[3 + 3 * i]!, r[4 + 3 * i]!, r[5 + 3 * i]!]);
+      vs.sort((a, b) => a[1]! - b[1]!); // stable: entries at the same offset keep their order
+      vs.forEach((v, i) => {
+        r.set(v, secinfoAt(i));
+      });
+    }
+  }
+}
+
+/** Whether `type` is void once CONST, VOLATILE, RESTRICT, TYPE_TAG and TYPEDEF are skipped. */
+function resolvesToVoid(raw: RawBtf, type: number): boolean {
+  const K = BTF_KIND;
+  for (let hops = 0; hops < raw.records.length; hops++) {
+    if (type === 0) return true;
+    if (type >= raw.records.length) return false;
+    const k = raw.kind(type);
+    if (k !== K.CONST && k !== K.VOLATILE && k !== K.RESTRICT && k !== K.TYPE_TAG && k !== K.TYPEDEF)
+      return false;
+    type = raw.records[type]![2]!;
+  }
+  return false; // a modifier cycle: left for the kernel to refuse
+}

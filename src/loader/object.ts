@@ -43,7 +43,7 @@ import type { Backend } from '../sys/backend.js';
 import { BpfError, VerifierError } from '../sys/errors.js';
 import type { Fd } from '../sys/fd.js';
 import { AttachType, MapFlag, ProgFlag } from '../uapi/constants.js';
-import { ALL_BTF_FEATURES, type BtfFeatures, RawBtf, sanitize } from './btfraw.js';
+import { ALL_BTF_FEATURES, type BtfFeatures, fixForKernel, RawBtf, sanitize } from './btfraw.js';
 import { Collection, LoadedMap, LoadedProgram } from './collection.js';
 import { computeCoreRelo, coreKindName, patchCoreInsn } from './core.js';
 import { LoaderError, ProgramLoadError, type SourceLine, UnsupportedError } from './errors.js';
@@ -507,7 +507,9 @@ export class BpfObject {
 
   /**
    * The object's BTF as it will be loaded: little-endian, extern declarations made loadable,
-   * DATASEC sizes and offsets fixed up, sanitized for `features`. Undefined when the object has no BTF.
+   * DATASEC sizes and offsets fixed up, what Linux refuses in extern declarations fixed as libbpf
+   * does (see {@link fixForKernel}: kfunc parameters named, typeless ksym VARs typed `int`, DATASEC
+   * entries in offset order), sanitized for `features`. Undefined when the object has no BTF.
    */
   loadableBtf(features: BtfFeatures = ALL_BTF_FEATURES): Uint8Array | undefined {
     const info = this.spec.btf;
@@ -516,6 +518,8 @@ export class BpfObject {
     const raw = new RawBtf(btf);
     const K = BTF_KIND;
     const kconfig = this.kconfigLayout();
+    let intId = 0;
+    const int = () => (intId ||= raw.add([raw.addString('int'), RawBtf.info(K.INT, 0), 4, (1 << 24) | 32]));
     let dummyVar = 0;
     const n = raw.records.length;
     for (let id = 1; id < n; id++) {
@@ -534,10 +538,8 @@ export class BpfObject {
           if (off !== undefined) r[3 + 3 * i + 1] = off;
         }
       } else if (name === '.ksyms') {
-        if (dummyVar === 0) {
-          const int = raw.add([raw.addString('int'), RawBtf.info(K.INT, 0), 4, (1 << 24) | 32]);
-          dummyVar = raw.add([raw.addString('__tsbpf_ksym'), RawBtf.info(K.VAR, 0), int, 1]);
-        }
+        if (dummyVar === 0)
+          dummyVar = raw.add([raw.addString('__tsbpf_ksym'), RawBtf.info(K.VAR, 0), int(), 1]);
         for (let i = 0; i < vlen; i++) {
           r[3 + 3 * i] = dummyVar;
           r[3 + 3 * i + 1] = 4 * i;
@@ -579,6 +581,7 @@ export class BpfObject {
         }
       }
     }
+    fixForKernel(raw, int);
     sanitize(raw, features);
     return raw.serialize();
   }
