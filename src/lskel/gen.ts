@@ -22,10 +22,9 @@
  * log_buf), then one `struct bpf_map_desc` per map (map_fd, max_entries, initial_value) and one
  * `struct bpf_prog_desc` per program (prog_fd).
  *
- * The object's BTF is loaded first (as the loader layer's `loadableBtf` prepares it, plus what
- * `BPF_BTF_LOAD` needs for extern declarations, see `kernelLoadableBtf` below): maps get
- * their BTF key/value types, programs their func_info, line_info and CO-RE relocations; the BTF
- * fd is closed at the end.
+ * The object's BTF is loaded first (as the loader layer's `loadableBtf` prepares it for a direct
+ * load, extern declarations included): maps get their BTF key/value types, programs their
+ * func_info, line_info and CO-RE relocations; the BTF fd is closed at the end.
  *
  * Externs, as libbpf's gen_loader treats them: `.kconfig` values are resolved when the skeleton
  * is generated (from the kernel config and release given to the {@link BpfObject}) and become the
@@ -62,7 +61,7 @@
  * @module
  */
 
-import { BTF_INT, BTF_KIND, Btf, parseBtf } from '../btf/index.js';
+import { BTF_INT, BTF_KIND, Btf } from '../btf/index.js';
 import { linkProgram } from '../elf/link.js';
 import type { MapSpec, ObjectSpec } from '../elf/object.js';
 import { mapContentHash, progHash } from '../hash/index.js';
@@ -106,7 +105,6 @@ import {
 import { encode } from '../isa/codec.js';
 import type { Insn } from '../isa/insn.js';
 import { CallKind, LD_IMM64, Pseudo } from '../isa/opcodes.js';
-import { RawBtf } from '../loader/btfraw.js';
 import { BpfObject } from '../loader/object.js';
 import { encodeMapCreate, encodeProgLoad } from '../uapi/attrs.js';
 import { AttachType, Cmd, Helper, MapFlag, MapType, ProgType } from '../uapi/constants.js';
@@ -336,60 +334,6 @@ function attachTarget(attachType: number, to: string): { name: string; kind: num
   }
 }
 
-/**
- * The object's loadable BTF, made acceptable to `BPF_BTF_LOAD` where the loader layer's
- * `loadableBtf()` is not (a direct load then goes on without BTF; a loader program cannot):
- * unnamed typed parameters of extern function prototypes (kfunc declarations) get a name (the
- * kernel refuses them: "Invalid arg#N"), and typeless `__ksym` variables (type `const void`) get
- * an `int` type (a VAR of type void is "Invalid type_id"), and DATASEC entries are sorted by
- * offset, as libbpf does before loading.
- */
-function kernelLoadableBtf(obj: BpfObject): Uint8Array | undefined {
-  const bytes = obj.loadableBtf();
-  const src = obj.spec.btf?.btf;
-  if (bytes === undefined || src === undefined) return bytes;
-  const protos = new Set<number>();
-  const voidVars: number[] = [];
-  for (const e of obj.spec.externs) {
-    if (e.kind === 'kfunc' && e.type !== undefined) protos.add(e.type);
-    if (
-      e.kind === 'ksym' &&
-      e.btfId !== undefined &&
-      (e.type === undefined || src.skipModifiers(e.type) === 0)
-    )
-      voidVars.push(e.btfId);
-  }
-  const raw = new RawBtf(parseBtf(bytes));
-  let changed = false;
-  // DATASEC entries in offset order (the kernel refuses a decreasing offset: "Invalid offset";
-  // `.kconfig` is laid out in extern order, not in the order of its DATASEC).
-  for (let id = 1; id < raw.records.length; id++) {
-    if (raw.kind(id) !== BTF_KIND.DATASEC) continue;
-    const r = raw.records[id] as Uint32Array;
-    const n = raw.vlen(id);
-    const vs: [number, number, number][] = [];
-    for (let i = 0; i < n; i++) vs.push([r[3 + 3 * i]!, r[4 + 3 * i]!, r[5 + 3 * i]!]);
-    if (vs.every((v, i) => i === 0 || vs[i - 1]![1] <= v[1])) continue;
-    vs.sort((a, b) => a[1] - b[1]);
-    vs.forEach((v, i) => {
-      r.set(v, 3 + 3 * i);
-    });
-    changed = true;
-  }
-  if (protos.size === 0 && voidVars.length === 0 && !changed) return bytes;
-  for (const id of protos) {
-    if (raw.kind(id) !== BTF_KIND.FUNC_PROTO) continue;
-    const r = raw.records[id] as Uint32Array;
-    for (let i = 0; i < raw.vlen(id); i++)
-      if (r[3 + 2 * i] === 0 && r[3 + 2 * i + 1] !== 0) r[3 + 2 * i] = raw.addString(`__tsbpf_arg${i + 1}`);
-  }
-  if (voidVars.length > 0) {
-    const int = raw.add([raw.addString('int'), RawBtf.info(BTF_KIND.INT, 0), 4, (1 << 24) | 32]);
-    for (const id of voidVars) if (raw.kind(id) === BTF_KIND.VAR) (raw.records[id] as Uint32Array)[2] = int;
-  }
-  return raw.serialize();
-}
-
 const BTF_KIND_NAME: Record<number, string> = {
   [BTF_KIND.VAR]: 'VAR',
   [BTF_KIND.FUNC]: 'FUNC',
@@ -448,7 +392,7 @@ export function generateLightSkeleton(
   // The object's BTF as the kernel takes it (DATASECs fixed up, externs made loadable), loaded
   // first: maps get their key/value types from it, programs their func_info, line_info and
   // CO-RE relocations (global subprograms need it).
-  const btf = kernelLoadableBtf(obj);
+  const btf = obj.loadableBtf();
   const btfFdSlot = put(new Uint8Array(8));
   // The number of the step the loader is at (1-based index in `steps`), for error messages.
   const stepSlot = put(new Uint8Array(8));
