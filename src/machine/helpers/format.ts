@@ -98,9 +98,10 @@ export function formatPrintf(
         body = String.fromCharCode(Number(BigInt.asUintN(8, next())));
         break;
       case 'p': {
-        // %p, %px, %pK: the pointer value in hex (the machine has no pointer hashing).
+        // %p, %px, %pK: 16 hex digits, as Linux prints them on 64-bit (the machine has no
+        // pointer hashing: %p and %pK show the raw value where Linux shows a hash)
         if (fmt[i] === 'x' || fmt[i] === 'K') i++;
-        body = `0x${BigInt.asUintN(64, next()).toString(16)}`;
+        body = BigInt.asUintN(64, next()).toString(16).padStart(16, '0');
         break;
       }
       case 's': {

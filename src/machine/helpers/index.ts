@@ -208,7 +208,8 @@ function snprintf(vm: Vm): void {
   for (let i = 0; i < dataLen; i += 8) args.push(dv.getBigUint64(i, true));
   let text: string;
   try {
-    text = formatPrintf(fmt, args, (a) => readCStringArg(vm, a));
+    // a string Linux cannot read is copied as an empty string
+    text = formatPrintf(fmt, args, (a) => readCStringArg(vm, a) ?? '');
   } catch (e) {
     if (e instanceof FormatStringError) {
       vm.retInt(-EINVAL);

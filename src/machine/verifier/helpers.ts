@@ -27,7 +27,9 @@ export type ArgKind =
   | 'ringbuf_mem_release' // ARG_PTR_TO_RINGBUF_MEM | OBJ_RELEASE
   | 'func' // ARG_PTR_TO_FUNC (bpf_loop callback)
   | 'stack_or_null' // ARG_PTR_TO_STACK_OR_NULL
-  | 'long_ptr'; // ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_ALIGNED, 8 bytes
+  | 'long_ptr' // ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_ALIGNED, 8 bytes
+  | 'uninit_mem_or_null' // ARG_PTR_TO_MEM_OR_NULL written by the helper, sized by the next argument
+  | 'const_str'; // ARG_PTR_TO_CONST_STR: a NUL-terminated string in a read-only map value
 
 /** Kinds of helper results. */
 export type RetKind = 'integer' | 'void' | 'map_value_or_null' | 'ringbuf_mem_or_null';
@@ -45,6 +47,19 @@ export interface HelperProto {
 }
 
 const SYSCALL_ONLY = [ProgType.SYSCALL];
+
+/**
+ * Program types with `bpf_probe_read` (4), Linux 6.18: the tracing ones the machine loads and
+ * syscall programs (a `confidentiality` lockdown removes it, as probe_read_kernel).
+ */
+export const PROBE_READ_TYPES: readonly number[] = [
+  ProgType.KPROBE,
+  ProgType.TRACEPOINT,
+  ProgType.PERF_EVENT,
+  ProgType.RAW_TRACEPOINT,
+  ProgType.RAW_TRACEPOINT_WRITABLE,
+  ProgType.SYSCALL,
+];
 
 /**
  * Program types with `bpf_skb_load_bytes` (26): the skb-based ones (Linux 6.18, checked by
@@ -130,6 +145,27 @@ export const HELPERS: ReadonlyMap<number, HelperProto> = new Map<number, HelperP
     {
       name: 'probe_read_kernel_str',
       args: ['uninit_mem', 'size_or_zero', 'anything'],
+      ret: 'integer',
+      gplOnly: true,
+    },
+  ],
+  [
+    4,
+    {
+      name: 'probe_read',
+      args: ['uninit_mem', 'size_or_zero', 'anything'],
+      ret: 'integer',
+      gplOnly: true,
+      types: PROBE_READ_TYPES,
+    },
+  ],
+  // bpf_snprintf(str, str_size, fmt, data, data_len): every type, GPL-only; the format is parsed
+  // at verification time (snprintf.ts)
+  [
+    165,
+    {
+      name: 'snprintf',
+      args: ['uninit_mem_or_null', 'size_or_zero', 'const_str', 'mem_or_null', 'size_or_zero'],
       ret: 'integer',
       gplOnly: true,
     },

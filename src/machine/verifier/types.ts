@@ -22,6 +22,14 @@ export interface VerifierMap {
   readonly exclProgHash?: Uint8Array | undefined;
   /** The inner map template of a map-in-map (ARRAY_OF_MAPS, HASH_OF_MAPS). */
   readonly inner?: VerifierMap | undefined;
+  /** Set by BPF_MAP_FREEZE: with BPF_F_RDONLY_PROG, the values are constant (bpf_snprintf formats). */
+  readonly frozen?: boolean;
+  /**
+   * Direct value access (Linux's map_direct_value_addr, plain arrays only): the value a direct
+   * pointer points into, undefined when this map cannot give one (more than one element). Read
+   * by the verifier only for read-only maps (constant strings).
+   */
+  directValue?(): Uint8Array | undefined;
 }
 
 /** How `ld_imm64` map references are resolved: by fd (MAP_FD/MAP_VALUE) or fd_array index (MAP_IDX*). */

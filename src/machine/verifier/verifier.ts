@@ -19,6 +19,7 @@ import { HELPERS, type HelperProto, helperAllowed, KNOWN_MAP_TYPES, mapFitsHelpe
 import { returnRange } from './progtypes.js';
 import type { Scalar } from './scalar.js';
 import * as S from './scalar.js';
+import { checkSnprintfCall, constString } from './snprintf.js';
 import {
   isSkbSkLoad,
   SOCK_COMMON_EXPECTED,
@@ -2397,22 +2398,6 @@ class Verifier {
     const proto = kfunc ?? HELPERS.get(id);
     if (proto === undefined) {
       const name = HELPER_NAMES.get(id);
-      // helpers the machine runs but whose arguments this verifier does not model: Linux's lines
-      // for the program type (bpf_probe_read: tracing and syscall programs) and GPL-only first
-      if (id === 4 || id === 165) {
-        const tracing: readonly number[] = [
-          ProgType.KPROBE,
-          ProgType.TRACEPOINT,
-          ProgType.PERF_EVENT,
-          ProgType.RAW_TRACEPOINT,
-          ProgType.RAW_TRACEPOINT_WRITABLE,
-          ProgType.SYSCALL,
-        ];
-        if ((id === 4 && !tracing.includes(this.progType)) || this.o.unavailableHelpers?.has(id) === true)
-          fail(EINVAL, `program of this type cannot use helper bpf_${name}#${id}`);
-        if (!this.gpl) fail(EINVAL, 'cannot call GPL-restricted function from non-GPL compatible program');
-        fail(EINVAL, `helper bpf_${name}#${id} is not supported by the machine's verifier`);
-      }
       if (name === undefined) fail(EINVAL, `invalid func unknown#${id}`);
       fail(EINVAL, `program of this type cannot use helper bpf_${name}#${id}`);
     }
@@ -2434,6 +2419,7 @@ class Verifier {
     let keyConst: bigint | undefined;
     let cbTarget = -1;
     let cbCtx: Reg | undefined;
+    let constStr: Uint8Array | undefined;
     for (let k = 0; k < p.args.length; k++) {
       const regno = k + 1;
       const kind = p.args[k]!;
@@ -2464,15 +2450,18 @@ class Verifier {
         }
         case 'mem':
         case 'uninit_mem':
-        case 'mem_or_null': {
+        case 'mem_or_null':
+        case 'uninit_mem_or_null': {
           const sizeReg = this.readReg(st, regno + 1);
           const sizeKind = p.args[k + 1]!;
           const size = this.sizeArg(regno + 1, sizeReg, sizeKind === 'size_or_zero');
           this.notePrecise(pc, regno + 1);
           if (reg.t === 'scalar') this.notePrecise(pc, regno);
-          if (kind === 'mem_or_null' && reg.t === 'scalar' && S.isConst(reg.s) && reg.s.tv === 0n) break;
           if (size.max === 0n && reg.t === 'scalar' && S.isConst(reg.s) && reg.s.tv === 0n) break;
-          this.memArgRange(st, regno, reg, size, kind !== 'uninit_mem');
+          // NULL for a maybe-NULL buffer with a size that may not be 0: Linux's line names only fp
+          if (kind.endsWith('_or_null') && reg.t === 'scalar' && S.isConst(reg.s) && reg.s.tv === 0n)
+            fail(EACCES, `R${regno} type=scalar expected=fp`);
+          this.memArgRange(st, regno, reg, size, !kind.startsWith('uninit'));
           k++;
           break;
         }
@@ -2515,6 +2504,16 @@ class Verifier {
           if (reg.t !== 'func') fail(EACCES, `R${regno} type=${typeStr(reg)} expected=func`);
           cbTarget = reg.off;
           break;
+        case 'const_str': {
+          if (reg.t !== 'map_value' || reg.nullable)
+            fail(EACCES, `R${regno} type=${typeStr(reg)} expected=map_value`);
+          const off = S.isConst(reg.s) ? reg.off + Number(S.signed(reg.s.tv)) : undefined;
+          const str = constString(regno, reg.map!, off);
+          if (!(str instanceof Uint8Array))
+            str.detail === undefined ? fail(str.errno, str.line) : fail2(str.errno, str.detail, str.line);
+          constStr = str as Uint8Array;
+          break;
+        }
         case 'stack_or_null':
           if (reg.t === 'stack' && S.isConst(reg.s)) cbCtx = reg;
           else if (reg.t === 'scalar' && S.isConst(reg.s) && reg.s.tv === 0n) {
@@ -2525,6 +2524,8 @@ class Verifier {
       }
     }
     if (cbTarget >= 0 && cbCtx !== undefined) this.pushCallback(st, pc, cbTarget, cbCtx);
+    const snp = constStr && kfunc === undefined && id === 165 && checkSnprintfCall(constStr, f.regs[5]!.s.tv);
+    if (snp) fail(snp.errno, snp.line);
     if (map !== undefined && kfunc === undefined && !mapFitsHelper(id, map.type))
       fail(EINVAL, `cannot pass map_type ${map.type} into func bpf_${p.name}#${id}`);
     if (releaseRef) {
