@@ -135,14 +135,19 @@ export function isEmpty(s: Scalar): boolean {
   );
 }
 
-/** Number of significant bits of a positive bigint below 2^64. */
-function bitLength(v: bigint): bigint {
+/** Number of significant bits of a positive bigint below 2^64 (a number: no bigint allocated). */
+function bitLength(v: bigint): number {
   const hi = Number(v >> 32n);
-  if (hi !== 0) return BigInt(64 - Math.clz32(hi));
-  return BigInt(32 - Math.clz32(Number(v & U32_MAX)));
+  if (hi !== 0) return 64 - Math.clz32(hi);
+  return 32 - Math.clz32(Number(v & U32_MAX));
 }
 
+/** LOW_MASKS[k] = 2^k - 1 for k in 0..64 (shared constants: rangeMask allocates nothing). */
+const LOW_MASKS: readonly bigint[] = Array.from({ length: 65 }, (_, k) => (1n << BigInt(k)) - 1n);
+
 const SIGN64 = 1n << 63n;
+const TWO64 = 1n << 64n;
+const TWO32 = 1n << 32n;
 const HI32 = U64_MAX & ~U32_MAX;
 
 /** The mask of the tnum of the range [lo, hi] (its value is `lo & ~mask`). */
@@ -150,8 +155,8 @@ function rangeMask(lo: bigint, hi: bigint): bigint {
   const chi = lo ^ hi;
   if (chi === 0n) return 0n;
   const bits = bitLength(chi);
-  if (bits > 63n) return U64_MAX;
-  return (1n << bits) - 1n;
+  if (bits > 63) return U64_MAX;
+  return LOW_MASKS[bits]!;
 }
 
 /** Intersects two tnums; undefined when they contradict. */
@@ -216,18 +221,21 @@ export function sync(s: Scalar): Scalar {
     const u32max0 = s.u32max;
     const s32min0 = s.s32min;
     const s32max0 = s.s32max;
-    // tnum -> 64-bit bounds
+    // tnum -> 64-bit bounds ((x & S64_MAX) is its own signed value: no asIntN needed)
+    const tvm = s.tv | s.tm;
     s.umin = max(s.umin, s.tv);
-    s.umax = min(s.umax, s.tv | s.tm);
-    s.smin = max(s.smin, s64(s.tv | (s.tm & SIGN64)));
-    s.smax = min(s.smax, s64((s.tv | s.tm) & S64_MAX));
+    s.umax = min(s.umax, tvm);
+    const sbits = s.tv | (s.tm & SIGN64);
+    s.smin = max(s.smin, sbits >= SIGN64 ? sbits - TWO64 : sbits);
+    s.smax = min(s.smax, tvm & S64_MAX);
     // tnum -> 32-bit bounds
     const lv = s.tv & U32_MAX;
-    const lm = s.tm & U32_MAX;
+    const lvm = tvm & U32_MAX;
     s.u32min = max(s.u32min, lv);
-    s.u32max = min(s.u32max, lv | lm);
-    s.s32min = max(s.s32min, s32(lv | (lm & 0x80000000n)));
-    s.s32max = min(s.s32max, s32((lv | lm) & 0x7fffffffn));
+    s.u32max = min(s.u32max, lvm);
+    const lbits = lv | (s.tm & 0x80000000n);
+    s.s32min = max(s.s32min, lbits >= 0x80000000n ? lbits - TWO32 : lbits);
+    s.s32max = min(s.s32max, lvm & 0x7fffffffn);
     // 64-bit signed <-> unsigned
     if (s.smin >= 0n || s.smax < 0n) {
       s.umin = max(s.umin, u64(s.smin));
@@ -247,7 +255,8 @@ export function sync(s: Scalar): Scalar {
       s.s32max = min(s.s32max, s32(s.u32max));
     }
     // 64-bit -> 32-bit when the upper halves agree
-    if (s.umin >> 32n === s.umax >> 32n) {
+    const uSameHi = s.umin >> 32n === s.umax >> 32n;
+    if (uSameHi) {
       s.u32min = max(s.u32min, s.umin & U32_MAX);
       s.u32max = min(s.u32max, s.umax & U32_MAX);
     }
@@ -257,7 +266,7 @@ export function sync(s: Scalar): Scalar {
       s.s32min = max(s.s32min, s32(s.smin));
       s.s32max = min(s.s32max, s32(s.smax));
     }
-    if (s.umin >> 32n === s.umax >> 32n && s32(s.umin) <= s32(s.umax)) {
+    if (uSameHi && s32(s.umin) <= s32(s.umax)) {
       s.s32min = max(s.s32min, s32(s.umin));
       s.s32max = min(s.s32max, s32(s.umax));
     }
@@ -334,16 +343,18 @@ function tnumSub(a: Scalar, b: Scalar): [bigint, bigint] {
 function tnumMul(a: Scalar, b: Scalar): [bigint, bigint] {
   // Sound and simple: exact when both known; else known low zero bits only.
   if (a.tm === 0n && b.tm === 0n) return [u64(a.tv * b.tv), 0n];
-  const tz = (v: bigint, m: bigint): bigint => {
-    const any = v | m;
-    if (any === 0n) return 64n;
-    let n = 0n;
-    while (((any >> n) & 1n) === 0n) n++;
-    return n;
-  };
-  const z = tz(a.tv, a.tm) + tz(b.tv, b.tm);
-  if (z >= 64n) return [0n, 0n];
-  return [0n, U64_MAX & ~((1n << z) - 1n)];
+  const z = trailingZeros(a.tv | a.tm) + trailingZeros(b.tv | b.tm);
+  if (z >= 64) return [0n, 0n];
+  return [0n, U64_MAX & ~LOW_MASKS[z]!];
+}
+
+/** Trailing zero bits of a value below 2^64 (64 for 0). */
+function trailingZeros(v: bigint): number {
+  if (v === 0n) return 64;
+  const lo = Number(v & U32_MAX);
+  if (lo !== 0) return 31 - Math.clz32(lo & -lo);
+  const hi = Number(v >> 32n);
+  return 63 - Math.clz32(hi & -hi);
 }
 
 /** ALU operation codes (the high nibble of the opcode, shifted down). */

@@ -276,17 +276,19 @@ function newFrame(callsite: number, subprog: number): Frame {
   };
 }
 
-/** A refusal: errno and the kernel's line. */
-class Reject extends Error {
+/**
+ * A refusal: errno and the kernel's line. Not an Error: it never leaves the verifier (run() turns
+ * it into the result), and capturing a stack trace for every refusal cost more than verifying a
+ * small program.
+ */
+class Reject {
   constructor(
     readonly errno: number,
     readonly line: string,
     readonly before: string[] = [],
     /** The kernel prints this line without a newline: the summary follows on the same line. */
     readonly joined = false,
-  ) {
-    super(line);
-  }
+  ) {}
 }
 
 const fail = (errno: number, line: string): never => {
@@ -481,6 +483,8 @@ interface Prog {
   insn: (Insn | undefined)[];
   /** 1 on the second slot of an ld_imm64. */
   second: Uint8Array;
+  /** Successors of each slot, two per slot (-1: none), made once by {@link succTable}. */
+  succ?: Int32Array;
 }
 
 function flatten(insns: readonly Insn[]): Prog {
@@ -531,6 +535,20 @@ function successors(p: Prog, pc: number): number[] {
   if (op === 0x80) return [pc + 1];
   if (op === 0x00) return [jumpTarget(i, pc)];
   return [pc + 1, jumpTarget(i, pc)];
+}
+
+/** The successor table of `p` ({@link successors} of every slot, -1 for none), made once. */
+function succTable(p: Prog): Int32Array {
+  if (p.succ !== undefined) return p.succ;
+  const t = new Int32Array(2 * p.n).fill(-1);
+  for (let pc = 0; pc < p.n; pc++) {
+    if (p.insn[pc] === undefined) continue;
+    const s = successors(p, pc);
+    if (s.length > 0) t[2 * pc] = s[0]!;
+    if (s.length > 1) t[2 * pc + 1] = s[1]!;
+  }
+  p.succ = t;
+  return t;
 }
 
 /** Structural pass: subprograms, jump ranges, reachability. Returns sorted subprogram starts. */
@@ -595,20 +613,25 @@ function checkStructure(p: Prog, privileged: boolean, prune: Uint8Array, kfuncs:
   }
   // Reachability by DFS in each subprogram; back-edges only for privileged loaders.
   const state = new Uint8Array(n);
+  const succ = succTable(p);
   let midJump = -1;
   for (const st of sorted) {
     if (state[st] !== 0) continue;
     const stack: number[] = [st];
-    const iters: number[][] = [successors(p, st)];
+    // how many successors of each stack entry were taken (0, 1, 2)
+    const taken: number[] = [0];
     state[st] = 1;
     while (stack.length > 0) {
-      const next = iters[iters.length - 1]!.shift();
-      if (next === undefined) {
+      const top = stack.length - 1;
+      const from = stack[top]!;
+      const t = taken[top]!;
+      const next = t < 2 ? succ[2 * from + t]! : -1;
+      if (next < 0) {
         state[stack.pop()!] = 2;
-        iters.pop();
+        taken.pop();
         continue;
       }
-      const from = stack[stack.length - 1]!;
+      taken[top] = t + 1;
       if (p.second[next]) {
         if (midJump < 0) midJump = next;
         continue;
@@ -622,7 +645,7 @@ function checkStructure(p: Prog, privileged: boolean, prune: Uint8Array, kfuncs:
       if (state[next] !== 0) continue;
       state[next] = 1;
       stack.push(next);
-      iters.push(successors(p, next));
+      taken.push(0);
     }
   }
   for (let pc = 0; pc < n; pc++) if (state[pc] === 0 && !p.second[pc]) fail(EINVAL, `unreachable insn ${pc}`);
@@ -674,13 +697,17 @@ function liveness(p: Prog): Uint16Array {
     }
   }
   const live = new Uint16Array(n);
+  const succ = succTable(p);
   let changed = true;
   while (changed) {
     changed = false;
     for (let pc = n - 1; pc >= 0; pc--) {
       if (insn[pc] === undefined) continue;
       let out = 0;
-      for (const s of successors(p, pc)) if (s >= 0 && s < n) out |= live[s]!;
+      const s0 = succ[2 * pc]!;
+      const s1 = succ[2 * pc + 1]!;
+      if (s0 >= 0 && s0 < n) out |= live[s0]!;
+      if (s1 >= 0 && s1 < n) out |= live[s1]!;
       const v = (use[pc]! | (out & ~def[pc]!)) & 0xffff;
       if (v !== live[pc]) {
         live[pc] = v;
@@ -1100,6 +1127,7 @@ class Verifier {
         if (k > 0) needR0[k] = 1;
       }
     }
+    const succ = succTable(this.p);
     let changed = true;
     while (changed) {
       changed = false;
@@ -1117,7 +1145,10 @@ class Verifier {
         const i = insn[pc];
         if (i === undefined) continue;
         let out = 0;
-        for (const q of successors(this.p, pc)) if (q >= 0 && q < n) out |= live[q]!;
+        const q0 = succ[2 * pc]!;
+        const q1 = succ[2 * pc + 1]!;
+        if (q0 >= 0 && q0 < n) out |= live[q0]!;
+        if (q1 >= 0 && q1 < n) out |= live[q1]!;
         const cls = i.code & 7;
         const op = i.code & 0xf0;
         const dbit = 1 << i.dst;
@@ -2759,11 +2790,17 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 // --- state comparison ------------------------------------------------------------------------------
 
 class IdMap {
-  readonly fwd = new Map<number, number>();
-  readonly back = new Map<number, number>();
+  /** Made on the first nonzero id (most comparisons have none). */
+  fwd: Map<number, number> | undefined;
+  back: Map<number, number> | undefined;
   check(a: number, b: number): boolean {
     if (a === 0 && b === 0) return true;
     if (a === 0 || b === 0) return false;
+    if (this.fwd === undefined || this.back === undefined) {
+      this.fwd = new Map([[a, b]]);
+      this.back = new Map([[b, a]]);
+      return true;
+    }
     const f = this.fwd.get(a);
     const r = this.back.get(b);
     if (f === undefined && r === undefined) {
