@@ -5,6 +5,8 @@
  * value and output bytes on both backends.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Machine } from '../../src/machine/index.js';
 import type { Backend } from '../../src/sys/backend.js';
@@ -13,7 +15,10 @@ import type { Fd } from '../../src/sys/fd.js';
 import { MapFlag, MapType, ProgFlag, ProgType } from '../../src/uapi/constants.js';
 import { backends } from '../backend/backends.js';
 import { errorLine } from '../verifier/harness.js';
+import { unprivProcess } from '../verifier/unpriv-harness.js';
+import { KNOB, liveUnavailable } from '../verifier/unpriv-kernel.js';
 import { insn } from './core-relo-case.js';
+import { UNPRIV_CASES, unprivAnswer } from './snprintf-unpriv.js';
 
 const kernel = backends().find((b) => b.name === 'kernel')!;
 
@@ -292,3 +297,37 @@ test(
     assert.ok(want.filter((w) => /: ok/.test(w)).length >= 4);
   },
 );
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
+const unprivSkip = kernel.skip || liveUnavailable() || (SETPRIV === undefined ? 'no setpriv' : false);
+
+test('bpf_snprintf without capabilities: refused as on Linux', { skip: unprivSkip }, () => {
+  // the kernel's answers from a child with every capability dropped, unprivileged bpf(2) enabled
+  const before = readFileSync(KNOB, 'utf8').trim();
+  let r: ReturnType<typeof spawnSync>;
+  try {
+    if (before !== '0') writeFileSync(KNOB, '0');
+    r = spawnSync(
+      SETPRIV!,
+      [
+        '--bounding-set=-all',
+        '--inh-caps=-all',
+        '--ambient-caps=-all',
+        '--',
+        process.execPath,
+        '--import',
+        'tsx',
+        new URL('./snprintf-unpriv-child.ts', import.meta.url).pathname,
+      ],
+      { cwd: new URL('../../', import.meta.url).pathname, encoding: 'utf8' },
+    );
+  } finally {
+    if (readFileSync(KNOB, 'utf8').trim() !== before) writeFileSync(KNOB, before);
+  }
+  assert.equal(r.status, 0, String(r.stderr));
+  const want = JSON.parse(String(r.stdout)) as string[];
+  const m = unprivProcess();
+  const got = UNPRIV_CASES.map((c) => unprivAnswer(m as unknown as Backend, c));
+  assert.deepEqual(got, want);
+  assert.equal(want.length, UNPRIV_CASES.length);
+});
