@@ -68,6 +68,8 @@ interface Case {
   toMap?: boolean;
   /** Output size (default 32 on the stack, OUT_SIZE in the map). */
   outSize?: number;
+  /** Compare only the verdict (the output has hashed pointers or symbols). */
+  verdictOnly?: boolean;
 }
 
 /**
@@ -123,6 +125,7 @@ function answer(b: Backend, c: Case): string {
       logLevel: 1,
     });
     const run = b.progTestRun({ progFd: p.fd, dataIn: new Uint8Array(64), repeat: 1 });
+    if (c.verdictOnly) return 'ok';
     const v = new Uint8Array(OUT_SIZE);
     b.mapLookupElem(out.fd, new Uint8Array(4), v);
     let end = v.length;
@@ -167,6 +170,13 @@ const CASES: Case[] = [
   { what: 'NULL output with size 0', fmt: '%d', patch: cat(mov(1, 0), mov(2, 0)) },
   { what: 'output truncated', fmt: '%d and more text', outSize: 5, toMap: true },
   { what: 'format at an offset', fmt: 'xxxxxx%u', off: 6, toMap: true },
+  { what: '%pI4 and %pi4', fmt: '%d %d %d %pI4|%d %d %d %pi4', toMap: true },
+  { what: '%pI6', fmt: '%d %d %d %pI6', patch: st8(-40, 0x01000000), toMap: true },
+  { what: '%pi6', fmt: '%d %d %d %pi6', patch: st8(-40, 0x01000000), toMap: true },
+  { what: '%pks of a stack string', fmt: '%d %d %d <%pks>', toMap: true },
+  { what: '%pus of a stack address', fmt: '%d %d %d <%pus>', toMap: true },
+  { what: '%pks of a bad address', fmt: '<%pks>', toMap: true },
+  { what: '%pI4 of a bad address', fmt: '<%pI4>', toMap: true },
   { what: '%px', fmt: '%px', dataLen: 32, patch: cat(st8(-32, 0x1234)), toMap: true },
   { what: 'format in a writable map', fmt: '%d', flags: 0 },
   { what: 'format in a read-only map not frozen', fmt: '%d', freeze: false },
@@ -204,7 +214,11 @@ const CASES: Case[] = [
   { what: 'format pointer with a variable offset', fmt: '%d', patch: varOff },
   { what: 'format pointer past the value', fmt: '%d', patch: add(3, FMT_SIZE) },
   { what: 'format pointer before the value', fmt: '%d', patch: add(3, -1) },
-  { what: 'pointer conversions accepted', fmt: '%pK %pS %pB %pI4 %pi6 %pks %pus %ps %p', dataLen: 72 },
+  { what: 'pointer conversions, too many for the data', fmt: '%pK %pS %pB %pI4 %pi6 %ps %p', dataLen: 72 },
+  { what: '%pK %pS %pB %p', fmt: '%pK %pS %pB %p', verdictOnly: true },
+  { what: '%ps, %px and %p before punctuation', fmt: '%ps|%px,%p.%p', verdictOnly: true },
+  { what: '%pks followed by a letter', fmt: '%pksx' },
+  { what: '%pI4 followed by a letter', fmt: '%pI4x', verdictOnly: true },
 ];
 
 test(

@@ -26,6 +26,13 @@ export function formatPrintf(
   fmt: string,
   args: readonly bigint[],
   readString: (addr: bigint) => string | undefined,
+  /**
+   * Reads `n` bytes at a program address (undefined when unreadable), for the pointer conversions
+   * of bpf_snprintf: `%pI4 %pi4 %pI6 %pi6` (an unreadable address prints zeros, as Linux), `%pks`
+   * (a string; unreadable: empty), `%pus` (user memory: the machine has none, so empty, as Linux
+   * for a kernel address), `%pS %ps %pB` (no symbols: `0x` and the address).
+   */
+  readBytes?: (addr: bigint, n: number) => Uint8Array | undefined,
 ): string {
   let out = '';
   let ai = 0;
@@ -100,8 +107,31 @@ export function formatPrintf(
       case 'p': {
         // %p, %px, %pK: 16 hex digits, as Linux prints them on 64-bit (the machine has no
         // pointer hashing: %p and %pK show the raw value where Linux shows a hash)
-        if (fmt[i] === 'x' || fmt[i] === 'K') i++;
-        body = BigInt.asUintN(64, next()).toString(16).padStart(16, '0');
+        const v = BigInt.asUintN(64, next());
+        const kind = readBytes === undefined ? '' : fmt[i];
+        const ip = kind === 'I' || kind === 'i' ? fmt[i + 1] : undefined;
+        if (readBytes !== undefined && (ip === '4' || ip === '6')) {
+          const n = ip === '4' ? 4 : 16;
+          const b = readBytes(v, n) ?? new Uint8Array(n);
+          const hex = (k: number): string => b[k]!.toString(16).padStart(2, '0');
+          if (ip === '4')
+            body = [...b].map((x) => (kind === 'i' ? `${x}`.padStart(3, '0') : `${x}`)).join('.');
+          else {
+            const groups: string[] = [];
+            for (let k = 0; k < 16; k += 2) groups.push(hex(k) + hex(k + 1));
+            body = groups.join(kind === 'I' ? ':' : '');
+          }
+          i += 2;
+        } else if ((kind === 'k' || kind === 'u') && fmt[i + 1] === 's') {
+          body = kind === 'k' ? (readString(v) ?? '') : '';
+          i += 2;
+        } else if (kind === 'S' || kind === 's' || kind === 'B') {
+          body = `0x${v.toString(16)}`;
+          i++;
+        } else {
+          if (fmt[i] === 'x' || fmt[i] === 'K') i++;
+          body = v.toString(16).padStart(16, '0');
+        }
         break;
       }
       case 's': {

@@ -209,7 +209,12 @@ function snprintf(vm: Vm): void {
   let text: string;
   try {
     // a string Linux cannot read is copied as an empty string
-    text = formatPrintf(fmt, args, (a) => readCStringArg(vm, a) ?? '');
+    text = formatPrintf(
+      fmt,
+      args,
+      (a) => readCStringArg(vm, a) ?? '',
+      (a, n) => vm.memory.tryRead(a, n),
+    );
   } catch (e) {
     if (e instanceof FormatStringError) {
       vm.retInt(-EINVAL);
