@@ -137,9 +137,14 @@ export function isEmpty(s: Scalar): boolean {
 
 /** Number of significant bits of a positive bigint below 2^64 (a number: no bigint allocated). */
 function bitLength(v: bigint): number {
-  const hi = Number(v >> 32n);
-  if (hi !== 0) return 64 - Math.clz32(hi);
-  return 32 - Math.clz32(Number(v & U32_MAX));
+  // Number(v) rounds to 53 bits: exact below 2^53, and above it the bit length can only be wrong
+  // when rounding carried up to a power of two (then the exact way below)
+  const x = Number(v);
+  if (x < 4294967296) return 32 - Math.clz32(x);
+  const hi = Math.floor(x / 4294967296);
+  if (x < 9007199254740992 || (hi & (hi - 1)) !== 0) return 64 - Math.clz32(hi);
+  const h = Number(v >> 32n);
+  return 64 - Math.clz32(h);
 }
 
 /** LOW_MASKS[k] = 2^k - 1 for k in 0..64 (shared constants: rangeMask allocates nothing). */
@@ -255,14 +260,17 @@ export function sync(s: Scalar): Scalar {
       s.s32max = min(s.s32max, s32(s.u32max));
     }
     // 64-bit -> 32-bit when the upper halves agree
-    const uSameHi = s.umin >> 32n === s.umax >> 32n;
+    // (equal upper 32 bits, floor(x / 2^32), of two bounds: their xor is in [0, 2^32))
+    const ux = s.umin ^ s.umax;
+    const uSameHi = ux >= 0n && ux < TWO32;
     if (uSameHi) {
       s.u32min = max(s.u32min, s.umin & U32_MAX);
       s.u32max = min(s.u32max, s.umax & U32_MAX);
     }
     // (the low halves of a range inside one 2^32 block are ordered as signed 32-bit values only
     // when the block's range does not cross 0x80000000)
-    if (s.smin >> 32n === s.smax >> 32n && s32(s.smin) <= s32(s.smax)) {
+    const sx = s.smin ^ s.smax;
+    if (sx >= 0n && sx < TWO32 && s32(s.smin) <= s32(s.smax)) {
       s.s32min = max(s.s32min, s32(s.smin));
       s.s32max = min(s.s32max, s32(s.smax));
     }

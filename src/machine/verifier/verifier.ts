@@ -2074,14 +2074,15 @@ class Verifier {
     const f = this.frame(st);
     const a = S.copy(f.regs[i.dst]!.s);
     const b = x ? S.copy(f.regs[i.src]!.s) : S.constant(is32 ? BigInt(i.imm >>> 0) : BigInt(i.imm));
+    // (refine and refineNotSet change only their first operand: `b` is still unrefined when `a` is
+    // refined against it, and `a` is refined by then, so `b` is refined against a copy of it)
     const a0 = S.copy(a);
-    const b0 = S.copy(b);
     if (taken || op !== 'set') {
       const eff = taken ? op : S.negate(op)!;
-      S.refine(eff, a, b0, !is32);
+      S.refine(eff, a, b, !is32);
       S.refine(S.flip(eff), b, a0, !is32);
     } else {
-      S.refineNotSet(a, b0, !is32);
+      S.refineNotSet(a, b, !is32);
       if (x && S.isConst(a0)) S.refineNotSet(b, a0, !is32);
     }
     if (S.isEmpty(a) || S.isEmpty(b)) return false;
