@@ -47,6 +47,7 @@ import type {
 import { Cmd, FileFlag, MapFlag, MapType, ProgFlag, ProgType, SHA256_SIZE } from '../uapi/constants.js';
 import type { BtfInfo, LinkInfo, MapInfo, ProgInfo } from '../uapi/info.js';
 import { Bpffs } from './bpffs.js';
+import { checkBtf } from './btf/check.js';
 import { applyCoreRelos } from './btf/core.js';
 import { machineVmlinuxBytes, VMLINUX_BTF_NAME } from './btf/vmlinux.js';
 import type { EngineEnv } from './engine/env.js';
@@ -990,16 +991,22 @@ export class MachineContext implements Backend {
     if (!this.proc.bpfCapable) fail(C, Errno.EPERM);
     const b = attr.btf;
     if (b.length > 16 * 1024 * 1024) fail(C, Errno.E2BIG);
-    const why = btfHeaderError(b);
-    if (why !== undefined) {
-      const log = `${why}\n`;
-      if (attr.logBuf !== undefined && attr.logBuf.length > 0) writeLog(attr.logBuf, log);
-      throw new VerifierError('BPF_BTF_LOAD', Errno.EINVAL, log);
+    // Linux's BTF verifier (src/machine/btf/check.ts): its errno and, at log level 1, its log.
+    const level = attr.logLevel ?? 0;
+    const verdict = checkBtf(b);
+    const wanted = attr.logBuf !== undefined && attr.logBuf.length > 0 && level > 0;
+    if (wanted) writeLog(attr.logBuf!, verdict.log);
+    if (!verdict.ok) {
+      // Like the kernel backend: without a caller's buffer the refusal carries the level-1 log.
+      if (wanted || attr.logBuf === undefined)
+        throw new VerifierError('BPF_BTF_LOAD', verdict.errno, verdict.log);
+      fail(C, verdict.errno);
     }
     const btf = new Btf(b.slice());
     this.core.registerBtf(btf);
     const fd = this.#install('btf', btf);
-    return new LoadedFd(fd, 'btf', this.#closer, '', 0);
+    const okLog = level > 0 ? verdict.log : '';
+    return new LoadedFd(fd, 'btf', this.#closer, okLog, okLog.length === 0 ? 0 : okLog.length + 1);
   }
 
   progTestRun(attr: TestRunAttr): TestRunResult {
@@ -1432,26 +1439,6 @@ function writeLog(buf: Uint8Array, log: string): void {
   const n = Math.min(bytes.length, buf.length - 1);
   buf.set(bytes.subarray(0, n));
   buf[n] = 0;
-}
-
-/** Why a BTF blob's header is not acceptable (magic, version, section bounds), or undefined. */
-function btfHeaderError(b: Uint8Array): string | undefined {
-  if (b.length < 24) return 'btf_header not found';
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (dv.getUint16(0, true) !== 0xeb9f) return 'Invalid magic';
-  if (b[2] !== 1) return 'Unsupported version';
-  if (b[3] !== 0) return 'Unsupported flags';
-  const hdrLen = dv.getUint32(4, true);
-  if (hdrLen < 24 || hdrLen > b.length) return 'Unsupported btf_header';
-  const typeOff = dv.getUint32(8, true);
-  const typeLen = dv.getUint32(12, true);
-  const strOff = dv.getUint32(16, true);
-  const strLen = dv.getUint32(20, true);
-  const body = b.length - hdrLen;
-  if (typeOff % 4 !== 0) return 'Unaligned type_off';
-  if (typeOff + typeLen > body || strOff + strLen > body) return 'Total section length too long';
-  if (strLen === 0 || b[hdrLen + strOff + strLen - 1] !== 0) return 'Invalid string section';
-  return undefined;
 }
 
 /** Element size of a per-CPU value slot in syscall buffers: round_up(value_size, 8). */

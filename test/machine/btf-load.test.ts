@@ -1,0 +1,482 @@
+/**
+ * The machine's BPF_BTF_LOAD checks against Linux 6.18's: the same BTF (hand-built records, the
+ * src/btf builder's output, every fixture's raw `.BTF` and its loadable form, and seeded mutants of
+ * those) goes to the kernel (when bpf(2) works here) and to the machine, which must give the same
+ * verdict, the same errno and the same last log line (the reason); where the kernel is not
+ * available, the expected verdicts written here are checked on the machine alone.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { Btf } from '../../src/btf/index.js';
+import { elfSectionData } from '../../src/elf/reader.js';
+import { BpfObject } from '../../src/loader/index.js';
+import { checkBtf } from '../../src/machine/btf/check.js';
+import { Machine } from '../../src/machine/index.js';
+import type { Backend } from '../../src/sys/backend.js';
+import { BpfError, VerifierError } from '../../src/sys/errors.js';
+import { backends } from '../backend/backends.js';
+import { FIXTURES, hostOptions } from '../loader/helpers.js';
+
+// --- a raw BTF assembler: records are words, strings in them become string offsets ---------------
+
+const KIND = {
+  INT: 1,
+  PTR: 2,
+  ARRAY: 3,
+  STRUCT: 4,
+  UNION: 5,
+  ENUM: 6,
+  FWD: 7,
+  TYPEDEF: 8,
+  VOLATILE: 9,
+  CONST: 10,
+  RESTRICT: 11,
+  FUNC: 12,
+  FUNC_PROTO: 13,
+  VAR: 14,
+  DATASEC: 15,
+  FLOAT: 16,
+  DECL_TAG: 17,
+  TYPE_TAG: 18,
+  ENUM64: 19,
+} as const;
+
+/** `info` of a record. */
+function info(kind: number, vlen = 0, kflag = false): number {
+  return ((kflag ? 0x80000000 : 0) | (kind << 24) | vlen) >>> 0;
+}
+
+/** A signed 32-bit int named `int` (the first record of most cases). */
+const INT: (number | string)[] = ['int', info(KIND.INT), 4, 0x01000020];
+
+/** Little-endian BTF from records (strings are interned) and header overrides. */
+function raw(
+  records: (number | string)[][],
+  hdr: Partial<Record<'typeOff' | 'strOff', number>> = {},
+): Uint8Array {
+  const strs = [0];
+  const offs = new Map<string, number>([['', 0]]);
+  const enc = new TextEncoder();
+  const str = (s: string) => {
+    let o = offs.get(s);
+    if (o === undefined) {
+      o = strs.length;
+      offs.set(s, o);
+      strs.push(...enc.encode(s), 0);
+    }
+    return o;
+  };
+  const words = records.flat().map((x) => (typeof x === 'string' ? str(x) : x >>> 0));
+  const typeLen = words.length * 4;
+  const out = new Uint8Array(24 + typeLen + strs.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint16(0, 0xeb9f, true);
+  out[2] = 1;
+  dv.setUint32(4, 24, true);
+  dv.setUint32(8, hdr.typeOff ?? 0, true);
+  dv.setUint32(12, typeLen, true);
+  dv.setUint32(16, hdr.strOff ?? typeLen, true);
+  dv.setUint32(20, strs.length, true);
+  words.forEach((w, i) => {
+    dv.setUint32(24 + 4 * i, w, true);
+  });
+  out.set(strs, 24 + typeLen);
+  return out;
+}
+
+/** Hand-built cases: name, BTF, and the verdict Linux 6.18 gives (errno name or 'ok', reason line). */
+const CASES: [string, Uint8Array, string, RegExp?][] = [
+  ['int', raw([INT]), 'ok'],
+  [
+    'FUNC_PROTO with an unnamed typed parameter, referenced by a FUNC',
+    raw([INT, [0, info(KIND.FUNC_PROTO, 1), 1, 0, 1], ['f', info(KIND.FUNC, 0, false) | 1, 2]]),
+    'EINVAL',
+    /^\[3\] FUNC f type_id=2 Invalid arg#1$/,
+  ],
+  ['the same FUNC_PROTO, no FUNC', raw([INT, [0, info(KIND.FUNC_PROTO, 1), 1, 0, 1]]), 'ok'],
+  [
+    'VAR of type void',
+    raw([INT, ['x', info(KIND.VAR), 0, 1]]),
+    'EINVAL',
+    /^\[2\] VAR x type_id=0 linkage=1 Invalid type_id$/,
+  ],
+  [
+    'VAR of type const void',
+    raw([
+      [0, info(KIND.CONST), 0],
+      ['x', info(KIND.VAR), 1, 1],
+    ]),
+    'EINVAL',
+    /^\[2\] VAR x type_id=1 linkage=1 Invalid type_id$/,
+  ],
+  [
+    'DATASEC entries not in offset order',
+    raw([
+      INT,
+      ['a', info(KIND.VAR), 1, 1],
+      ['b', info(KIND.VAR), 1, 1],
+      ['.data', info(KIND.DATASEC, 2), 8, 3, 4, 4, 2, 0, 4],
+    ]),
+    'EINVAL',
+    /^\t type_id=2 offset=0 size=4 Invalid offset$/,
+  ],
+  [
+    'DATASEC in order',
+    raw([
+      INT,
+      ['a', info(KIND.VAR), 1, 1],
+      ['b', info(KIND.VAR), 1, 1],
+      ['.data', info(KIND.DATASEC, 2), 8, 2, 0, 4, 3, 4, 4],
+    ]),
+    'ok',
+  ],
+  [
+    'DATASEC of size 0',
+    raw([INT, ['a', info(KIND.VAR), 1, 1], ['.bss', info(KIND.DATASEC, 1), 0, 2, 0, 4]]),
+    'EINVAL',
+  ],
+  [
+    'DATASEC entry too small',
+    raw([INT, ['a', info(KIND.VAR), 1, 1], ['.bss', info(KIND.DATASEC, 1), 4, 2, 0, 2]]),
+    'EINVAL',
+  ],
+  ['DATASEC entry not a VAR', raw([INT, ['.bss', info(KIND.DATASEC, 1), 4, 1, 0, 4]]), 'EINVAL'],
+  ['VAR extern', raw([INT, ['x', info(KIND.VAR), 1, 2]]), 'EINVAL', /Linkage not supported$/],
+  ['VAR with a dotted name', raw([INT, ['x.y', info(KIND.VAR), 1, 0]]), 'ok'],
+  ['FUNC extern', raw([INT, [0, info(KIND.FUNC_PROTO), 1], ['f', info(KIND.FUNC, 2), 2]]), 'EINVAL'],
+  ['FUNC global', raw([INT, [0, info(KIND.FUNC_PROTO), 1], ['f', info(KIND.FUNC, 1), 2]]), 'ok'],
+  ['FUNC named 1f', raw([INT, [0, info(KIND.FUNC_PROTO), 1], ['1f', info(KIND.FUNC), 2]]), 'EINVAL'],
+  ['FUNC of an INT', raw([INT, ['f', info(KIND.FUNC), 1]]), 'EINVAL'],
+  [
+    'FUNC_PROTO vararg',
+    raw([INT, [0, info(KIND.FUNC_PROTO, 2), 1, 'a', 1, 0, 0], ['f', info(KIND.FUNC), 2]]),
+    'ok',
+  ],
+  ['FUNC_PROTO named vararg', raw([INT, [0, info(KIND.FUNC_PROTO, 2), 1, 'a', 1, 'b', 0]]), 'EINVAL'],
+  ['FUNC_PROTO arg out of range', raw([INT, [0, info(KIND.FUNC_PROTO, 1), 1, 'a', 9]]), 'EINVAL'],
+  ['FUNC_PROTO return out of range', raw([INT, [0, info(KIND.FUNC_PROTO), 7]]), 'EINVAL'],
+  ['FUNC_PROTO with a name', raw([INT, ['p', info(KIND.FUNC_PROTO), 1]]), 'EINVAL'],
+  ['struct member past the end', raw([INT, ['s', info(KIND.STRUCT, 1), 4, 'a', 1, 8]]), 'EINVAL'],
+  ['struct member offset past the size', raw([INT, ['s', info(KIND.STRUCT, 1), 4, 'a', 1, 64]]), 'EINVAL'],
+  [
+    'struct members out of order',
+    raw([INT, ['s', info(KIND.STRUCT, 2), 8, 'a', 1, 32, 'b', 1, 0]]),
+    'EINVAL',
+  ],
+  [
+    'struct member not byte aligned',
+    raw([INT, [0, info(KIND.PTR), 1], ['s', info(KIND.STRUCT, 1), 16, 'p', 2, 4]]),
+    'EINVAL',
+  ],
+  ['struct member of type void', raw([INT, ['s', info(KIND.STRUCT, 1), 4, 'a', 0, 0]]), 'EINVAL'],
+  ['struct member with a bad name', raw([INT, ['s', info(KIND.STRUCT, 1), 4, 'a-b', 1, 0]]), 'EINVAL'],
+  [
+    'bitfield',
+    raw([INT, ['s', info(KIND.STRUCT, 2, true), 4, 'a', 1, (3 << 24) | 0, 'b', 1, (5 << 24) | 3]]),
+    'ok',
+  ],
+  [
+    'bitfield wider than its int',
+    raw([INT, ['s', info(KIND.STRUCT, 1, true), 8, 'a', 1, 33 << 24]]),
+    'EINVAL',
+  ],
+  [
+    'bitfield past the end',
+    raw([INT, ['s', info(KIND.STRUCT, 1, true), 4, 'a', 1, (8 << 24) | 28]]),
+    'EINVAL',
+  ],
+  ['union member at an offset', raw([INT, ['u', info(KIND.UNION, 1), 4, 'a', 1, 8]]), 'EINVAL'],
+  [
+    'struct of a FWD',
+    raw([
+      ['f', info(KIND.FWD), 0],
+      ['s', info(KIND.STRUCT, 1), 4, 'a', 1, 0],
+    ]),
+    'EINVAL',
+  ],
+  ['self-containing struct', raw([['s', info(KIND.STRUCT, 1), 4, 'a', 1, 0]]), 'EEXIST'],
+  [
+    'struct with a pointer to itself',
+    raw([
+      ['s', info(KIND.STRUCT, 1), 8, 'p', 2, 0],
+      [0, info(KIND.PTR), 1],
+    ]),
+    'ok',
+  ],
+  [
+    'const loop',
+    raw([
+      [0, info(KIND.CONST), 2],
+      [0, info(KIND.CONST), 1],
+    ]),
+    'EEXIST',
+  ],
+  [
+    'pointer loop',
+    raw([
+      [0, info(KIND.PTR), 2],
+      [0, info(KIND.CONST), 1],
+    ]),
+    'EEXIST',
+  ],
+  ['typedef without a name', raw([INT, [0, info(KIND.TYPEDEF), 1]]), 'EINVAL'],
+  ['const with a name', raw([INT, ['c', info(KIND.CONST), 1]]), 'EINVAL'],
+  ['typedef of void', raw([['v', info(KIND.TYPEDEF), 0]]), 'ok'],
+  ['pointer out of range', raw([[0, info(KIND.PTR), 5]]), 'EINVAL'],
+  ['INT too wide for its size', raw([['int', info(KIND.INT), 2, 32]]), 'EINVAL'],
+  ['INT bad encoding', raw([['int', info(KIND.INT), 4, 0x03000020]]), 'ENOTSUPP'],
+  ['INT with vlen', raw([['int', info(KIND.INT, 1), 4, 32]]), 'EINVAL'],
+  ['array of int', raw([INT, [0, info(KIND.ARRAY), 0, 1, 1, 4]]), 'ok'],
+  ['array with void elements', raw([INT, [0, info(KIND.ARRAY), 0, 0, 1, 4]]), 'EINVAL'],
+  [
+    'array indexed by a struct',
+    raw([INT, ['s', info(KIND.STRUCT), 0], [0, info(KIND.ARRAY), 0, 1, 2, 4]]),
+    'EINVAL',
+  ],
+  [
+    'array of a bitfield int',
+    raw([INT, ['b', info(KIND.INT), 4, 3], [0, info(KIND.ARRAY), 0, 2, 1, 4]]),
+    'EINVAL',
+  ],
+  ['array too large', raw([INT, [0, info(KIND.ARRAY), 0, 1, 1, 0x40000001]]), 'EINVAL'],
+  ['enum of size 3', raw([['e', info(KIND.ENUM, 1), 3, 'A', 1]]), 'EINVAL'],
+  ['enum value without a name', raw([['e', info(KIND.ENUM, 1), 4, 0, 1]]), 'EINVAL'],
+  ['signed enum64', raw([['e', info(KIND.ENUM64, 1, true), 8, 'A', 0xfffffffb, 0xffffffff]]), 'ok'],
+  ['fwd without a name', raw([[0, info(KIND.FWD), 0]]), 'EINVAL'],
+  ['float of size 3', raw([['f', info(KIND.FLOAT), 3]]), 'EINVAL'],
+  ['decl tag on an INT', raw([INT, ['t', info(KIND.DECL_TAG), 1, -1]]), 'EINVAL'],
+  [
+    'decl tag component out of range',
+    raw([INT, ['s', info(KIND.STRUCT, 1), 4, 'a', 1, 0], ['t', info(KIND.DECL_TAG), 2, 1]]),
+    'EINVAL',
+  ],
+  [
+    'decl tag on a member',
+    raw([INT, ['s', info(KIND.STRUCT, 1), 4, 'a', 1, 0], ['t', info(KIND.DECL_TAG), 2, 0]]),
+    'ok',
+  ],
+  ['type tag without a name', raw([INT, [0, info(KIND.TYPE_TAG), 1]]), 'EINVAL'],
+  ['unknown kind', raw([[0, info(20), 0]]), 'EINVAL'],
+  ['unused info bits', raw([[0, info(KIND.PTR) | 0x10000000, 0]]), 'EINVAL'],
+  ['name offset past the strings', raw([[0x1000, info(KIND.INT), 4, 32]]), 'EINVAL'],
+  ['truncated record', raw([[0, info(KIND.INT), 4]]), 'EINVAL'],
+  ['no types', raw([]), 'EINVAL'],
+  ['unaligned type_off', raw([INT], { typeOff: 2 }), 'EINVAL'],
+];
+
+/** Header mutants of a good BTF (flags, version, magic, lengths). */
+function headerCases(): [string, Uint8Array, string][] {
+  const good = raw([INT]);
+  const out: [string, Uint8Array, string][] = [];
+  const edit = (name: string, f: (b: Uint8Array, dv: DataView) => void, verdict: string) => {
+    const b = good.slice();
+    f(b, new DataView(b.buffer));
+    out.push([name, b, verdict]);
+  };
+  edit('bad magic', (b) => (b[0] = 0), 'EINVAL');
+  edit('version 2', (b) => (b[2] = 2), 'ENOTSUPP');
+  edit('flags 1', (b) => (b[3] = 1), 'ENOTSUPP');
+  edit('str_len one short', (_b, dv) => dv.setUint32(20, dv.getUint32(20, true) - 1, true), 'EINVAL');
+  edit('type_len past the end', (_b, dv) => dv.setUint32(12, 400, true), 'EINVAL');
+  edit('hdr_len past the end', (_b, dv) => dv.setUint32(4, 4000, true), 'EINVAL');
+  edit('string section not starting with NUL', (b, dv) => (b[24 + dv.getUint32(12, true)] = 0x41), 'EINVAL');
+  out.push(['4 bytes', good.slice(0, 4), 'EINVAL']);
+  out.push(['only a header', Uint8Array.of(...good.slice(0, 24)), 'EINVAL']);
+  return out;
+}
+
+// --- fixtures --------------------------------------------------------------------------------------
+
+/** Every fixture's raw `.BTF` and the loader's loadable form of it. */
+function fixtureBtfs(): [string, Uint8Array][] {
+  const out: [string, Uint8Array][] = [];
+  for (const f of readdirSync(FIXTURES)
+    .filter((x) => x.endsWith('.bpfel.o'))
+    .sort()) {
+    const bytes = new Uint8Array(readFileSync(join(FIXTURES, f)));
+    const sec = elfSectionData(bytes, '.BTF');
+    if (sec !== undefined) out.push([`${f} .BTF`, sec.slice()]);
+    const loadable = BpfObject.open(bytes, hostOptions(2)).loadableBtf();
+    if (loadable !== undefined) out.push([`${f} loadable`, loadable]);
+  }
+  return out;
+}
+
+/** Deterministic PRNG (mulberry32). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` mutants of `btf`: one type-section word changed to a value near what makes checks trip. */
+function mutants(name: string, btf: Uint8Array, n: number, seed: number): [string, Uint8Array][] {
+  const dv = new DataView(btf.buffer, btf.byteOffset, btf.byteLength);
+  const hdr = dv.getUint32(4, true);
+  const typeStart = hdr + dv.getUint32(8, true);
+  const words = dv.getUint32(12, true) / 4;
+  const rnd = prng(seed);
+  const out: [string, Uint8Array][] = [];
+  for (let i = 0; i < n; i++) {
+    const m = btf.slice();
+    const mv = new DataView(m.buffer);
+    const w = Math.floor(rnd() * words);
+    const old = mv.getUint32(typeStart + 4 * w, true);
+    const choices = [
+      0,
+      1,
+      old + 1,
+      old - 1,
+      old ^ 0x80000000,
+      old ^ (1 << Math.floor(rnd() * 32)),
+      old + 8,
+      old * 2,
+      0xffffffff,
+      words,
+    ];
+    const v = choices[Math.floor(rnd() * choices.length)]! >>> 0;
+    mv.setUint32(typeStart + 4 * w, v, true);
+    out.push([`${name} word ${w}: ${old} -> ${v}`, m]);
+  }
+  return out;
+}
+
+// --- running a case --------------------------------------------------------------------------------
+
+interface Verdict {
+  /** 'ok' or the errno name. */
+  code: string;
+  /** The last non-empty log line (level 1). */
+  reason: string;
+  log: string;
+}
+
+function load(b: Backend, btf: Uint8Array): Verdict {
+  const logBuf = new Uint8Array(1 << 20);
+  const text = () => new TextDecoder().decode(logBuf.subarray(0, logBuf.indexOf(0)));
+  const last = (log: string) =>
+    log
+      .split('\n')
+      .filter((l) => l !== '')
+      .at(-1) ?? '';
+  try {
+    b.btfLoad({ btf, logBuf, logLevel: 1 }).close();
+    return { code: 'ok', reason: last(text()), log: text() };
+  } catch (e) {
+    if (!(e instanceof BpfError)) throw e;
+    return { code: e.code, reason: last(text()), log: text() };
+  }
+}
+
+const [machineCase, kernelCase] = backends();
+const kernel = kernelCase!.skip === false ? kernelCase!.backend() : undefined;
+
+describe('BPF_BTF_LOAD: hand-built cases', () => {
+  const m = machineCase!.backend();
+  for (const [name, btf, expected, reason] of [...CASES, ...headerCases()] as [
+    string,
+    Uint8Array,
+    string,
+    RegExp?,
+  ][]) {
+    test(name, () => {
+      const got = load(m, btf);
+      assert.equal(got.code, expected, `${name}: machine\n${got.log}`);
+      if (reason !== undefined) assert.match(got.reason, reason, name);
+      if (kernel !== undefined) {
+        const want = load(kernel, btf);
+        assert.equal(want.code, expected, `${name}: kernel\n${want.log}`);
+        assert.equal(got.reason, want.reason, name);
+        assert.equal(got.log, want.log, `${name}: the whole level-1 log`);
+      }
+    });
+  }
+});
+
+describe('BPF_BTF_LOAD: BTF from the src/btf builder', () => {
+  test('every kind, one BTF', () => {
+    const b = new Btf();
+    const i = b.addInt('int', 4, { encoding: 1 });
+    b.addEnum('e', 4, [
+      { name: 'A', value: -1 },
+      { name: 'B', value: 3 },
+    ]);
+    const s = b.addStruct('s', 8, [
+      { name: 'a', type: i, bitOffset: 0, bitfieldSize: 3 },
+      { name: 'b', type: i, bitOffset: 32 },
+    ]);
+    const v = b.addVar('x', i, 'global');
+    b.addDatasec('.data', 4, [{ type: v, offset: 0, size: 4 }]);
+    b.addFloat('double', 8);
+    b.addDeclTag('tag', s, 0);
+    b.addTypeTag('tt', i);
+    b.addFwd('fw', 'union');
+    const p = b.addFuncProto(i, [{ name: 'a', type: i }]);
+    b.addFunc('f', p, 'global');
+    b.addArray(i, i, 4);
+    b.addPtr(s);
+    const m = load(machineCase!.backend(), b.serialize());
+    assert.equal(m.code, 'ok', m.log);
+    if (kernel !== undefined) assert.equal(m.log, load(kernel, b.serialize()).log);
+  });
+});
+
+describe('BPF_BTF_LOAD: fixtures and their mutants', () => {
+  const fixtures = fixtureBtfs();
+  test('fixture BTF: the same verdict as Linux; loadable forms accepted', () => {
+    assert.ok(fixtures.length >= 8);
+    const m = new Machine({ cpus: 2 });
+    for (const [name, btf] of fixtures) {
+      const got = load(m, btf);
+      if (name.endsWith('loadable')) assert.equal(got.code, 'ok', `${name}\n${got.reason}`);
+      if (kernel !== undefined) {
+        const want = load(kernel, btf);
+        assert.deepEqual([got.code, got.reason], [want.code, want.reason], name);
+      }
+    }
+  });
+
+  test('mutants: the same verdict, errno and reason line as Linux', { skip: kernel === undefined }, () => {
+    const m = new Machine({ cpus: 2 });
+    let refused = 0;
+    let n = 0;
+    const bad: string[] = [];
+    fixtures.forEach(([name, btf], k) => {
+      if (!name.endsWith('loadable')) return;
+      for (const [what, mutant] of mutants(name, btf, 40, 1000 + k)) {
+        const got = load(m, mutant);
+        const want = load(kernel!, mutant);
+        if (got.code !== want.code || got.reason !== want.reason)
+          bad.push(
+            `${what}:\n  machine ${got.code} ${JSON.stringify(got.reason)}\n  kernel  ${want.code} ${JSON.stringify(want.reason)}`,
+          );
+        if (want.code !== 'ok') refused++;
+        n++;
+      }
+    });
+    assert.deepEqual(bad, [], bad.join('\n'));
+    // The mutations must exercise refusals, not only harmless edits.
+    assert.ok(refused > n / 4, `${refused} of ${n} refused`);
+  });
+});
+
+test('checkBtf: a refusal without a log buffer carries the log; with a level-0 buffer, only the errno', () => {
+  const m = new Machine({ cpus: 1 });
+  const bad = CASES.find(([n]) => n === 'VAR of type void')![1];
+  assert.throws(
+    () => m.btfLoad({ btf: bad }),
+    (e: unknown) => e instanceof VerifierError && /Invalid type_id/.test(e.message),
+  );
+  assert.throws(
+    () => m.btfLoad({ btf: bad, logBuf: new Uint8Array(256), logLevel: 0 }),
+    (e: unknown) => e instanceof BpfError && !(e instanceof VerifierError) && e.code === 'EINVAL',
+  );
+  assert.equal(checkBtf(raw([INT])).ok, true);
+});
