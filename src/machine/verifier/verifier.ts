@@ -2035,7 +2035,7 @@ class Verifier {
     if (cmp === undefined) fail(EINVAL, `unknown opcode ${i.code.toString(16).padStart(2, '0')}`);
     const x = (i.code & 8) !== 0;
     const a = this.readReg(st, i.dst);
-    const b = x ? this.readReg(st, i.src) : scalarReg(S.constant(is32 ? BigInt(i.imm >>> 0) : BigInt(i.imm)));
+    const b = x ? this.readReg(st, i.src) : this.immReg(pc, i, !is32);
     const target = jumpTarget(i, pc);
     const fall = pc + 1;
     const op2 = cmp as S.CmpOp;
@@ -2052,8 +2052,8 @@ class Verifier {
     }
     // Both: refine each side.
     const other = cloneState(st);
-    const okT = this.refineScalars(other, i, op2, is32, x, true);
-    const okF = this.refineScalars(st, i, op2, is32, x, false);
+    const okT = this.refineScalars(other, i, op2, is32, x, true, b.s);
+    const okF = this.refineScalars(st, i, op2, is32, x, false, b.s);
     if (okT && okF) {
       this.pushBranch(other, target, pc);
       return fall;
@@ -2070,10 +2070,19 @@ class Verifier {
   }
 
   /** Narrows the compared scalars in `st`, for the taken (`taken`) or the fall-through edge. False: infeasible. */
-  refineScalars(st: State, i: Insn, op: S.CmpOp, is32: boolean, x: boolean, taken: boolean): boolean {
+  refineScalars(
+    st: State,
+    i: Insn,
+    op: S.CmpOp,
+    is32: boolean,
+    x: boolean,
+    taken: boolean,
+    /** The immediate as a scalar (when not `x`; never changed: refined on a copy). */
+    imm: Scalar,
+  ): boolean {
     const f = this.frame(st);
     const a = S.copy(f.regs[i.dst]!.s);
-    const b = x ? S.copy(f.regs[i.src]!.s) : S.constant(is32 ? BigInt(i.imm >>> 0) : BigInt(i.imm));
+    const b = S.copy(x ? f.regs[i.src]!.s : imm);
     // (refine and refineNotSet change only their first operand: `b` is still unrefined when `a` is
     // refined against it, and `a` is refined by then, so `b` is refined against a copy of it)
     const a0 = S.copy(a);
