@@ -20,6 +20,7 @@
  */
 
 import { type Btf as BtfTypes, parseBtf } from '../btf/btf.js';
+import { BTF_KIND } from '../btf/kinds.js';
 import { mapContentHash, progTag } from '../hash/index.js';
 import { encode as encodeInsns } from '../isa/codec.js';
 import type {
@@ -428,6 +429,19 @@ export class MachineContext implements Backend {
     });
     if (typeof r === 'number') fail(C, -r);
     const { map, inner } = r;
+    // Like Linux: with a key or value type id the map takes a reference to the BTF object, after
+    // map_check_btf's size and per-type rules; a btf_fd without type ids is ignored.
+    let mapBtf: Btf | undefined;
+    if (attr.btfKeyTypeId || attr.btfValueTypeId) {
+      const fd = attr.btfFd ?? 0;
+      const e = this.proc.fds.get(fd);
+      if (e === undefined) fail(C, isStdio(fd) ? Errno.EINVAL : Errno.EBADF);
+      if (e.kind !== 'btf') fail(C, Errno.EINVAL);
+      mapBtf = e.obj as Btf;
+      if (mapBtf.kernel) fail(C, Errno.EACCES);
+      const why = mapBtfError(map, mapBtf.parsed(), attr.btfKeyTypeId ?? 0, attr.btfValueTypeId ?? 0);
+      if (why !== undefined) fail(C, why);
+    }
     if (attr.mapName) {
       if (attr.mapName.length > 15 || !/^[A-Za-z0-9_.]*$/.test(attr.mapName))
         fail(C, Errno.EINVAL, 'map_name');
@@ -442,6 +456,20 @@ export class MachineContext implements Backend {
       map.inner = inner;
     }
     this.core.registerMap(map);
+    if (mapBtf !== undefined) {
+      mapBtf.acquire();
+      const held = mapBtf;
+      MAP_BTF.set(map, {
+        btf: held,
+        keyTypeId: attr.btfKeyTypeId ?? 0,
+        valueTypeId: attr.btfValueTypeId ?? 0,
+      });
+      const free = map.onFree;
+      map.onFree = (m) => {
+        free?.(m);
+        held.release();
+      };
+    }
     const fd = this.#install('map', map, !(flags & MapFlag.WRONLY), !(flags & MapFlag.RDONLY));
     return this.#fd(fd, 'map');
   }
@@ -836,12 +864,14 @@ export class MachineContext implements Backend {
     // (against the machine's vmlinux BTF); without them core_relos are ignored.
     let insnBytes = attr.insns;
     let coreLog: string[] = [];
+    let heldBtf: Btf | undefined;
     if ((attr.funcInfo?.length ?? 0) > 0 || (attr.lineInfo?.length ?? 0) > 0) {
       const be = p.fds.get(attr.progBtfFd ?? 0);
       if (be === undefined) return failLoad(Errno.EBADF, [statsLine(0)]);
       if (be.kind !== 'btf') return failLoad(Errno.EINVAL, [statsLine(0)]);
       const progBtf = be.obj as Btf;
       if (progBtf.kernel) return failLoad(Errno.EACCES, [statsLine(0)]);
+      heldBtf = progBtf;
       if (attr.coreRelos !== undefined && attr.coreRelos.length > 0) {
         let parsed: BtfTypes;
         try {
@@ -976,6 +1006,21 @@ export class MachineContext implements Backend {
     });
     prog.signature = verdict;
     core.registerProg(prog);
+    if (heldBtf !== undefined) {
+      // The program holds its BTF (prog->aux->btf) with the func_info and line_info counts.
+      heldBtf.acquire();
+      const held = heldBtf;
+      PROG_BTF.set(prog, {
+        btf: held,
+        nrFuncInfo: Math.floor((attr.funcInfo?.length ?? 0) / (attr.funcInfoRecSize || FUNC_INFO_REC)),
+        nrLineInfo: Math.floor((attr.lineInfo?.length ?? 0) / (attr.lineInfoRecSize || LINE_INFO_REC)),
+      });
+      const free = prog.onFree;
+      prog.onFree = (x) => {
+        free?.(x);
+        held.release();
+      };
+    }
     // A successful level-1 load keeps only the verifier's summary, as Linux (the CO-RE lines are
     // in the log only at level 2 or when the load fails).
     const okLines = level & 2 ? [...coreLog, ...verified.log] : verified.log;
@@ -1217,6 +1262,7 @@ export class MachineContext implements Backend {
 
   #mapInfo(map: BpfMap, query: MapInfoQuery): MapInfo {
     const C = Cmd.OBJ_GET_INFO_BY_FD;
+    const mb = MAP_BTF.get(map);
     const info: MapInfo = {
       type: map.type,
       id: map.id,
@@ -1229,9 +1275,9 @@ export class MachineContext implements Backend {
       btfVmlinuxValueTypeId: 0,
       netnsDev: 0n,
       netnsIno: 0n,
-      btfId: 0,
-      btfKeyTypeId: 0,
-      btfValueTypeId: 0,
+      btfId: mb?.btf.id ?? 0,
+      btfKeyTypeId: mb?.keyTypeId ?? 0,
+      btfValueTypeId: mb?.valueTypeId ?? 0,
       btfVmlinuxId: 0,
       mapExtra: map.mapExtra,
     };
@@ -1249,6 +1295,7 @@ export class MachineContext implements Backend {
   }
 
   #progInfo(prog: Prog, query: ProgInfoQuery): ProgInfo {
+    const pb = PROG_BTF.get(prog);
     if (query.mapIds !== undefined) {
       const dv = new DataView(query.mapIds.buffer, query.mapIds.byteOffset, query.mapIds.byteLength);
       for (let i = 0; i < prog.maps.length && (i + 1) * 4 <= query.mapIds.length; i++) {
@@ -1276,13 +1323,14 @@ export class MachineContext implements Backend {
       netnsIno: 0n,
       nrJitedKsyms: 0,
       nrJitedFuncLens: 0,
-      btfId: 0,
-      funcInfoRecSize: 0,
-      nrFuncInfo: 0,
-      nrLineInfo: 0,
+      // Linux reports its own record sizes whatever the load used; the counts only to bpf_capable().
+      btfId: pb?.btf.id ?? 0,
+      funcInfoRecSize: FUNC_INFO_REC,
+      nrFuncInfo: this.proc.bpfCapable ? (pb?.nrFuncInfo ?? 0) : 0,
+      nrLineInfo: this.proc.bpfCapable ? (pb?.nrLineInfo ?? 0) : 0,
       nrJitedLineInfo: 0,
-      lineInfoRecSize: 0,
-      jitedLineInfoRecSize: 0,
+      lineInfoRecSize: LINE_INFO_REC,
+      jitedLineInfoRecSize: 8,
       nrProgTags: 0,
       runTimeNs: 0n,
       runCnt: 0n,
@@ -1432,6 +1480,52 @@ export class Machine extends MachineContext {
 /** fds 0-2 are the standard streams: open, but not bpf objects (EINVAL rather than EBADF). */
 function isStdio(fd: number): boolean {
   return fd === 0 || fd === 1 || fd === 2;
+}
+
+/** `sizeof(struct bpf_func_info)` and `sizeof(struct bpf_line_info)`. */
+const FUNC_INFO_REC = 8;
+const LINE_INFO_REC = 16;
+
+/** A map's BTF (`map->btf` and its key/value type ids), for its info. */
+const MAP_BTF = new WeakMap<BpfMap, { btf: Btf; keyTypeId: number; valueTypeId: number }>();
+/** A program's BTF (`prog->aux->btf`) and its func_info/line_info counts, for its info. */
+const PROG_BTF = new WeakMap<Prog, { btf: Btf; nrFuncInfo: number; nrLineInfo: number }>();
+
+/**
+ * Linux's map_check_btf for `map` (errno or undefined): the key type (0 only for keyless maps)
+ * and the value type must have the map's key and value sizes; arrays need a 32-bit int key or,
+ * keyless, one DATASEC entry; bloom filters take no key type; the others (hash maps, prog_array,
+ * ...) need one, of any kind.
+ */
+function mapBtfError(map: BpfMap, btf: BtfTypes, keyId: number, valueId: number): number | undefined {
+  const sized = (id: number): { size: number; kind: number; id: number } | undefined => {
+    if (id === 0 || id >= btf.typeCount) return undefined;
+    try {
+      const size = btf.sizeOf(id);
+      const r = btf.resolve(id);
+      const k = btf.kindOf(r);
+      const to = k === BTF_KIND.VAR ? btf.resolve(btf.sizeOrType(r)) : r;
+      return { size, kind: btf.kindOf(to), id: to };
+    } catch {
+      return undefined;
+    }
+  };
+  const key = keyId === 0 ? undefined : sized(keyId);
+  if (keyId !== 0 && (key === undefined || key.size !== map.keySize)) return Errno.EINVAL;
+  const value = sized(valueId);
+  if (value === undefined || value.size !== map.valueSize) return Errno.EINVAL;
+  const t = map.type;
+  if (t === MapType.ARRAY || t === MapType.PERCPU_ARRAY) {
+    if (key === undefined)
+      return t === MapType.ARRAY && map.maxEntries === 1 && value.kind === BTF_KIND.DATASEC
+        ? undefined
+        : Errno.EINVAL;
+    if (key.kind !== BTF_KIND.INT) return Errno.EINVAL;
+    const data = btf.rawRecord(key.id)[3] ?? 0;
+    return (data & 0xff) === 32 && ((data >>> 16) & 0xff) === 0 ? undefined : Errno.EINVAL;
+  }
+  if (t === MapType.BLOOM_FILTER) return key === undefined ? undefined : Errno.EINVAL;
+  return key === undefined ? Errno.EINVAL : undefined;
 }
 
 function writeLog(buf: Uint8Array, log: string): void {

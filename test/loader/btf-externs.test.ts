@@ -182,12 +182,12 @@ for (const bc of backends()) {
           assert.ok(attr !== undefined, name);
           assert.equal(attr.btfFd, c.btfFd.fd, name);
           assert.equal(attr.btfValueTypeId, fixed.findId(name, BTF_KIND.DATASEC), name);
-          // The machine reports no BTF ids in its map info; the kernel does.
-          if (kernel) {
-            const info = c.maps.get(name)!.info();
-            assert.equal(info.btfId, btfId(b, c), name);
-            assert.equal(info.btfValueTypeId, attr.btfValueTypeId, name);
-          }
+          // Map info names the BTF object and the type ids, on both backends.
+          const info = c.maps.get(name)!.info();
+          assert.equal(info.btfId, btfId(b, c), name);
+          assert.equal(info.btfKeyTypeId, attr.btfKeyTypeId ?? 0, name);
+          assert.equal(info.btfValueTypeId, attr.btfValueTypeId, name);
+          assert.equal(info.btfVmlinuxValueTypeId, 0, name);
         }
         const kc = c.maps.get('.kconfig')!;
         const config = hostOptions(bc.cpus).kconfig!;
@@ -215,13 +215,14 @@ for (const bc of backends()) {
           // One struct bpf_func_info (8 bytes) unless a record size says otherwise.
           assert.equal(attr.funcInfo?.length, attr.funcInfoRecSize ?? 8, `${p.name}: one func_info record`);
           assert.ok((attr.lineInfo?.length ?? 0) > 0, p.name);
-          // The machine reports no BTF id or func_info counts in its program info; the kernel does.
-          if (kernel) {
-            const info = p.info();
-            assert.equal(info.btfId, btfId(b, c), p.name);
-            assert.equal(info.nrFuncInfo, 1, p.name);
-            assert.equal(info.nrLineInfo, attr.lineInfo!.length / (attr.lineInfoRecSize ?? 16), p.name);
-          }
+          // Program info names the BTF object and counts func_info and line_info (with Linux's
+          // record sizes), on both backends.
+          const info = p.info();
+          assert.equal(info.btfId, btfId(b, c), p.name);
+          assert.equal(info.nrFuncInfo, 1, p.name);
+          assert.equal(info.funcInfoRecSize, 8, p.name);
+          assert.equal(info.nrLineInfo, attr.lineInfo!.length / (attr.lineInfoRecSize ?? 16), p.name);
+          assert.equal(info.lineInfoRecSize, 16, p.name);
           assert.equal(p.testRun({ ctxIn: new Uint8Array(8) }).retval, 0, p.name);
         }
         const out = new BigUint64Array(c.maps.get('.bss')!.lookup(0)!.slice().buffer);

@@ -480,3 +480,165 @@ test('checkBtf: a refusal without a log buffer carries the log; with a level-0 b
   );
   assert.equal(checkBtf(raw([INT])).ok, true);
 });
+
+// --- BTF in map and program info -------------------------------------------------------------------
+
+/** MAP_CREATE with BTF type ids: the verdicts of `map_check_btf` for each map type and key/value pair. */
+function mapBtfVerdicts(b: Backend): string[] {
+  const btf = new Btf();
+  const int = btf.addInt('int', 4, { encoding: 1 });
+  const long = btf.addInt('long', 8, { encoding: 1 });
+  const v = btf.addVar('x', int, 'global');
+  const ds = btf.addDatasec('.data', 4, [{ type: v, offset: 0, size: 4 }]);
+  const st = btf.addStruct('s', 4, [{ name: 'a', type: int, bitOffset: 0 }]);
+  const td = btf.addTypedef('u32_t', btf.addConst(int));
+  const fd = b.btfLoad({ btf: btf.serialize() });
+  const out: string[] = [];
+  try {
+    // type, key size, value size, max entries
+    const types: Record<string, [number, number, number, number]> = {
+      array: [2, 4, 4, 1],
+      array2: [2, 4, 4, 2],
+      percpu_array: [6, 4, 4, 1],
+      hash: [1, 4, 4, 1],
+      lru_hash: [9, 4, 4, 1],
+      prog_array: [3, 4, 4, 1],
+      queue: [22, 0, 4, 1],
+      bloom: [30, 0, 4, 1],
+      ringbuf: [27, 0, 0, 4096],
+    };
+    const pairs: [number, number, string][] = [
+      [0, int, 'k0 vint'],
+      [int, int, 'kint vint'],
+      [td, td, 'ktypedef vtypedef'],
+      [0, ds, 'k0 vdatasec'],
+      [int, long, 'kint vlong'],
+      [long, int, 'klong vint'],
+      [st, int, 'kstruct vint'],
+      [int, st, 'kint vstruct'],
+      [0, 99, 'k0 v99'],
+      [int, 0, 'kint v0'],
+    ];
+    for (const [name, [mapType, keySize, valueSize, maxEntries]] of Object.entries(types)) {
+      for (const [k, val, what] of pairs) {
+        let verdict: string;
+        try {
+          const m = b.mapCreate({
+            mapType,
+            keySize,
+            valueSize,
+            maxEntries,
+            btfFd: fd.fd,
+            btfKeyTypeId: k,
+            btfValueTypeId: val,
+          });
+          const info = b.objGetInfoByFd(m.fd, { kind: 'map' });
+          const btfId = b.objGetInfoByFd(fd.fd, { kind: 'btf' }).id;
+          verdict = `ok ${info.btfId === btfId} ${info.btfKeyTypeId === k} ${info.btfValueTypeId === val}`;
+          m.close();
+        } catch (e) {
+          verdict = e instanceof BpfError ? e.code : String(e);
+        }
+        out.push(`${name} ${what}: ${verdict}`);
+      }
+    }
+    for (const [what, btfFd] of [
+      ['no such fd', 9999],
+      ['stdin', 0],
+    ] as const) {
+      try {
+        b.mapCreate({
+          mapType: 2,
+          keySize: 4,
+          valueSize: 4,
+          maxEntries: 1,
+          btfFd,
+          btfKeyTypeId: int,
+          btfValueTypeId: int,
+        }).close();
+        out.push(`${what}: ok`);
+      } catch (e) {
+        out.push(`${what}: ${(e as BpfError).code}`);
+      }
+    }
+    const plain = b.mapCreate({ mapType: 2, keySize: 4, valueSize: 4, maxEntries: 1, btfFd: fd.fd });
+    out.push(`btf_fd without type ids: btf_id ${b.objGetInfoByFd(plain.fd, { kind: 'map' }).btfId}`);
+    plain.close();
+  } finally {
+    fd.close();
+  }
+  return out;
+}
+
+/** A map and a program keep their BTF object (and its id) after its fd is closed. */
+function btfKeptAlive(b: Backend): { map: number[]; prog: number[]; btf: number } {
+  const btf = new Btf();
+  const int = btf.addInt('int', 4, { encoding: 1 });
+  const proto = btf.addFuncProto(int, [{ name: 'ctx', type: btf.addPtr(0) }]);
+  const func = btf.addFunc('main', proto, 'global');
+  const fd = b.btfLoad({ btf: btf.serialize() });
+  const id = b.objGetInfoByFd(fd.fd, { kind: 'btf' }).id;
+  const m = b.mapCreate({
+    mapType: 2,
+    keySize: 4,
+    valueSize: 4,
+    maxEntries: 1,
+    btfFd: fd.fd,
+    btfKeyTypeId: int,
+    btfValueTypeId: int,
+  });
+  // r0 = 0; exit
+  const insns = Uint8Array.of(0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0);
+  const funcInfo = new Uint8Array(8);
+  new DataView(funcInfo.buffer).setUint32(4, func, true);
+  const p = b.progLoad({
+    progType: 1,
+    insns,
+    license: 'GPL',
+    progBtfFd: fd.fd,
+    funcInfo,
+    funcInfoRecSize: 8,
+  });
+  const plainProg = b.progLoad({ progType: 1, insns, license: 'GPL' });
+  fd.close();
+  try {
+    const mi = b.objGetInfoByFd(m.fd, { kind: 'map' });
+    const pi = b.objGetInfoByFd(p.fd, { kind: 'prog' });
+    const qi = b.objGetInfoByFd(plainProg.fd, { kind: 'prog' });
+    return {
+      map: [mi.btfId - id, mi.btfKeyTypeId, mi.btfValueTypeId],
+      prog: [
+        pi.btfId - id,
+        pi.nrFuncInfo,
+        pi.funcInfoRecSize,
+        pi.nrLineInfo,
+        pi.lineInfoRecSize,
+        qi.btfId,
+        qi.nrFuncInfo,
+        qi.funcInfoRecSize,
+        qi.lineInfoRecSize,
+        qi.jitedLineInfoRecSize,
+      ],
+      btf: b.objGetInfoByFd(m.fd, { kind: 'map' }).btfId === id ? 1 : 0,
+    };
+  } finally {
+    m.close();
+    p.close();
+    plainProg.close();
+  }
+}
+
+describe('BTF ids in map and program info', () => {
+  test('MAP_CREATE with BTF: the same verdicts as Linux (map_check_btf), and the ids in map info', () => {
+    const got = mapBtfVerdicts(new Machine({ cpus: 2 }));
+    assert.ok(got.includes('array k0 vdatasec: ok true true true'), got.join('\n'));
+    assert.ok(got.includes('hash k0 vint: EINVAL'), got.join('\n'));
+    if (kernel !== undefined) assert.deepEqual(got, mapBtfVerdicts(kernel));
+  });
+
+  test('maps and programs hold their BTF; program info has the counts and Linux record sizes', () => {
+    const got = btfKeptAlive(new Machine({ cpus: 2 }));
+    assert.deepEqual(got, { map: [0, 1, 1], prog: [0, 1, 8, 0, 16, 0, 0, 8, 16, 8], btf: 1 });
+    if (kernel !== undefined) assert.deepEqual(got, btfKeptAlive(kernel));
+  });
+});
