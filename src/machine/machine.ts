@@ -1038,20 +1038,36 @@ export class MachineContext implements Backend {
     if (b.length > 16 * 1024 * 1024) fail(C, Errno.E2BIG);
     // Linux's BTF verifier (src/machine/btf/check.ts): its errno and, at log level 1, its log.
     const level = attr.logLevel ?? 0;
+    const buf = attr.logBuf !== undefined && attr.logBuf.length > 0 ? attr.logBuf : undefined;
+    // A log buffer needs a log level (Linux's log attribute check).
+    if (buf !== undefined && level === 0) fail(C, Errno.EINVAL, 'log_buf without log_level');
     const verdict = checkBtf(b);
-    const wanted = attr.logBuf !== undefined && attr.logBuf.length > 0 && level > 0;
-    if (wanted) writeLog(attr.logBuf!, verdict.log);
+    const bytes = new TextEncoder().encode(verdict.log);
+    const trueSize = bytes.length + 1;
+    if (buf !== undefined) {
+      // Linux's log is rotating (the buffer keeps the end) unless BPF_LOG_FIXED (8) keeps the
+      // start; a log that does not fit turns any verdict into ENOSPC.
+      const n = Math.min(bytes.length, buf.length - 1);
+      buf.set(level & 8 ? bytes.subarray(0, n) : bytes.subarray(bytes.length - n));
+      buf[n] = 0;
+      if (trueSize > buf.length)
+        throw new VerifierError(
+          'BPF_BTF_LOAD',
+          Errno.ENOSPC,
+          new TextDecoder().decode(buf.subarray(0, n)),
+          true,
+        );
+    }
     if (!verdict.ok) {
       // Like the kernel backend: without a caller's buffer the refusal carries the level-1 log.
-      if (wanted || attr.logBuf === undefined)
-        throw new VerifierError('BPF_BTF_LOAD', verdict.errno, verdict.log);
-      fail(C, verdict.errno);
+      throw new VerifierError('BPF_BTF_LOAD', verdict.errno, verdict.log);
     }
     const btf = new Btf(b.slice());
     this.core.registerBtf(btf);
     const fd = this.#install('btf', btf);
-    const okLog = level > 0 ? verdict.log : '';
-    return new LoadedFd(fd, 'btf', this.#closer, okLog, okLog.length === 0 ? 0 : okLog.length + 1);
+    return level > 0
+      ? new LoadedFd(fd, 'btf', this.#closer, verdict.log, trueSize)
+      : new LoadedFd(fd, 'btf', this.#closer, '', 0);
   }
 
   progTestRun(attr: TestRunAttr): TestRunResult {
