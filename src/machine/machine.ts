@@ -439,7 +439,16 @@ export class MachineContext implements Backend {
       if (e.kind !== 'btf') fail(C, Errno.EINVAL);
       mapBtf = e.obj as Btf;
       if (mapBtf.kernel) fail(C, Errno.EACCES);
-      const why = mapBtfError(map, mapBtf.parsed(), attr.btfKeyTypeId ?? 0, attr.btfValueTypeId ?? 0);
+      let parsed: BtfTypes | undefined;
+      try {
+        parsed = mapBtf.parsed();
+      } catch {
+        parsed = undefined;
+      }
+      const why =
+        parsed === undefined
+          ? Errno.EINVAL
+          : mapBtfError(map, parsed, attr.btfKeyTypeId ?? 0, attr.btfValueTypeId ?? 0);
       if (why !== undefined) fail(C, why);
     }
     if (attr.mapName) {
