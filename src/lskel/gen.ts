@@ -211,7 +211,7 @@ export const KFUNC_BTF_ID = 4;
 
 /**
  * The minimal BTF the kfunc scheme's loader declares its kfunc in:
- * `int bpf_loader_verify_metadata(void *map, void *hash, int hash__sz)` (extern FUNC, id 4).
+ * `int bpf_loader_verify_metadata(void *map, void *hash, int hash__sz)` (a global FUNC, id 4: Linux's BTF_LOAD refuses extern linkage on FUNC).
  */
 export function kfuncBtf(): Uint8Array {
   const btf = new Btf();
@@ -222,7 +222,7 @@ export function kfuncBtf(): Uint8Array {
     { name: 'hash', type: voidPtr },
     { name: 'hash__sz', type: int },
   ]);
-  btf.addFunc('bpf_loader_verify_metadata', proto, 'extern');
+  btf.addFunc('bpf_loader_verify_metadata', proto, 'global');
   return btf.serialize();
 }
 
