@@ -12,6 +12,7 @@
  */
 
 export * from './bpffs.js';
+export * from './btf/vmlinux.js';
 export * from './demo.js';
 export * from './lsm/demo.js';
 export * from './lsm/index.js';
@@ -29,4 +30,3 @@ export * from './prog.js';
 export * from './signature/index.js';
 export * from './sysbpf.js';
 export * from './testrun.js';
-export * from './btf/vmlinux.js';

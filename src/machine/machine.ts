@@ -45,7 +45,7 @@ import type {
   TestRunAttr,
   TestRunResult,
 } from '../uapi/attrs.js';
-import { Cmd, FileFlag, MapFlag, MapType, ProgFlag, ProgType, SHA256_SIZE } from '../uapi/constants.js';
+import { Cmd, FileFlag, MapFlag, MapType, ProgFlag, SHA256_SIZE } from '../uapi/constants.js';
 import type { BtfInfo, LinkInfo, MapInfo, ProgInfo } from '../uapi/info.js';
 import { Bpffs } from './bpffs.js';
 import { checkBtf } from './btf/check.js';

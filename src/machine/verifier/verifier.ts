@@ -1549,11 +1549,10 @@ class Verifier {
    */
   sanitizeCommit(pc: number, i: Insn, r: Reg, op: number, san: Sanitation): void {
     const after = ptrLimit(r, san.toLeft);
-    if (after === undefined || after === -1)
-      return fail(
-        EACCES,
-        `R${i.dst} tried to ${op === 0x00 ? 'add' : 'sub'} beyond pointer bounds, ${SAN_WHY}`,
-      );
+    if (after === undefined || after === -1) {
+      fail(EACCES, `R${i.dst} tried to ${op === 0x00 ? 'add' : 'sub'} beyond pointer bounds, ${SAN_WHY}`);
+      return;
+    }
     const limit = Math.abs((san.limit - after) | 0);
     const prev = this.aluSanitation.get(pc);
     if (prev !== undefined && (prev.state !== san.state || prev.limit !== limit || prev.map !== r.map))
