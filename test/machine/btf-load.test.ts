@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { Btf } from '../../src/btf/index.js';
+import { BTF_KIND, Btf } from '../../src/btf/index.js';
 import { elfSectionData } from '../../src/elf/reader.js';
 import { BpfObject } from '../../src/loader/index.js';
 import { checkBtf } from '../../src/machine/btf/check.js';
@@ -21,27 +21,7 @@ import { FIXTURES, hostOptions } from '../loader/helpers.js';
 
 // --- a raw BTF assembler: records are words, strings in them become string offsets ---------------
 
-const KIND = {
-  INT: 1,
-  PTR: 2,
-  ARRAY: 3,
-  STRUCT: 4,
-  UNION: 5,
-  ENUM: 6,
-  FWD: 7,
-  TYPEDEF: 8,
-  VOLATILE: 9,
-  CONST: 10,
-  RESTRICT: 11,
-  FUNC: 12,
-  FUNC_PROTO: 13,
-  VAR: 14,
-  DATASEC: 15,
-  FLOAT: 16,
-  DECL_TAG: 17,
-  TYPE_TAG: 18,
-  ENUM64: 19,
-} as const;
+const KIND = BTF_KIND;
 
 /** `info` of a record. */
 function info(kind: number, vlen = 0, kflag = false): number {
