@@ -4,8 +4,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Command } from 'commander';
-import { registerPolicy } from '../../src/cli/commands/policy.js';
 import { parseObject } from '../../src/elf/object.js';
 import {
   generateLightSkeleton,
@@ -14,6 +12,7 @@ import {
   throwawayIdentity,
 } from '../../src/lskel/index.js';
 import { SIGNED_ONLY_POLICY } from '../../src/machine/lsm/demo.js';
+import { tsbpf } from './run-policy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsbpf-policy-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,33 +51,6 @@ const kfuncSkel = file(
 const cert = file('signer.der', id.certificate);
 const policy = file('signed_only.pol', SIGNED_ONLY_POLICY);
 const progs = spec.programs.length;
-
-/** Runs `tsbpf policy ...` in this process: exit code (0, the command's exitCode, 1 on error) and stdout. */
-function tsbpf(...args: string[]): { code: number; out: string; err: string } {
-  const program = new Command('tsbpf').exitOverride();
-  registerPolicy(program);
-  for (const c of program.commands) {
-    c.exitOverride();
-    for (const d of c.commands) d.exitOverride().configureOutput({ writeErr: () => {} });
-  }
-  let out = '';
-  const write = process.stdout.write;
-  const saved = process.exitCode;
-  process.exitCode = undefined;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    program.parse(args, { from: 'user' });
-    return { code: typeof process.exitCode === 'number' ? process.exitCode : 0, out, err: '' };
-  } catch (e) {
-    return { code: 1, out, err: (e as Error).message };
-  } finally {
-    process.stdout.write = write;
-    process.exitCode = saved;
-  }
-}
 
 describe('tsbpf policy test POLICY --lskel FILE [--trust CERT]', () => {
   it('a signed skeleton with its signer trusted: every load allowed, exit 0', () => {
