@@ -32,13 +32,16 @@ function inFile(file: string, e: unknown): unknown {
 /** Bytes read past the size `fstat` reported before giving up (a file that keeps growing). */
 const MAX_GROWTH = 1 << 30;
 
+/** Chunk size for files whose size `fstat` does not know (pipes, procfs). */
+const CHUNK = 1 << 16;
+
 /**
  * Reads a whole file into one fresh `Uint8Array` at offset 0 of its own `ArrayBuffer`: `fstat`
- * gives the size, one buffer of that size (not zero-filled) is filled with `readSync`, so there is
- * no chunk list, no copy and no `Buffer` pool slice (which {@link Btf.parse} could not view as
- * 32-bit words in place). Files
- * whose size `fstat` does not know (pipes, procfs) or that grow while read are read on in
- * doubling chunks. `-` reads standard input.
+ * gives the size, one buffer of exactly that size (not zero-filled) is filled with `readSync`, and
+ * one read into a small scratch buffer confirms the end of the file, so there is no chunk list, no
+ * copy and no `Buffer` pool slice (which {@link Btf.parse} could not view as 32-bit words in
+ * place). Files whose size `fstat` does not know (pipes, procfs) or that grow while read are read
+ * on in doubling chunks. `-` reads standard input.
  */
 export function readFileWhole(path: string): Uint8Array {
   let fd: number;
@@ -50,15 +53,29 @@ export function readFileWhole(path: string): Uint8Array {
   }
   try {
     const st = fstatSync(fd);
+    const known = st.isFile() && st.size > 0;
     // not zero-filled (every byte returned is read), not from Buffer's shared pool (offset 0)
     const fresh = (n: number) => new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
-    let buf = fresh(st.isFile() && st.size > 0 ? st.size : 1 << 16);
+    let buf = fresh(known ? st.size : CHUNK);
     let len = 0;
+    let probe = known;
     for (;;) {
       if (len === buf.length) {
+        let extra = new Uint8Array(0);
+        if (probe) {
+          // As large as fstat said: look for the end with a small read, so the usual case needs
+          // no larger buffer and no copy.
+          probe = false;
+          const p = new Uint8Array(4096);
+          const n = readSync(fd, p, 0, p.length, null);
+          if (n === 0) break;
+          extra = p.subarray(0, n);
+        }
         if (len >= MAX_GROWTH + st.size) throw new Error(`${path}: file keeps growing past ${len} bytes`);
-        const nb = fresh(buf.length * 2);
+        const nb = fresh(buf.length * 2 + extra.length);
         nb.set(buf);
+        nb.set(extra, len);
+        len += extra.length;
         buf = nb;
       }
       const got = readSync(fd, buf, len, buf.length - len, null);
