@@ -264,15 +264,21 @@ function cloneState(s: State): State {
   };
 }
 
+/** The stack of a new frame, shared by all new frames until one writes (copy-on-write, {@link own}). */
+const EMPTY_STYPE = new Uint8Array(MAX_BPF_STACK);
+const EMPTY_SPILL: (Reg | undefined)[] = new Array(MAX_BPF_STACK / 8).fill(undefined);
+/** The register file of a new frame (copied). */
+const EMPTY_REGS: readonly Reg[] = new Array(11).fill(NOT_INIT);
+
 function newFrame(callsite: number, subprog: number): Frame {
-  const regs: Reg[] = new Array(11).fill(NOT_INIT);
   return {
-    regs,
-    stype: new Uint8Array(MAX_BPF_STACK),
-    spill: new Array(MAX_BPF_STACK / 8).fill(undefined),
+    regs: EMPTY_REGS.slice(),
+    stype: EMPTY_STYPE,
+    spill: EMPTY_SPILL,
     callsite,
     subprog,
-    owned: true,
+    owned: false,
+    cb: undefined,
   };
 }
 
@@ -498,8 +504,8 @@ function flatten(insns: readonly Insn[]): Prog {
   return { n: out.length, insn: out, second };
 }
 
-/** Opcodes Linux 6.18 knows (others: "unknown opcode XX"). */
-const VALID_OPCODES: ReadonlySet<number> = (() => {
+/** Opcodes Linux 6.18 knows, as a table by opcode (others: "unknown opcode XX"). */
+const VALID_OPCODES: Uint8Array = (() => {
   const s = new Set<number>();
   for (const cls of [0x04, 0x07]) {
     for (let op = 0x00; op <= 0xd0; op += 0x10) {
@@ -516,7 +522,9 @@ const VALID_OPCODES: ReadonlySet<number> = (() => {
   for (const c of [0x18, 0x20, 0x28, 0x30, 0x40, 0x48, 0x50]) s.add(c);
   for (const c of [0x61, 0x69, 0x71, 0x79, 0x81, 0x89, 0x91]) s.add(c);
   for (const c of [0x62, 0x6a, 0x72, 0x7a, 0x63, 0x6b, 0x73, 0x7b, 0xc3, 0xdb, 0xcb, 0xd3]) s.add(c);
-  return s;
+  const t = new Uint8Array(256);
+  for (const c of s) t[c] = 1;
+  return t;
 })();
 
 const isJmpClass = (code: number): boolean => (code & 7) === 0x05 || (code & 7) === 0x06;
@@ -525,27 +533,26 @@ function jumpTarget(i: Insn, pc: number): number {
   return i.code === 0x06 ? pc + i.imm + 1 : pc + i.off + 1;
 }
 
-/** Successor slots of slot `pc` within its function (calls fall through). */
-function successors(p: Prog, pc: number): number[] {
-  const i = p.insn[pc]!;
-  if (i.code === LD_IMM64) return [pc + 2];
-  if (!isJmpClass(i.code)) return [pc + 1];
-  const op = i.code & 0xf0;
-  if (i.code === 0x95) return [];
-  if (op === 0x80) return [pc + 1];
-  if (op === 0x00) return [jumpTarget(i, pc)];
-  return [pc + 1, jumpTarget(i, pc)];
-}
-
-/** The successor table of `p` ({@link successors} of every slot, -1 for none), made once. */
+/**
+ * The successor table of `p`: two entries per slot, the slots control may go to next within the
+ * function (calls fall through, exit has none), -1 for none. Made once.
+ */
 function succTable(p: Prog): Int32Array {
   if (p.succ !== undefined) return p.succ;
   const t = new Int32Array(2 * p.n).fill(-1);
   for (let pc = 0; pc < p.n; pc++) {
-    if (p.insn[pc] === undefined) continue;
-    const s = successors(p, pc);
-    if (s.length > 0) t[2 * pc] = s[0]!;
-    if (s.length > 1) t[2 * pc + 1] = s[1]!;
+    const i = p.insn[pc];
+    if (i === undefined) continue;
+    const code = i.code;
+    if (code === LD_IMM64) t[2 * pc] = pc + 2;
+    else if (!isJmpClass(code)) t[2 * pc] = pc + 1;
+    else if (code === 0x95) continue;
+    else if ((code & 0xf0) === 0x80) t[2 * pc] = pc + 1;
+    else if ((code & 0xf0) === 0x00) t[2 * pc] = jumpTarget(i, pc);
+    else {
+      t[2 * pc] = pc + 1;
+      t[2 * pc + 1] = jumpTarget(i, pc);
+    }
   }
   p.succ = t;
   return t;
@@ -605,7 +612,7 @@ function checkStructure(p: Prog, privileged: boolean, prune: Uint8Array, kfuncs:
   for (let pc = 0; pc < n; pc++) {
     const i = insn[pc];
     if (i === undefined) continue;
-    if (!VALID_OPCODES.has(i.code)) fail(EINVAL, `unknown opcode ${i.code.toString(16).padStart(2, '0')}`);
+    if (VALID_OPCODES[i.code] !== 1) fail(EINVAL, `unknown opcode ${i.code.toString(16).padStart(2, '0')}`);
     if (i.dst > 10) fail(EINVAL, `R${i.dst} is invalid`);
     if (i.src > 10 && (i.code & 0x08) !== 0 && (i.code & 7) !== 0x00) fail(EINVAL, `R${i.src} is invalid`);
     const why = encodingError(i);
@@ -664,7 +671,6 @@ function liveness(p: Prog): Uint16Array {
   const { n, insn } = p;
   const use = new Uint16Array(n);
   const def = new Uint16Array(n);
-  const bit = (r: number): number => 1 << r;
   for (let pc = 0; pc < n; pc++) {
     const i = insn[pc];
     if (i === undefined) continue;
@@ -672,20 +678,20 @@ function liveness(p: Prog): Uint16Array {
     const x = (i.code & 8) !== 0;
     const op = i.code & 0xf0;
     if (cls === 0x04 || cls === 0x07) {
-      if (op === 0xb0) use[pc] = x ? bit(i.src) : 0;
-      else use[pc] = bit(i.dst) | (x && op !== 0x80 && op !== 0xd0 ? bit(i.src) : 0);
-      def[pc] = bit(i.dst);
+      if (op === 0xb0) use[pc] = x ? 1 << i.src : 0;
+      else use[pc] = (1 << i.dst) | (x && op !== 0x80 && op !== 0xd0 ? 1 << i.src : 0);
+      def[pc] = 1 << i.dst;
     } else if (cls === 0x01) {
-      use[pc] = bit(i.src);
-      def[pc] = bit(i.dst);
-    } else if (cls === 0x02) use[pc] = bit(i.dst);
+      use[pc] = 1 << i.src;
+      def[pc] = 1 << i.dst;
+    } else if (cls === 0x02) use[pc] = 1 << i.dst;
     else if (cls === 0x03) {
-      use[pc] = bit(i.dst) | bit(i.src) | (i.code === 0xdb && i.imm === 0xf1 ? 1 : 0);
-      if ((i.code & 0xe0) === 0xc0) def[pc] = (i.imm & 1 ? bit(i.src) : 0) | (i.imm === 0xf1 ? 1 : 0);
+      use[pc] = (1 << i.dst) | (1 << i.src) | (i.code === 0xdb && i.imm === 0xf1 ? 1 : 0);
+      if ((i.code & 0xe0) === 0xc0) def[pc] = (i.imm & 1 ? 1 << i.src : 0) | (i.imm === 0xf1 ? 1 : 0);
     } else if (cls === 0x00) {
-      if (i.code === LD_IMM64) def[pc] = bit(i.dst);
+      if (i.code === LD_IMM64) def[pc] = 1 << i.dst;
       else {
-        use[pc] = bit(6) | ((i.code & 0xe0) === 0x40 ? bit(i.src) : 0);
+        use[pc] = (1 << 6) | ((i.code & 0xe0) === 0x40 ? 1 << i.src : 0);
         def[pc] = 0x3f;
       }
     } else if (cls === 0x05 || cls === 0x06) {
@@ -693,7 +699,7 @@ function liveness(p: Prog): Uint16Array {
         use[pc] = 0x3e;
         def[pc] = 0x3f;
       } else if (i.code === 0x95) use[pc] = 1;
-      else if (op !== 0x00) use[pc] = bit(i.dst) | (x ? bit(i.src) : 0);
+      else if (op !== 0x00) use[pc] = (1 << i.dst) | (x ? 1 << i.src : 0);
     }
   }
   const live = new Uint16Array(n);
