@@ -3,11 +3,15 @@
  * Mutates the committed BTF fixtures, a built BTF with every kind, and the .BTF.ext fixtures
  * (see test/btf/fuzz-lib.ts), checks the property on each mutant, and prints the counts, the
  * slowest case and the peak RSS. Exits 1 on the first violation, with the counterexample.
+ * Also runs the WebAssembly scan with tiny windows (so records straddle window ends and outgrow
+ * the window) on mutated type words and on vmlinux, against the JavaScript scan.
  */
 
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Btf } from '../../src/btf/index.js';
+import { wasmScan } from '../../src/btf/wasmscan.js';
 import {
   builtSample,
   checkBtf,
@@ -91,6 +95,71 @@ if (vm) {
   all += stats.cases;
   rows.push(
     `${'vmlinux (sampled)'.padEnd(22)} ${String(stats.cases).padStart(7)} cases  ${stats.parsed} parsed, ${stats.rejected} FormatError`,
+  );
+}
+// the WebAssembly scan window by window: tiny windows give the same answer as the JavaScript scan
+interface Scans {
+  w: Uint32Array;
+  wLen: number;
+  n: number;
+  offs: Uint32Array;
+  startId: number;
+  jsScan(): boolean;
+}
+const WINDOWS = [1, 2, 3, 4, 5, 7, 16, 61];
+/**
+ * Compares the windowed WebAssembly scans of `words` with the JavaScript scan (as `b`'s words);
+ * returns whether the words are well-formed.
+ */
+function sameScans(b: Btf, words: Uint32Array): boolean {
+  const s = b as unknown as Scans;
+  s.w = words;
+  s.wLen = words.length;
+  const jsOk = s.jsScan();
+  const js = jsOk ? Array.from(s.offs.subarray(0, s.n + 1)) : undefined;
+  for (const win of WINDOWS) {
+    const r = wasmScan(words, words.length, b.strings.totalLength, 0x000fffff - s.startId + 1, win);
+    assert.notEqual(r, undefined);
+    const ok = r !== false && r !== undefined && r.maxRef < s.startId + r.n;
+    assert.equal(ok, jsOk, `window ${win}: WebAssembly ${ok}, JavaScript ${jsOk}`);
+    if (js && r) assert.deepEqual(Array.from(r.offs), js, `window ${win}`);
+  }
+  return jsOk;
+}
+{
+  let cases = 0;
+  let wellFormed = 0;
+  for (const [, bytes, le] of btfInputs) {
+    fc.assert(
+      fc.property(fc.array(mutationArb, { minLength: 1, maxLength: 4 }), (muts) => {
+        const m = mutate(bytes, muts, le);
+        if (m.length < 24) return;
+        const dv = new DataView(m.buffer, m.byteOffset, m.byteLength);
+        const start = 24 + Math.min(dv.getUint32(8, le), m.length - 24);
+        const nWords = Math.floor(Math.min(dv.getUint32(12, le), m.length - start) / 4);
+        const words = new Uint32Array(nWords);
+        for (let i = 0; i < nWords; i++) words[i] = dv.getUint32(start + i * 4, le);
+        if (sameScans(Btf.parse(bytes), words)) wellFormed++;
+        cases++;
+      }),
+      { numRuns: Math.ceil(perInput / 10), seed },
+    );
+  }
+  if (vm) {
+    const b = Btf.parse(vm);
+    const words = (b as unknown as Scans).w.slice();
+    for (const win of [1, 1000, 4099, 1 << 16]) {
+      const r = wasmScan(words, words.length, b.strings.totalLength, 0x000fffff, win);
+      assert.ok(r);
+      assert.equal(r.n, b.typeCount - 1, `vmlinux, window ${win}`);
+    }
+    sameScans(Btf.parse(vm), words);
+    cases++;
+  }
+  all += cases;
+  rows.push(
+    `${'windowed wasm scans'.padEnd(22)} ${String(cases).padStart(7)} cases  ${wellFormed} well-formed, ` +
+      `each with windows of ${WINDOWS.join(', ')} words`,
   );
 }
 peakRss = Math.max(peakRss, process.memoryUsage().rss);

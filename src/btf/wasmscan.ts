@@ -130,27 +130,34 @@ class Asm {
 }
 
 // parameters and locals
-const END_ADDR = 0; // byte address just past the words
+const END_ADDR = 0; // byte address just past the window's words
 const STR_TOTAL = 1; // string offsets must be below it
 const MAX_N = 2; // most types allowed
 const OFFS = 3; // byte address of the offset index
-const P = 4; // byte address of the current record
-const N = 5; // types so far
-const MAXREF = 6; // largest type id referenced
-const NAME = 7;
-const INFO = 8;
-const VLEN = 9;
-const THIRD = 10;
-const LEN = 11; // record length in bytes
-const Q = 12;
-const E = 13;
-const T = 14;
-const V = 15;
-const N_LOCALS = 16;
-const N_PARAMS = 4;
+const N = 4; // types so far (the scan resumes here)
+const BASE = 5; // word index in the type section of the window's first word
+const LAST = 6; // 1 when the window ends where the type section ends
+const WIN = 7; // byte address of the window's first word
+const P = 8; // byte address of the current record
+const MAXREF = 9; // largest type id referenced
+const NAME = 10;
+const INFO = 11;
+const VLEN = 12;
+const THIRD = 13;
+const LEN = 14; // record length in bytes
+const Q = 15;
+const E = 16;
+const T = 17;
+const V = 18;
+const N_LOCALS = 19;
+const N_PARAMS = 8;
 
-/** Where the words start in memory; bytes 0..3 receive the largest referenced id. */
-export const WASM_WORDS_AT = 8;
+/**
+ * Memory layout: bytes 0..3 hold the largest referenced id and bytes 4..7 the byte address where
+ * the scan stopped (the scan's state between windows); the offset index starts at byte 8, the
+ * window of type words after it.
+ */
+const OFFS_AT = 8;
 
 function buildScan(): number[] {
   const a = new Asm();
@@ -158,8 +165,8 @@ function buildScan(): number[] {
   const failIfNonZero = () => a.brIf('fail');
   /** maxRef = max_u(maxRef, value on the stack). */
   const maxRef = () => a.tee(T).get(MAXREF).get(T).get(MAXREF).op(I32_GT_U).op(SELECT).set(MAXREF);
-  /** Fails when fewer than `len` bytes are left (len in LEN). */
-  const needLen = () => a.get(END_ADDR).get(P).op(I32_SUB).get(LEN).op(I32_LT_U).brIf('fail');
+  /** Stops when fewer than `len` bytes are left in the window (len in LEN). */
+  const needLen = () => a.get(END_ADDR).get(P).op(I32_SUB).get(LEN).op(I32_LT_U).brIf('short');
   /** Fails when the name offset is 0. */
   const named = () => a.get(NAME).op(I32_EQZ).brIf('fail');
   /** Fails when vlen or kind_flag is set. */
@@ -378,12 +385,14 @@ function buildScan(): number[] {
     ],
   ];
 
-  a.c(WASM_WORDS_AT).set(P);
+  a.get(WIN).set(P);
+  a.c(0).load().set(MAXREF);
   a.block('fail');
   a.block('done');
+  a.block('short');
   a.loop('top');
   a.get(P).get(END_ADDR).op(I32_GE_U).brIf('done');
-  a.get(END_ADDR).get(P).op(I32_SUB).c(12).op(I32_LT_U).brIf('fail');
+  a.get(END_ADDR).get(P).op(I32_SUB).c(12).op(I32_LT_U).brIf('short');
   a.get(N).get(MAX_N).op(I32_GE_U).brIf('fail');
   a.get(P).load().tee(NAME);
   strOk();
@@ -411,16 +420,19 @@ function buildScan(): number[] {
     a.br('next');
   }
   a.end(); // next
-  // offs[n++] = word index of p; p += len
+  // offs[n++] = word index of p in the type section; p += len
   a.get(OFFS).get(N).c(4).op(I32_MUL).op(I32_ADD);
-  a.get(P).c(WASM_WORDS_AT).op(I32_SUB).c(2).op(I32_SHR_U);
+  a.get(P).get(WIN).op(I32_SUB).c(2).op(I32_SHR_U).get(BASE).op(I32_ADD);
   a.op(I32_STORE, 2, 0);
   a.get(N).c(1).op(I32_ADD).set(N);
   a.get(P).get(LEN).op(I32_ADD).set(P);
   a.br('top');
   a.end(); // top
-  a.end(); // done
+  a.end(); // short: the record runs past the window; past the section's end it is a fault
+  a.get(LAST).brIf('fail');
+  a.end(); // done: keep the state for the next window
   a.c(0).get(MAXREF).op(I32_STORE, 2, 0);
+  a.c(0).get(P).op(I32_STORE, 2, 4);
   a.get(N).op(RETURN);
   a.end(); // fail
   a.c(-1);
@@ -447,10 +459,13 @@ function name(s: string): number[] {
   return b;
 }
 
-/** The module's bytes: imports `env.mem`, exports `scan(end, strTotal, maxN, offs) -> n | -1`. */
+/**
+ * The module's bytes: imports `env.mem`, exports `scan(end, strTotal, maxN, offs, n, base, last,
+ * win) -> n | -1`.
+ */
 function buildModule(): Uint8Array {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  section(1, [1, 0x60, N_PARAMS, I32, I32, I32, I32, 1, I32], out);
+  section(1, [1, 0x60, N_PARAMS, ...new Array<number>(N_PARAMS).fill(I32), 1, I32], out);
   section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x01], out);
   section(3, [1, 0], out);
   section(7, [1, ...name('scan'), 0x00, 0], out);
@@ -487,6 +502,14 @@ function module(): object | null {
 /** Largest type section (bytes) scanned with WebAssembly; larger ones use the JavaScript scan. */
 const MAX_WASM_BYTES = 1 << 30;
 
+/**
+ * Type words copied into WebAssembly memory at a time. The scan runs window by window, so the
+ * memory holds the offset index and one window, not a second copy of the whole section (vmlinux:
+ * about 0.8 MB instead of 4 MB, and that many fewer fresh pages to fault in on the first parse).
+ * A record longer than the window (a struct can have 65535 members) doubles it.
+ */
+const WINDOW_WORDS = 1 << 16;
+
 /** Result of {@link wasmScan}. */
 export interface WasmScanResult {
   /** Word offset of each type record, and the end as the last entry (`n + 1` entries). */
@@ -497,52 +520,90 @@ export interface WasmScanResult {
   maxRef: number;
 }
 
-type ScanFn = (end: number, strTotal: number, maxN: number, offs: number) => number;
+type ScanFn = (
+  end: number,
+  strTotal: number,
+  maxN: number,
+  offs: number,
+  n: number,
+  base: number,
+  last: number,
+  win: number,
+) => number;
+
+interface Live {
+  mem: { buffer: ArrayBuffer; grow(pages: number): number };
+  scan: ScanFn;
+  pages: number;
+}
 
 /**
  * The instance and its memory, kept between scans: a fresh memory per parse would cost page
- * faults and garbage collection every time. It grows to the largest section scanned (vmlinux:
- * about 7 MB) and is not given back; {@link releaseWasmScanMemory} drops it.
+ * faults and garbage collection every time. It grows to the largest index plus window needed
+ * (vmlinux: about 0.8 MB) and is not given back; {@link releaseWasmScanMemory} drops it.
  */
-let live:
-  | { mem: { buffer: ArrayBuffer; grow(pages: number): number }; scan: ScanFn; pages: number }
-  | undefined;
+let live: Live | undefined;
 
 /** Drops the scanner's memory (the next scan makes a new one). */
 export function releaseWasmScanMemory(): void {
   live = undefined;
 }
 
-/**
- * Scans the type words with the WebAssembly function: the offsets of `n` well-formed records,
- * `false` when anything looks wrong (the caller rescans with error reporting), or `undefined`
- * where WebAssembly is not available or the section is too large for it.
- */
-export function wasmScan(
-  words: Uint32Array,
-  nWords: number,
-  strTotal: number,
-  maxN: number,
-): WasmScanResult | false | undefined {
-  const mod = module();
-  if (!mod || nWords * 4 > MAX_WASM_BYTES) return undefined;
-  const cap = Math.floor(nWords / 3) + 1;
-  const offsAt = WASM_WORDS_AT + nWords * 4;
-  const pages = Math.ceil((offsAt + cap * 4) / 65536) || 1;
+/** The instance, with memory for at least `bytes` bytes. */
+function instance(mod: object, bytes: number): Live {
+  const pages = Math.ceil(bytes / 65536) || 1;
   if (!live) {
-    const mem = new wasm!.Memory({ initial: pages }) as unknown as NonNullable<typeof live>['mem'];
+    const mem = new wasm!.Memory({ initial: pages }) as unknown as Live['mem'];
     const inst = new wasm!.Instance(mod, { env: { mem } });
     live = { mem, scan: inst.exports.scan as ScanFn, pages };
   } else if (live.pages < pages) {
     live.mem.grow(pages - live.pages);
     live.pages = pages;
   }
-  const all = new Uint32Array(live.mem.buffer);
-  all.set(words.subarray(0, nWords), WASM_WORDS_AT / 4);
-  const n = live.scan(offsAt, strTotal, maxN, offsAt);
-  if (n < 0) return false;
+  return live;
+}
+
+/**
+ * Scans the type words with the WebAssembly function: the offsets of `n` well-formed records,
+ * `false` when anything looks wrong (the caller rescans with error reporting), or `undefined`
+ * where WebAssembly is not available or the section is too large for it. `windowWords` (tests)
+ * sets the first window's size.
+ */
+export function wasmScan(
+  words: Uint32Array,
+  nWords: number,
+  strTotal: number,
+  maxN: number,
+  windowWords = WINDOW_WORDS,
+): WasmScanResult | false | undefined {
+  const mod = module();
+  if (!mod || nWords * 4 > MAX_WASM_BYTES) return undefined;
+  const cap = Math.floor(nWords / 3) + 1;
+  const winAt = OFFS_AT + cap * 4;
+  let win = Math.max(1, Math.min(windowWords, nWords));
+  let inst = instance(mod, winAt + win * 4);
+  let all = new Uint32Array(inst.mem.buffer);
+  all[0] = 0;
+  let n = 0;
+  let base = 0;
+  for (;;) {
+    const wn = Math.min(win, nWords - base);
+    const last = base + wn === nWords;
+    all.set(words.subarray(base, base + wn), winAt / 4);
+    n = inst.scan(winAt + wn * 4, strTotal, maxN, OFFS_AT, n, base, last ? 1 : 0, winAt);
+    if (n < 0) return false;
+    if (last) break; // the scan reached the end (a record past it fails)
+    const used = (all[1]! - winAt) >>> 2;
+    base += used;
+    if (used === 0) {
+      // a record longer than the window
+      win *= 2;
+      inst = instance(mod, winAt + win * 4);
+      all = new Uint32Array(inst.mem.buffer);
+    }
+  }
   const offs = new Uint32Array(n + 1);
-  offs.set(all.subarray(offsAt / 4, offsAt / 4 + n));
+  offs.set(all.subarray(OFFS_AT / 4, OFFS_AT / 4 + n));
   offs[n] = nWords;
   return { offs, n, maxRef: all[0]! };
 }
