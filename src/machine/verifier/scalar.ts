@@ -218,14 +218,6 @@ export function sync(s: Scalar): Scalar {
   for (let round = 0; round < 3; round++) {
     const tv0 = s.tv;
     const tm0 = s.tm;
-    const umin0 = s.umin;
-    const umax0 = s.umax;
-    const smin0 = s.smin;
-    const smax0 = s.smax;
-    const u32min0 = s.u32min;
-    const u32max0 = s.u32max;
-    const s32min0 = s.s32min;
-    const s32max0 = s.s32max;
     // tnum -> 64-bit bounds ((x & S64_MAX) is its own signed value: no asIntN needed)
     const tvm = s.tv | s.tm;
     s.umin = max(s.umin, s.tv);
@@ -297,19 +289,9 @@ export function sync(s: Scalar): Scalar {
     mu = s.tm & ((s.tm & HI32) | rm);
     s.tv = (s.tv | (s.tv & HI32) | rv) & ~mu & U64_MAX;
     s.tm = mu;
-    if (
-      s.tv === tv0 &&
-      s.tm === tm0 &&
-      s.umin === umin0 &&
-      s.umax === umax0 &&
-      s.smin === smin0 &&
-      s.smax === smax0 &&
-      s.u32min === u32min0 &&
-      s.u32max === u32max0 &&
-      s.s32min === s32min0 &&
-      s.s32max === s32max0
-    )
-      break;
+    // another round only when the bounds taught the tnum something (as the kernel's reg_bounds_sync,
+    // which ends with the bounds of the new tnum)
+    if (s.tv === tv0 && s.tm === tm0) break;
   }
   return s;
 }
