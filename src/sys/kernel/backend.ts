@@ -2,8 +2,9 @@
  * {@link KernelBackend}: the {@link Backend} over the running kernel's bpf(2).
  *
  * Attrs are encoded with the uapi codec into bytes whose pointers are the real addresses of the
- * caller's arrays. The element commands (the hot path) reuse one preallocated attr and cache the
- * addresses of the last key/value arrays, so a lookup or update allocates nothing.
+ * caller's arrays. The element commands (the hot path) fill the FFI's one element attr, cache the
+ * addresses of the last key/value arrays, and make one call without arguments (see
+ * {@link ElemCall}), so a lookup or update allocates nothing.
  *
  * @module
  */
@@ -63,7 +64,7 @@ import type {
 } from '../backend.js';
 import { BpfError, Errno, VerifierError } from '../errors.js';
 import { Fd, type FdKind, LoadedFd } from '../fd.js';
-import { type Ffi, ffi } from './ffi.js';
+import { type ElemCall, type Ffi, ffi } from './ffi.js';
 
 const CMD_NAMES = new Map<number, string>();
 for (const [k, v] of Object.entries(Cmd)) if (!CMD_NAMES.has(v)) CMD_NAMES.set(v, `BPF_${k}`);
@@ -127,13 +128,13 @@ export class KernelBackend implements Backend {
   readonly #f: Ffi;
   readonly #mem: KernelMemory;
   readonly #closer: (n: number) => void;
-  // Hot path: one element attr, reused.
-  readonly #elem = new Uint8Array(32);
-  readonly #elem32 = new Uint32Array(this.#elem.buffer);
-  readonly #elemAddr: number;
-  // Hoisted out of the hot path: the koffi function and SYS_bpf.
-  readonly #sys: (nr: number, cmd: number, attrAddress: number, size: number) => number;
-  readonly #nr: number;
+  // Hot path: the FFI's element attr and its bound calls.
+  readonly #elem32: Uint32Array;
+  readonly #lookup: ElemCall;
+  readonly #update: ElemCall;
+  readonly #delete: ElemCall;
+  readonly #getNextKey: ElemCall;
+  readonly #lookupAndDelete: ElemCall;
   #lastKey: Uint8Array | undefined;
   #lastKeyAddr = 0;
   #lastValue: Uint8Array | undefined;
@@ -147,9 +148,12 @@ export class KernelBackend implements Backend {
     this.#closer = (n: number) => {
       f.close(n);
     };
-    this.#elemAddr = addressOf(f, this.#elem);
-    this.#sys = f.bpfElem;
-    this.#nr = f.nrBpf;
+    this.#elem32 = new Uint32Array(f.elemAttr.buffer, f.elemAttr.byteOffset, 8);
+    this.#lookup = f.elem.lookup;
+    this.#update = f.elem.update;
+    this.#delete = f.elem.delete;
+    this.#getNextKey = f.elem.getNextKey;
+    this.#lookupAndDelete = f.elem.lookupAndDelete;
   }
 
   /** Raw bpf(2): returns the result or throws {@link BpfError}; retries EINTR (and EAGAIN if asked). */
@@ -230,46 +234,48 @@ export class KernelBackend implements Backend {
     a[7] = 0;
   }
 
-  #elemCall(cmd: number, absentOk: boolean): boolean {
-    // errno is read only on failure: the success path is one koffi call.
-    if (this.#sys(this.#nr, cmd, this.#elemAddr, 32) === 0) return true;
-    return this.#elemRetry(cmd, absentOk);
-  }
-
-  /** The failure path of {@link KernelBackend.#elemCall}, kept out of line so the hot path stays small. */
-  #elemRetry(cmd: number, absentOk: boolean): boolean {
-    const f = this.#f;
+  /**
+   * The failure path of an element command whose call returned `r` (`-errno`), kept out of line so
+   * the hot path stays small: ENOENT is `false` where absence is an answer, EINTR is retried.
+   */
+  #elemFailed(cmd: number, call: ElemCall, r: number, absentOk: boolean): boolean {
     for (let attempt = 0; ; attempt++) {
-      const e = f.errno();
+      const e = -r;
       if (e === Errno.ENOENT && absentOk) return false;
       if (e !== Errno.EINTR || attempt >= RETRIES) throw new BpfError(cmdName(cmd), e);
-      if (this.#sys(this.#nr, cmd, this.#elemAddr, 32) === 0) return true;
+      r = call();
+      if (r === 0) return true;
     }
   }
 
   mapLookupElem(mapFd: number, key: Uint8Array | undefined, value: Uint8Array, flags = 0): boolean {
     this.#setElem(mapFd, key, value, flags);
-    return this.#elemCall(Cmd.MAP_LOOKUP_ELEM, true);
+    const r = this.#lookup();
+    return r === 0 || this.#elemFailed(Cmd.MAP_LOOKUP_ELEM, this.#lookup, r, true);
   }
 
   mapUpdateElem(mapFd: number, key: Uint8Array | undefined, value: Uint8Array, flags = 0): void {
     this.#setElem(mapFd, key, value, flags);
-    this.#elemCall(Cmd.MAP_UPDATE_ELEM, false);
+    const r = this.#update();
+    if (r !== 0) this.#elemFailed(Cmd.MAP_UPDATE_ELEM, this.#update, r, false);
   }
 
   mapDeleteElem(mapFd: number, key: Uint8Array): boolean {
     this.#setElem(mapFd, key, undefined, 0);
-    return this.#elemCall(Cmd.MAP_DELETE_ELEM, true);
+    const r = this.#delete();
+    return r === 0 || this.#elemFailed(Cmd.MAP_DELETE_ELEM, this.#delete, r, true);
   }
 
   mapGetNextKey(mapFd: number, key: Uint8Array | undefined, nextKey: Uint8Array): boolean {
     this.#setElem(mapFd, key, nextKey, 0);
-    return this.#elemCall(Cmd.MAP_GET_NEXT_KEY, true);
+    const r = this.#getNextKey();
+    return r === 0 || this.#elemFailed(Cmd.MAP_GET_NEXT_KEY, this.#getNextKey, r, true);
   }
 
   mapLookupAndDeleteElem(mapFd: number, key: Uint8Array | undefined, value: Uint8Array, flags = 0): boolean {
     this.#setElem(mapFd, key, value, flags);
-    return this.#elemCall(Cmd.MAP_LOOKUP_AND_DELETE_ELEM, true);
+    const r = this.#lookupAndDelete();
+    return r === 0 || this.#elemFailed(Cmd.MAP_LOOKUP_AND_DELETE_ELEM, this.#lookupAndDelete, r, true);
   }
 
   #batch(cmd: number, attr: MapBatchAttr): BatchResult {
