@@ -2,11 +2,23 @@
  * Our side of bench/btf/parse.ts, in its own process so its peak RSS is its own.
  * Usage: parse-worker.ts FILE ITERATIONS file|mem   Prints one JSON line like libbpf_parse.c.
  * `file` is the user's path: {@link parseBtfFile} (fstat + one readSync into one buffer, then
- * parse); `mem` parses bytes read once before timing.
+ * parse); `mem` parses bytes read once before timing. Peak RSS is VmHWM from /proc/self/status
+ * (this process's own high-water mark; `maxRSS` from getrusage also keeps the parent's resident
+ * size from before exec).
  */
 
+import { readFileSync } from 'node:fs';
 import { Btf } from '../../src/btf/index.js';
 import { parseBtfFile, readFileWhole } from '../../src/cli/commands/btf.js';
+
+/** VmHWM in kB (getrusage's maxRSS where /proc is missing). */
+function peakRssKb(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'latin1'));
+    if (m) return Number(m[1]);
+  } catch {}
+  return process.resourceUsage().maxRSS;
+}
 
 const [path, itersText, mode] = process.argv.slice(2);
 const iters = Number(itersText);
@@ -44,7 +56,7 @@ console.log(
     minMs: warm ? min : 0,
     cpuMs: warm ? totalCpu / warm : 0,
     types,
-    maxRssKb: process.resourceUsage().maxRSS,
+    maxRssKb: peakRssKb(),
     rssBeforeKb: Math.round(rssBefore / 1024),
   }),
 );
