@@ -75,7 +75,13 @@ describe('log levels', () => {
 });
 
 describe('scalar domain', () => {
-  const arbU64 = fc.bigInt({ min: 0n, max: S.U64_MAX });
+  // anywhere, and near the edges where 32- and 64-bit bounds part ways (0, 2^31, 2^32, 2^63, 2^64)
+  const arbU64 = fc.oneof(
+    fc.bigInt({ min: 0n, max: S.U64_MAX }),
+    ...[0n, 1n << 31n, 1n << 32n, 1n << 63n, S.U64_MAX - 300n].map((c) =>
+      fc.bigInt({ min: c, max: c + 300n }),
+    ),
+  );
   const arbRange = fc.tuple(arbU64, arbU64).map(([a, b]) => (a <= b ? [a, b] : [b, a]) as [bigint, bigint]);
   const ops: S.AluName[] = ['add', 'sub', 'mul', 'and', 'or', 'xor', 'lsh', 'rsh', 'arsh', 'div', 'mod'];
   const concrete = (op: S.AluName, a: bigint, b: bigint, is64: boolean): bigint =>
@@ -105,11 +111,14 @@ describe('scalar domain', () => {
       { numRuns: 3000 },
     );
   });
-  test('branch refinement keeps every value that satisfies the condition', () => {
+  test('branch refinement keeps every value that satisfies the condition (64 and 32 bits)', () => {
     const cmps: S.CmpOp[] = ['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'sgt', 'sge', 'slt', 'sle'];
-    const holds = (op: S.CmpOp, x: bigint, y: bigint): boolean => {
-      const sx = BigInt.asIntN(64, x);
-      const sy = BigInt.asIntN(64, y);
+    // does `x OP y` hold in `bits`-bit arithmetic (64, or 32: the low halves)
+    const holds = (op: S.CmpOp, x0: bigint, y0: bigint, bits: number): boolean => {
+      const x = BigInt.asUintN(bits, x0);
+      const y = BigInt.asUintN(bits, y0);
+      const sx = BigInt.asIntN(bits, x0);
+      const sy = BigInt.asIntN(bits, y0);
       return {
         eq: x === y,
         ne: x !== y,
@@ -124,19 +133,36 @@ describe('scalar domain', () => {
         set: (x & y) !== 0n,
       }[op];
     };
+    // values first (often close to each other and to an edge), then ranges around them (often
+    // ending right at the value: off-by-one refinements show there)
+    const arbVal = fc.oneof(
+      fc.bigInt({ min: 0n, max: S.U64_MAX }),
+      ...[0n, 1n << 31n, 1n << 32n, 1n << 63n, S.U64_MAX - 3n].map((c) => fc.bigInt({ min: c, max: c + 3n })),
+    );
+    const arbDelta = fc.oneof(
+      fc.constant(0n),
+      fc.bigInt({ min: 0n, max: 4n }),
+      fc.bigInt({ min: 0n, max: S.U64_MAX }),
+    );
+    const around = (v: bigint, d1: bigint, d2: bigint): S.Scalar =>
+      S.urange(v > d1 ? v - d1 : 0n, v + d2 > S.U64_MAX ? S.U64_MAX : v + d2);
     fc.assert(
-      fc.property(arbRange, arbRange, fc.constantFrom(...cmps), fc.nat(), fc.nat(), (ra, rb, op, i, j) => {
-        const a = S.urange(ra[0], ra[1]);
-        const b = S.urange(rb[0], rb[1]);
-        const va = ra[0] + ((ra[1] - ra[0]) * BigInt(i % 97)) / 96n;
-        const vb = rb[0] + ((rb[1] - rb[0]) * BigInt(j % 97)) / 96n;
-        if (!holds(op, va, vb)) return true;
-        const a2 = S.copy(a);
-        S.refine(op, a2, b, true);
-        const taken = S.branchTaken(op, a, b, true);
-        return !S.isEmpty(a2) && admits(a2, va) && taken !== 0;
-      }),
-      { numRuns: 3000 },
+      fc.property(
+        fc.tuple(arbVal, arbDelta, arbDelta),
+        fc.tuple(arbVal, arbDelta, arbDelta),
+        fc.constantFrom(...cmps),
+        fc.boolean(),
+        ([va, da1, da2], [vb, db1, db2], op, is64) => {
+          if (!holds(op, va, vb, is64 ? 64 : 32)) return true;
+          const a = around(va, da1, da2);
+          const b = around(vb, db1, db2);
+          const a2 = S.copy(a);
+          S.refine(op, a2, b, is64);
+          const taken = S.branchTaken(op, a, b, is64);
+          return !S.isEmpty(a2) && admits(a2, va) && taken !== 0;
+        },
+      ),
+      { numRuns: 6000 },
     );
   });
 });

@@ -5,7 +5,8 @@
  *
  * Every operation over-approximates: the concrete result of the operation on any values the
  * inputs admit is admitted by the output. Values are unsigned bigints (0..2^64-1) for tnums and
- * unsigned bounds, signed bigints for signed bounds.
+ * unsigned 64-bit bounds, signed bigints for signed 64-bit bounds, and plain numbers for the
+ * 32-bit bounds (exact in a double, and much cheaper than bigints).
  *
  * @module
  */
@@ -33,10 +34,12 @@ export interface Scalar {
   smax: bigint;
   umin: bigint;
   umax: bigint;
-  s32min: bigint;
-  s32max: bigint;
-  u32min: bigint;
-  u32max: bigint;
+  /** Signed 32-bit bounds of the low half, -2^31..2^31-1. */
+  s32min: number;
+  s32max: number;
+  /** Unsigned 32-bit bounds of the low half, 0..2^32-1. */
+  u32min: number;
+  u32max: number;
 }
 
 const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
@@ -45,6 +48,12 @@ const s32 = (v: bigint): bigint => BigInt.asIntN(32, v);
 const u32 = (v: bigint): bigint => BigInt.asUintN(32, v);
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+/** The low 32 bits of a bigint, as a number 0..2^32-1. */
+const lo32 = (v: bigint): number => Number(v & U32_MAX);
+/** Number forms of the 32-bit limits. */
+const U32_MAXN = 0xffffffff;
+const S32_MAXN = 0x7fffffff;
+const S32_MINN = -0x80000000;
 
 /** A fully unknown scalar. */
 export function unknown(): Scalar {
@@ -55,26 +64,28 @@ export function unknown(): Scalar {
     smax: S64_MAX,
     umin: 0n,
     umax: U64_MAX,
-    s32min: S32_MIN,
-    s32max: S32_MAX,
-    u32min: 0n,
-    u32max: U32_MAX,
+    s32min: S32_MINN,
+    s32max: S32_MAXN,
+    u32min: 0,
+    u32max: U32_MAXN,
   };
 }
 
 /** The constant `v` (taken modulo 2^64). */
 export function constant(v: bigint): Scalar {
   const u = u64(v);
-  const l = u32(u);
+  const l = lo32(u);
+  const sl = l | 0;
+  const su = s64(u);
   return {
     tv: u,
     tm: 0n,
-    smin: s64(u),
-    smax: s64(u),
+    smin: su,
+    smax: su,
     umin: u,
     umax: u,
-    s32min: s32(l),
-    s32max: s32(l),
+    s32min: sl,
+    s32max: sl,
     u32min: l,
     u32max: l,
   };
@@ -179,25 +190,27 @@ export function sync(s: Scalar): Scalar {
   if (s.tm === 0n) {
     // a constant: everything follows from the value (or the bounds contradict it)
     const v = s.tv;
-    const l = v & U32_MAX;
+    const sv = s64(v);
+    const l = lo32(v);
+    const sl = l | 0;
     if (
       v < s.umin ||
       v > s.umax ||
-      s64(v) < s.smin ||
-      s64(v) > s.smax ||
+      sv < s.smin ||
+      sv > s.smax ||
       l < s.u32min ||
       l > s.u32max ||
-      s32(l) < s.s32min ||
-      s32(l) > s.s32max
+      sl < s.s32min ||
+      sl > s.s32max
     ) {
       s.umin = 1n;
       s.umax = 0n;
       return s;
     }
     s.umin = s.umax = v;
-    s.smin = s.smax = s64(v);
+    s.smin = s.smax = sv;
     s.u32min = s.u32max = l;
-    s.s32min = s.s32max = s32(l);
+    s.s32min = s.s32max = sl;
     return s;
   }
   if (
@@ -207,10 +220,10 @@ export function sync(s: Scalar): Scalar {
     s.umax === U64_MAX &&
     s.smin === S64_MIN &&
     s.smax === S64_MAX &&
-    s.u32min === 0n &&
-    s.u32max === U32_MAX &&
-    s.s32min === S32_MIN &&
-    s.s32max === S32_MAX
+    s.u32min === 0 &&
+    s.u32max === U32_MAXN &&
+    s.s32min === S32_MINN &&
+    s.s32max === S32_MAXN
   ) {
     // fully unknown: no bound or bit can tell anything about another
     return s;
@@ -225,14 +238,15 @@ export function sync(s: Scalar): Scalar {
     const sbits = s.tv | (s.tm & SIGN64);
     s.smin = max(s.smin, sbits >= SIGN64 ? sbits - TWO64 : sbits);
     s.smax = min(s.smax, tvm & S64_MAX);
-    // tnum -> 32-bit bounds
-    const lv = s.tv & U32_MAX;
-    const lvm = tvm & U32_MAX;
-    s.u32min = max(s.u32min, lv);
-    s.u32max = min(s.u32max, lvm);
-    const lbits = lv | (s.tm & 0x80000000n);
-    s.s32min = max(s.s32min, lbits >= 0x80000000n ? lbits - TWO32 : lbits);
-    s.s32max = min(s.s32max, lvm & 0x7fffffffn);
+    // tnum -> 32-bit bounds (numbers: `| 0` reads 32 bits as signed, `>>> 0` as unsigned)
+    const lv = lo32(s.tv);
+    const lm = lo32(s.tm);
+    const lvm = (lv | lm) >>> 0;
+    if (lv > s.u32min) s.u32min = lv;
+    if (lvm < s.u32max) s.u32max = lvm;
+    const lbits = lv | (lm & 0x80000000);
+    if (lbits > s.s32min) s.s32min = lbits;
+    if ((lvm & S32_MAXN) < s.s32max) s.s32max = lvm & S32_MAXN;
     // 64-bit signed <-> unsigned
     if (s.smin >= 0n || s.smax < 0n) {
       s.umin = max(s.umin, u64(s.smin));
@@ -243,52 +257,65 @@ export function sync(s: Scalar): Scalar {
       s.smax = min(s.smax, s64(s.umax));
     }
     // 32-bit signed <-> unsigned
-    if (s.s32min >= 0n || s.s32max < 0n) {
-      s.u32min = max(s.u32min, u32(s.s32min));
-      s.u32max = min(s.u32max, u32(s.s32max));
+    if (s.s32min >= 0 || s.s32max < 0) {
+      s.u32min = Math.max(s.u32min, s.s32min >>> 0);
+      s.u32max = Math.min(s.u32max, s.s32max >>> 0);
     }
-    if (s.u32max <= S32_MAX || s.u32min > S32_MAX) {
-      s.s32min = max(s.s32min, s32(s.u32min));
-      s.s32max = min(s.s32max, s32(s.u32max));
+    if (s.u32max <= S32_MAXN || s.u32min > S32_MAXN) {
+      s.s32min = Math.max(s.s32min, s.u32min | 0);
+      s.s32max = Math.min(s.s32max, s.u32max | 0);
     }
     // 64-bit -> 32-bit when the upper halves agree
     // (equal upper 32 bits, floor(x / 2^32), of two bounds: their xor is in [0, 2^32))
     const ux = s.umin ^ s.umax;
     const uSameHi = ux >= 0n && ux < TWO32;
+    let ulo = 0;
+    let uhi = 0;
     if (uSameHi) {
-      s.u32min = max(s.u32min, s.umin & U32_MAX);
-      s.u32max = min(s.u32max, s.umax & U32_MAX);
+      ulo = lo32(s.umin);
+      uhi = lo32(s.umax);
+      if (ulo > s.u32min) s.u32min = ulo;
+      if (uhi < s.u32max) s.u32max = uhi;
     }
     // (the low halves of a range inside one 2^32 block are ordered as signed 32-bit values only
     // when the block's range does not cross 0x80000000)
     const sx = s.smin ^ s.smax;
-    if (sx >= 0n && sx < TWO32 && s32(s.smin) <= s32(s.smax)) {
-      s.s32min = max(s.s32min, s32(s.smin));
-      s.s32max = min(s.s32max, s32(s.smax));
+    if (sx >= 0n && sx < TWO32) {
+      const slo = lo32(s.smin) | 0;
+      const shi = lo32(s.smax) | 0;
+      if (slo <= shi) {
+        if (slo > s.s32min) s.s32min = slo;
+        if (shi < s.s32max) s.s32max = shi;
+      }
     }
-    if (uSameHi && s32(s.umin) <= s32(s.umax)) {
-      s.s32min = max(s.s32min, s32(s.umin));
-      s.s32max = min(s.s32max, s32(s.umax));
+    if (uSameHi && (ulo | 0) <= (uhi | 0)) {
+      if ((ulo | 0) > s.s32min) s.s32min = ulo | 0;
+      if ((uhi | 0) < s.s32max) s.s32max = uhi | 0;
     }
     // 32-bit -> 64-bit when the upper 32 bits are known
     if (s.tm >> 32n === 0n) {
       const hi = s.tv & HI32;
-      s.umin = max(s.umin, hi | s.u32min);
-      s.umax = min(s.umax, hi | s.u32max);
+      s.umin = max(s.umin, hi | BigInt(s.u32min));
+      s.umax = min(s.umax, hi | BigInt(s.u32max));
     }
     if (isEmpty(s)) return s;
     // bounds -> tnum
     // (tnumRange and tnumIntersect, inlined: this runs for every computed scalar)
-    let rm = rangeMask(s.umin, s.umax);
-    let rv = s.umin & ~rm & U64_MAX;
-    let mu = s.tm & rm;
-    s.tv = (s.tv | rv) & ~mu & U64_MAX;
-    s.tm = mu;
-    rm = rangeMask(s.u32min, s.u32max);
-    rv = s.u32min & ~rm & U32_MAX;
-    mu = s.tm & ((s.tm & HI32) | rm);
-    s.tv = (s.tv | (s.tv & HI32) | rv) & ~mu & U64_MAX;
-    s.tm = mu;
+    const rm = rangeMask(s.umin, s.umax);
+    if (rm !== U64_MAX) {
+      const mu = s.tm & rm;
+      s.tv = (s.tv | (s.umin & ~rm & U64_MAX)) & ~mu & U64_MAX;
+      s.tm = mu;
+    }
+    // the low half from the 32-bit bounds, in numbers
+    const chi = (s.u32min ^ s.u32max) >>> 0;
+    const rm32 = chi === 0 ? 0 : chi >= 0x80000000 ? U32_MAXN : 2 ** (32 - Math.clz32(chi)) - 1;
+    if (rm32 !== U32_MAXN) {
+      const rv32 = (s.u32min & ~rm32) >>> 0;
+      const mu = s.tm & (HI32 | BigInt(rm32));
+      s.tv = (s.tv | BigInt(rv32)) & ~mu & U64_MAX;
+      s.tm = mu;
+    }
     // another round only when the bounds taught the tnum something (as the kernel's reg_bounds_sync,
     // which ends with the bounds of the new tnum)
     if (s.tv === tv0 && s.tm === tm0) break;
@@ -305,10 +332,10 @@ function fromTnum(tv: bigint, tm: bigint): Scalar {
     smax: S64_MAX,
     umin: 0n,
     umax: U64_MAX,
-    s32min: S32_MIN,
-    s32max: S32_MAX,
-    u32min: 0n,
-    u32max: U32_MAX,
+    s32min: S32_MINN,
+    s32max: S32_MAXN,
+    u32min: 0,
+    u32max: U32_MAXN,
   };
 }
 
@@ -562,8 +589,8 @@ export function zext32(a: Scalar): Scalar {
   const r = unknown();
   r.tv = a.tv & U32_MAX;
   r.tm = a.tm & U32_MAX;
-  r.umin = a.u32min;
-  r.umax = a.u32max;
+  r.umin = BigInt(a.u32min);
+  r.umax = BigInt(a.u32max);
   r.u32min = a.u32min;
   r.u32max = a.u32max;
   r.s32min = a.s32min;
@@ -582,8 +609,8 @@ export function sext32(a: Scalar): Scalar {
     r.tv = a.tv & 0x7fffffffn;
     r.tm = (a.tm & U32_MAX) | (~U32_MAX & U64_MAX);
   }
-  r.smin = a.s32min;
-  r.smax = a.s32max;
+  r.smin = BigInt(a.s32min);
+  r.smax = BigInt(a.s32max);
   return sync(r);
 }
 
@@ -636,15 +663,15 @@ export function sext(a: Scalar, bits: number, to32: boolean): Scalar {
     const v = BigInt.asIntN(bits, a.tv);
     return constant(to32 ? u32(v) : v);
   }
-  const lim = 1n << BigInt(bits - 1);
+  const lim = 2 ** (bits - 1);
   const r = unknown();
   if (to32) {
     r.s32min = -lim;
-    r.s32max = lim - 1n;
+    r.s32max = lim - 1;
     r.umax = U32_MAX;
   } else {
-    r.smin = -lim;
-    r.smax = lim - 1n;
+    r.smin = BigInt(-lim);
+    r.smax = BigInt(lim - 1);
   }
   return sync(r);
 }
@@ -718,10 +745,10 @@ export function format(s: Scalar): string {
   if (s.smax !== S64_MAX) parts.push(`smax=${s.smax}`);
   if (s.umin !== 0n) parts.push(`umin=${s.umin}`);
   if (s.umax !== U64_MAX) parts.push(`umax=${s.umax}`);
-  if (s.s32min !== S32_MIN) parts.push(`smin32=${s.s32min}`);
-  if (s.s32max !== S32_MAX) parts.push(`smax32=${s.s32max}`);
-  if (s.u32min !== 0n) parts.push(`umin32=${s.u32min}`);
-  if (s.u32max !== U32_MAX) parts.push(`umax32=${s.u32max}`);
+  if (s.s32min !== S32_MINN) parts.push(`smin32=${s.s32min}`);
+  if (s.s32max !== S32_MAXN) parts.push(`smax32=${s.s32max}`);
+  if (s.u32min !== 0) parts.push(`umin32=${s.u32min}`);
+  if (s.u32max !== U32_MAXN) parts.push(`umax32=${s.u32max}`);
   if (s.tm !== U64_MAX) parts.push(`var_off=(${hex(s.tv)}; ${hex(s.tm)})`);
   return `scalar(${parts.join(',')})`;
 }
@@ -738,21 +765,18 @@ export type CmpOp = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le' | 'sgt' | 'sge' | 's
  * Whether `a OP b` is always true (1), always false (0) or unknown (-1), from the bounds.
  */
 export function branchTaken(op: CmpOp, a: Scalar, b: Scalar, is64: boolean): 0 | 1 | -1 {
-  const umin = is64 ? a.umin : a.u32min;
-  const umax = is64 ? a.umax : a.u32max;
-  const smin = is64 ? a.smin : a.s32min;
-  const smax = is64 ? a.smax : a.s32max;
-  const vumin = is64 ? b.umin : b.u32min;
-  const vumax = is64 ? b.umax : b.u32max;
-  const vsmin = is64 ? b.smin : b.s32min;
-  const vsmax = is64 ? b.smax : b.s32max;
   const m = is64 ? U64_MAX : U32_MAX;
   switch (op) {
     case 'eq':
     case 'ne': {
       let r: 0 | 1 | -1 = -1;
       if ((a.tm & m) === 0n && (b.tm & m) === 0n) r = (a.tv & m) === (b.tv & m) ? 1 : 0;
-      else if (umin > vumax || umax < vumin || smin > vsmax || smax < vsmin) r = 0;
+      else if (
+        is64
+          ? a.umin > b.umax || a.umax < b.umin || a.smin > b.smax || a.smax < b.smin
+          : a.u32min > b.u32max || a.u32max < b.u32min || a.s32min > b.s32max || a.s32max < b.s32min
+      )
+        r = 0;
       else if (((a.tv ^ b.tv) & ~a.tm & ~b.tm & m) !== 0n) r = 0;
       if (r === -1) return -1;
       return op === 'eq' ? r : r === 1 ? 0 : 1;
@@ -761,6 +785,26 @@ export function branchTaken(op: CmpOp, a: Scalar, b: Scalar, is64: boolean): 0 |
       if ((a.tv & b.tv & m) !== 0n) return 1;
       if (((a.tv | a.tm) & (b.tv | b.tm) & m) === 0n) return 0;
       return -1;
+    default:
+      return is64
+        ? rangeTaken(op, a.umin, a.umax, a.smin, a.smax, b.umin, b.umax, b.smin, b.smax)
+        : rangeTaken(op, a.u32min, a.u32max, a.s32min, a.s32max, b.u32min, b.u32max, b.s32min, b.s32max);
+  }
+}
+
+/** {@link branchTaken} for the order comparisons, from the bounds of `a` and `b` (64-bit bigints or 32-bit numbers). */
+function rangeTaken<T extends bigint | number>(
+  op: CmpOp,
+  umin: T,
+  umax: T,
+  smin: T,
+  smax: T,
+  vumin: T,
+  vumax: T,
+  vsmin: T,
+  vsmax: T,
+): 0 | 1 | -1 {
+  switch (op) {
     case 'gt':
       return umin > vumax ? 1 : umax <= vumin ? 0 : -1;
     case 'ge':
@@ -777,6 +821,8 @@ export function branchTaken(op: CmpOp, a: Scalar, b: Scalar, is64: boolean): 0 |
       return smax < vsmin ? 1 : smin >= vsmax ? 0 : -1;
     case 'sle':
       return smax <= vsmin ? 1 : smin > vsmax ? 0 : -1;
+    default:
+      return -1;
   }
 }
 
@@ -879,10 +925,10 @@ export function refine(op: CmpOp, a: Scalar, b: Scalar, is64: boolean): void {
   } else {
     switch (op) {
       case 'eq': {
-        a.u32min = max(a.u32min, b.u32min);
-        a.u32max = min(a.u32max, b.u32max);
-        a.s32min = max(a.s32min, b.s32min);
-        a.s32max = min(a.s32max, b.s32max);
+        a.u32min = Math.max(a.u32min, b.u32min);
+        a.u32max = Math.min(a.u32max, b.u32max);
+        a.s32min = Math.max(a.s32min, b.s32min);
+        a.s32max = Math.min(a.s32max, b.s32max);
         const hi = ~U32_MAX & U64_MAX;
         const [v, m] = tnumIntersect(
           a.tv,
@@ -890,45 +936,45 @@ export function refine(op: CmpOp, a: Scalar, b: Scalar, is64: boolean): void {
           (a.tv & hi) | (b.tv & U32_MAX),
           (a.tm & hi) | (b.tm & U32_MAX),
         );
-        if (((a.tv ^ b.tv) & ~a.tm & ~b.tm & U32_MAX) !== 0n) a.u32min = a.u32max + 1n;
+        if (((a.tv ^ b.tv) & ~a.tm & ~b.tm & U32_MAX) !== 0n) a.u32min = a.u32max + 1;
         a.tv = v;
         a.tm = m;
         break;
       }
       case 'ne':
         if (isConst32(b)) {
-          const c = b.tv & U32_MAX;
+          const c = lo32(b.tv);
           if (a.u32min === c) a.u32min++;
-          if (a.u32max === c && a.u32max > 0n) a.u32max--;
-          else if (a.u32max === c) a.u32min = 1n;
-          const sv = s32(c);
+          if (a.u32max === c && a.u32max > 0) a.u32max--;
+          else if (a.u32max === c) a.u32min = 1;
+          const sv = c | 0;
           if (a.s32min === sv) a.s32min++;
           if (a.s32max === sv) a.s32max--;
         }
         break;
       case 'gt':
-        a.u32min = max(a.u32min, b.u32min + 1n);
+        a.u32min = Math.max(a.u32min, b.u32min + 1);
         break;
       case 'ge':
-        a.u32min = max(a.u32min, b.u32min);
+        a.u32min = Math.max(a.u32min, b.u32min);
         break;
       case 'lt':
-        a.u32max = min(a.u32max, b.u32max - 1n);
+        a.u32max = Math.min(a.u32max, b.u32max - 1);
         break;
       case 'le':
-        a.u32max = min(a.u32max, b.u32max);
+        a.u32max = Math.min(a.u32max, b.u32max);
         break;
       case 'sgt':
-        a.s32min = max(a.s32min, b.s32min + 1n);
+        a.s32min = Math.max(a.s32min, b.s32min + 1);
         break;
       case 'sge':
-        a.s32min = max(a.s32min, b.s32min);
+        a.s32min = Math.max(a.s32min, b.s32min);
         break;
       case 'slt':
-        a.s32max = min(a.s32max, b.s32max - 1n);
+        a.s32max = Math.min(a.s32max, b.s32max - 1);
         break;
       case 'sle':
-        a.s32max = min(a.s32max, b.s32max);
+        a.s32max = Math.min(a.s32max, b.s32max);
         break;
       case 'set':
         if (isConst32(b) && (b.tv & U32_MAX) !== 0n && (b.tv & U32_MAX & ((b.tv & U32_MAX) - 1n)) === 0n) {
