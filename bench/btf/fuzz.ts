@@ -4,14 +4,16 @@
  * (see test/btf/fuzz-lib.ts), checks the property on each mutant, and prints the counts, the
  * slowest case and the peak RSS. Exits 1 on the first violation, with the counterexample.
  * Also runs the WebAssembly scan with tiny windows (so records straddle window ends and outgrow
- * the window) on mutated type words and on vmlinux, against the JavaScript scan.
+ * the window) on mutated type words and on vmlinux, against the JavaScript scan, after checking
+ * that the scan's bytes in wasmscan.ts are what its assembler (wasmscan-asm.ts) builds.
  */
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { Btf } from '../../src/btf/index.js';
-import { wasmScan } from '../../src/btf/wasmscan.js';
+import { SCAN_MODULE_HEX, wasmScan } from '../../src/btf/wasmscan.js';
+import { buildScanModule } from '../../src/btf/wasmscan-asm.js';
 import {
   builtSample,
   checkBtf,
@@ -22,6 +24,11 @@ import {
 } from '../../test/btf/fuzz-lib.js';
 import { data } from '../../test/btf/helpers.js';
 
+assert.equal(
+  Buffer.from(buildScanModule()).toString('hex'),
+  SCAN_MODULE_HEX,
+  'src/btf/wasmscan.ts: SCAN_MODULE_HEX is stale (node --import tsx bench/btf/wasmscan-bytes.ts --write)',
+);
 const total = Number(process.argv[2] ?? 100000);
 const seed = Number(process.argv[3] ?? Date.now() % 0x7fffffff);
 const btfInputs: Array<[string, Uint8Array, boolean]> = [

@@ -1,8 +1,9 @@
 /**
- * The fast scan of BTF type records ({@link Btf.parse}) as a small WebAssembly function, assembled
- * here from its instructions when first needed. WebAssembly is compiled ahead of running (V8's
- * baseline compiler takes well under a millisecond for it), so the first parse in a fresh process
- * runs at compiled speed instead of waiting for the JavaScript JIT to warm up.
+ * The fast scan of BTF type records ({@link Btf.parse}) as a small WebAssembly function.
+ * WebAssembly is compiled ahead of running (V8's baseline compiler takes well under a millisecond
+ * for it), so the first parse in a fresh process runs at compiled speed instead of waiting for the
+ * JavaScript JIT to warm up. The module's bytes ({@link SCAN_MODULE_HEX}) are made by the
+ * assembler in wasmscan-asm.ts (`bench/btf/wasmscan-bytes.ts` checks and rewrites them).
  *
  * It makes exactly the checks of the JavaScript fast scan in btf.ts (the tests run both on the
  * same mutated inputs) and, like it, only says "well-formed" or "look closer": the checked scan
@@ -11,147 +12,6 @@
  * @module
  */
 
-// opcodes (WebAssembly core spec, binary format)
-const BLOCK = 0x02;
-const LOOP = 0x03;
-const END = 0x0b;
-const BR = 0x0c;
-const BR_IF = 0x0d;
-const BR_TABLE = 0x0e;
-const RETURN = 0x0f;
-const LOCAL_GET = 0x20;
-const LOCAL_SET = 0x21;
-const LOCAL_TEE = 0x22;
-const I32_LOAD = 0x28;
-const I32_STORE = 0x36;
-const I32_CONST = 0x41;
-const I32_EQZ = 0x45;
-const I32_EQ = 0x46;
-const I32_LT_S = 0x48;
-const I32_LT_U = 0x49;
-const I32_GT_U = 0x4b;
-const I32_GE_U = 0x4f;
-const I32_ADD = 0x6a;
-const I32_SUB = 0x6b;
-const I32_MUL = 0x6c;
-const I32_AND = 0x71;
-const I32_SHR_U = 0x76;
-const SELECT = 0x1b;
-const VOID = 0x40;
-const I32 = 0x7f;
-
-/** Unsigned LEB128. */
-function uleb(n: number, out: number[]): void {
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-}
-
-/** Signed LEB128 of a 32-bit value. */
-function sleb(n: number, out: number[]): void {
-  n |= 0;
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-/** A function body under construction, with named block labels. */
-class Asm {
-  readonly code: number[] = [];
-  private readonly labels: string[] = [];
-
-  op(...bytes: number[]): this {
-    this.code.push(...bytes);
-    return this;
-  }
-  block(name: string): this {
-    this.labels.push(name);
-    return this.op(BLOCK, VOID);
-  }
-  loop(name: string): this {
-    this.labels.push(name);
-    return this.op(LOOP, VOID);
-  }
-  end(): this {
-    this.labels.pop();
-    return this.op(END);
-  }
-  private depth(name: string): number {
-    const i = this.labels.lastIndexOf(name);
-    if (i < 0) throw new Error(`wasmscan: no label ${name}`);
-    return this.labels.length - 1 - i;
-  }
-  br(name: string): this {
-    this.op(BR);
-    uleb(this.depth(name), this.code);
-    return this;
-  }
-  brIf(name: string): this {
-    this.op(BR_IF);
-    uleb(this.depth(name), this.code);
-    return this;
-  }
-  brTable(names: string[], dflt: string): this {
-    this.op(BR_TABLE);
-    uleb(names.length, this.code);
-    for (const n of names) uleb(this.depth(n), this.code);
-    uleb(this.depth(dflt), this.code);
-    return this;
-  }
-  get(l: number): this {
-    return this.op(LOCAL_GET, l);
-  }
-  set(l: number): this {
-    return this.op(LOCAL_SET, l);
-  }
-  tee(l: number): this {
-    return this.op(LOCAL_TEE, l);
-  }
-  c(v: number): this {
-    this.op(I32_CONST);
-    sleb(v, this.code);
-    return this;
-  }
-  /** i32.load at the address on the stack plus `offset`. */
-  load(offset = 0): this {
-    this.op(I32_LOAD, 2);
-    uleb(offset, this.code);
-    return this;
-  }
-}
-
-// parameters and locals
-const END_ADDR = 0; // byte address just past the window's words
-const STR_TOTAL = 1; // string offsets must be below it
-const MAX_N = 2; // most types allowed
-const OFFS = 3; // byte address of the offset index
-const N = 4; // types so far (the scan resumes here)
-const BASE = 5; // word index in the type section of the window's first word
-const LAST = 6; // 1 when the window ends where the type section ends
-const WIN = 7; // byte address of the window's first word
-const P = 8; // byte address of the current record
-const MAXREF = 9; // largest type id referenced
-const NAME = 10;
-const INFO = 11;
-const VLEN = 12;
-const THIRD = 13;
-const LEN = 14; // record length in bytes
-const Q = 15;
-const E = 16;
-const T = 17;
-const V = 18;
-const N_LOCALS = 19;
-const N_PARAMS = 8;
-
 /**
  * Memory layout: bytes 0..3 hold the largest referenced id and bytes 4..7 the byte address where
  * the scan stopped (the scan's state between windows); the offset index starts at byte 8, the
@@ -159,322 +19,48 @@ const N_PARAMS = 8;
  */
 const OFFS_AT = 8;
 
-function buildScan(): number[] {
-  const a = new Asm();
-  /** Fails unless the value on the stack is 0. */
-  const failIfNonZero = () => a.brIf('fail');
-  /** maxRef = max_u(maxRef, value on the stack). */
-  const maxRef = () => a.tee(T).get(MAXREF).get(T).get(MAXREF).op(I32_GT_U).op(SELECT).set(MAXREF);
-  /** Stops when fewer than `len` bytes are left in the window (len in LEN). */
-  const needLen = () => a.get(END_ADDR).get(P).op(I32_SUB).get(LEN).op(I32_LT_U).brIf('short');
-  /** Fails when the name offset is 0. */
-  const named = () => a.get(NAME).op(I32_EQZ).brIf('fail');
-  /** Fails when vlen or kind_flag is set. */
-  const noVlenNoFlag = () => a.get(INFO).c(0x8000ffff).op(I32_AND).brIf('fail');
-  /** Fails when vlen is set. */
-  const noVlen = () => a.get(VLEN).brIf('fail');
-  /** Fails when kind_flag is set. */
-  const noFlag = () => a.get(INFO).c(31).op(I32_SHR_U).brIf('fail');
-  /** LEN = 12 + per * vlen. */
-  const vlenLen = (per: number) => a.c(12).get(VLEN).c(per).op(I32_MUL).op(I32_ADD).set(LEN);
-  /** Fails unless THIRD is a power of two no larger than `max` (so 1, 2, 4, 8[, 16]). */
-  const pow2Size = (max: number) => {
-    a.get(THIRD).op(I32_EQZ).brIf('fail');
-    a.get(THIRD).get(THIRD).c(1).op(I32_SUB).op(I32_AND).brIf('fail');
-    a.get(THIRD).c(max).op(I32_GT_U).brIf('fail');
-  };
-  /** A loop over the vlen entries (stride bytes each) from p + 12, running `body` with Q at each. */
-  const entries = (stride: number, body: () => void) => {
-    a.get(P).c(12).op(I32_ADD).set(Q);
-    a.get(P).get(LEN).op(I32_ADD).set(E);
-    a.block('ebrk').loop('eloop');
-    a.get(Q).get(E).op(I32_GE_U).brIf('ebrk');
-    body();
-    a.get(Q).c(stride).op(I32_ADD).set(Q);
-    a.br('eloop').end().end();
-  };
-  /** Fails when the string offset on the stack is not below the table's end. */
-  const strOk = () => a.get(STR_TOTAL).op(I32_GE_U).brIf('fail');
-
-  // kinds: 1 INT, 2 PTR, 3 ARRAY, 4 STRUCT, 5 UNION, 6 ENUM, 7 FWD, 8 TYPEDEF, 9 VOLATILE,
-  // 10 CONST, 11 RESTRICT, 12 FUNC, 13 FUNC_PROTO, 14 VAR, 15 DATASEC, 16 FLOAT, 17 DECL_TAG,
-  // 18 TYPE_TAG, 19 ENUM64
-  const cases: Array<[number[], () => void]> = [
-    [
-      [2, 9, 10, 11],
-      () => {
-        noVlenNoFlag();
-        a.get(THIRD);
-        maxRef();
-      },
-    ],
-    [
-      [8],
-      () => {
-        named();
-        noVlenNoFlag();
-        a.get(THIRD);
-        maxRef();
-      },
-    ],
-    [
-      [18],
-      () => {
-        named();
-        noVlen();
-        a.get(THIRD);
-        maxRef();
-      },
-    ],
-    [
-      [7],
-      () => {
-        named();
-        noVlen();
-      },
-    ],
-    [
-      [12],
-      () => {
-        named();
-        noFlag();
-        a.get(VLEN).c(2).op(I32_GT_U).brIf('fail');
-        a.get(THIRD);
-        maxRef();
-      },
-    ],
-    [
-      [4, 5],
-      () => {
-        vlenLen(12);
-        needLen();
-        entries(12, () => {
-          a.get(Q).load();
-          strOk();
-          a.get(Q).load(4);
-          maxRef();
-        });
-      },
-    ],
-    [
-      [13],
-      () => {
-        noFlag();
-        vlenLen(8);
-        needLen();
-        a.get(THIRD);
-        maxRef();
-        entries(8, () => {
-          a.get(Q).load();
-          strOk();
-          a.get(Q).load(4);
-          maxRef();
-        });
-      },
-    ],
-    [
-      [6],
-      () => {
-        vlenLen(8);
-        needLen();
-        pow2Size(8);
-        entries(8, () => {
-          a.get(Q).load().tee(V).op(I32_EQZ).brIf('fail');
-          a.get(V);
-          strOk();
-        });
-      },
-    ],
-    [
-      [19],
-      () => {
-        vlenLen(12);
-        needLen();
-        pow2Size(8);
-        entries(12, () => {
-          a.get(Q).load().tee(V).op(I32_EQZ).brIf('fail');
-          a.get(V);
-          strOk();
-        });
-      },
-    ],
-    [
-      [1],
-      () => {
-        a.c(16).set(LEN);
-        needLen();
-        noVlenNoFlag();
-        a.get(P)
-          .load(12)
-          .tee(V)
-          .c(0xf000ff00 | 0)
-          .op(I32_AND)
-          .brIf('fail');
-        // encoding: 0, SIGNED 1, CHAR 2, BOOL 4
-        a.get(V).c(24).op(I32_SHR_U).c(0x0f).op(I32_AND).tee(T).c(3).op(I32_EQ).brIf('fail');
-        a.get(T).c(4).op(I32_GT_U).brIf('fail');
-        pow2Size(16);
-        // bits: 1..128, offset + bits within the size
-        a.get(V).c(0xff).op(I32_AND).tee(T).op(I32_EQZ).brIf('fail');
-        a.get(T).c(128).op(I32_GT_U).brIf('fail');
-        a.get(V).c(16).op(I32_SHR_U).c(0xff).op(I32_AND).get(T).op(I32_ADD);
-        a.get(THIRD).c(8).op(I32_MUL).op(I32_GT_U).brIf('fail');
-      },
-    ],
-    [
-      [3],
-      () => {
-        a.c(24).set(LEN);
-        needLen();
-        noVlenNoFlag();
-        a.get(THIRD).brIf('fail');
-        a.get(P).load(12);
-        maxRef();
-        a.get(P).load(16);
-        maxRef();
-      },
-    ],
-    [
-      [14],
-      () => {
-        a.c(16).set(LEN);
-        needLen();
-        named();
-        noVlenNoFlag();
-        a.get(P).load(12).c(2).op(I32_GT_U).brIf('fail');
-        a.get(THIRD);
-        maxRef();
-      },
-    ],
-    [
-      [15],
-      () => {
-        noFlag();
-        named();
-        vlenLen(12);
-        needLen();
-        entries(12, () => {
-          a.get(Q).load();
-          maxRef();
-        });
-      },
-    ],
-    [
-      [16],
-      () => {
-        noVlenNoFlag();
-        // 2, 4, 8, 12 or 16
-        a.block('fok');
-        a.get(THIRD).c(12).op(I32_EQ).brIf('fok');
-        a.get(THIRD).c(2).op(I32_LT_U).brIf('fail');
-        pow2Size(16);
-        a.end();
-      },
-    ],
-    [
-      [17],
-      () => {
-        a.c(16).set(LEN);
-        needLen();
-        named();
-        noVlen();
-        a.get(P).load(12).c(-1).op(I32_LT_S).brIf('fail');
-        a.get(THIRD);
-        maxRef();
-      },
-    ],
-  ];
-
-  a.get(WIN).set(P);
-  a.c(0).load().set(MAXREF);
-  a.block('fail');
-  a.block('done');
-  a.block('short');
-  a.loop('top');
-  a.get(P).get(END_ADDR).op(I32_GE_U).brIf('done');
-  a.get(END_ADDR).get(P).op(I32_SUB).c(12).op(I32_LT_U).brIf('short');
-  a.get(N).get(MAX_N).op(I32_GE_U).brIf('fail');
-  a.get(P).load().tee(NAME);
-  strOk();
-  a.get(P).load(4).tee(INFO).c(0x60ff0000).op(I32_AND);
-  failIfNonZero();
-  a.get(INFO).c(0xffff).op(I32_AND).set(VLEN);
-  a.get(P).load(8).set(THIRD);
-  a.c(12).set(LEN);
-  // dispatch on the kind (5 bits; kind_flag is checked per case)
-  a.block('next');
-  for (let i = cases.length - 1; i >= 0; i--) a.block(`case${i}`);
-  a.block('dflt');
-  const table: string[] = [];
-  for (let k = 0; k < 32; k++) {
-    const i = cases.findIndex(([ks]) => ks.includes(k));
-    table.push(i < 0 ? 'dflt' : `case${i}`);
-  }
-  a.get(INFO).c(24).op(I32_SHR_U).c(0x1f).op(I32_AND);
-  a.brTable(table, 'dflt');
-  a.end(); // dflt
-  a.br('fail');
-  for (let i = 0; i < cases.length; i++) {
-    a.end(); // case i
-    cases[i]![1]();
-    a.br('next');
-  }
-  a.end(); // next
-  // offs[n++] = word index of p in the type section; p += len
-  a.get(OFFS).get(N).c(4).op(I32_MUL).op(I32_ADD);
-  a.get(P).get(WIN).op(I32_SUB).c(2).op(I32_SHR_U).get(BASE).op(I32_ADD);
-  a.op(I32_STORE, 2, 0);
-  a.get(N).c(1).op(I32_ADD).set(N);
-  a.get(P).get(LEN).op(I32_ADD).set(P);
-  a.br('top');
-  a.end(); // top
-  a.end(); // short: the record runs past the window; past the section's end it is a fault
-  a.get(LAST).brIf('fail');
-  a.end(); // done: keep the state for the next window
-  a.c(0).get(MAXREF).op(I32_STORE, 2, 0);
-  a.c(0).get(P).op(I32_STORE, 2, 4);
-  a.get(N).op(RETURN);
-  a.end(); // fail
-  a.c(-1);
-  a.op(END);
-
-  const body: number[] = [];
-  body.push(1); // one local declaration group
-  uleb(N_LOCALS - N_PARAMS, body);
-  body.push(I32);
-  body.push(...a.code);
-  return body;
-}
-
-function section(id: number, content: number[], out: number[]): void {
-  out.push(id);
-  uleb(content.length, out);
-  out.push(...content);
-}
-
-function name(s: string): number[] {
-  const b: number[] = [];
-  uleb(s.length, b);
-  for (const ch of s) b.push(ch.charCodeAt(0));
-  return b;
-}
-
 /**
- * The module's bytes: imports `env.mem`, exports `scan(end, strTotal, maxN, offs, n, base, last,
- * win) -> n | -1`.
+ * The scan module's bytes in hex, as assembled by `buildScanModule` in wasmscan-asm.ts (generated
+ * by `bench/btf/wasmscan-bytes.ts --write`; do not edit by hand).
  */
-function buildModule(): Uint8Array {
-  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  section(1, [1, 0x60, N_PARAMS, ...new Array<number>(N_PARAMS).fill(I32), 1, I32], out);
-  section(2, [1, ...name('env'), ...name('mem'), 0x02, 0x00, 0x01], out);
-  section(3, [1, 0], out);
-  section(7, [1, ...name('scan'), 0x00, 0], out);
-  const body = buildScan();
-  const code: number[] = [1];
-  uleb(body.length, code);
-  code.push(...body);
-  section(10, code, out);
-  return Uint8Array.from(out);
+export const SCAN_MODULE_HEX =
+  // BEGIN GENERATED
+  '0061736d01000000010d0160087f7f7f7f7f7f7f7f017f020c0103656e76036d656d0200010302010007080104736361' +
+  '6e00000ab90901b609010b7f20072108410028020021090240024002400340200820004f0d02200020086b410c490d01' +
+  '200420024f0d032008280200220a20014f0d032008280204220b418080fc8706710d03200b41ffff0371210c20082802' +
+  '08210d410c210e02400240024002400240024002400240024002400240024002400240024002400240200b411876411f' +
+  '710e20000a010b060608040201010105070c0d0e0f0309000000000000000000000000000b0c130b200b41ffff838078' +
+  '710d12200d22112009201120094b1b21090c0e0b200a450d11200b41ffff838078710d11200d22112009201120094b1b' +
+  '21090c0d0b200a450d10200c0d10200d22112009201120094b1b21090c0c0b200a450d0f200c0d0f0c0b0b200a450d0e' +
+  '200b411f760d0e200c41024b0d0e200d22112009201120094b1b21090c0a0b410c200c410c6c6a210e200020086b200e' +
+  '490d0b2008410c6a210f2008200e6a211002400340200f20104f0d01200f28020020014f0d0f200f2802042211200920' +
+  '1120094b1b2109200f410c6a210f0c000b0b0c090b200b411f760d0c410c200c41086c6a210e200020086b200e490d0a' +
+  '200d22112009201120094b1b21092008410c6a210f2008200e6a211002400340200f20104f0d01200f28020020014f0d' +
+  '0e200f28020422112009201120094b1b2109200f41086a210f0c000b0b0c080b410c200c41086c6a210e200020086b20' +
+  '0e490d09200d450d0b200d200d41016b710d0b200d41084b0d0b2008410c6a210f2008200e6a211002400340200f2010' +
+  '4f0d01200f2802002212450d0d201220014f0d0d200f41086a210f0c000b0b0c070b410c200c410c6c6a210e20002008' +
+  '6b200e490d08200d450d0a200d200d41016b710d0a200d41084b0d0a2008410c6a210f2008200e6a211002400340200f' +
+  '20104f0d01200f2802002212450d0c201220014f0d0c200f410c6a210f0c000b0b0c060b4110210e200020086b200e49' +
+  '0d07200b41ffff838078710d09200828020c22124180fe83807f710d092012411876410f7122114103460d0920114104' +
+  '4b0d09200d450d09200d200d41016b710d09200d41104b0d09201241ff01712211450d0920114180014b0d0920124110' +
+  '7641ff017120116a200d41086c4b0d090c050b4118210e200020086b200e490d06200b41ffff838078710d08200d0d08' +
+  '200828020c22112009201120094b1b2109200828021022112009201120094b1b21090c040b4110210e200020086b200e' +
+  '490d05200a450d07200b41ffff838078710d07200828020c41024b0d07200d22112009201120094b1b21090c030b200b' +
+  '411f760d06200a450d06410c200c410c6c6a210e200020086b200e490d042008410c6a210f2008200e6a211002400340' +
+  '200f20104f0d01200f28020022112009201120094b1b2109200f410c6a210f0c000b0b0c020b200b41ffff838078710d' +
+  '050240200d410c460d00200d4102490d06200d450d06200d200d41016b710d06200d41104b0d060b0c010b4110210e20' +
+  '0020086b200e490d02200a450d04200c0d04200828020c417f480d04200d22112009201120094b1b21090c000b200320' +
+  '0441046c6a200820076b41027620056a360200200441016a21042008200e6a21080c000b0b20060d010b410020093602' +
+  '004100200836020420040f0b417f0b';
+// END GENERATED
+
+/** Bytes from hex digits. */
+function fromHex(hex: string): Uint8Array {
+  const out = new Uint8Array(hex.length >> 1);
+  const digit = (c: number) => (c <= 57 ? c - 48 : (c | 0x20) - 87);
+  for (let i = 0; i < out.length; i++)
+    out[i] = (digit(hex.charCodeAt(2 * i)) << 4) | digit(hex.charCodeAt(2 * i + 1));
+  return out;
 }
 
 /** The part of the WebAssembly JavaScript API used here (the project's TypeScript libs lack its types). */
@@ -491,7 +77,7 @@ let compiled: object | null | undefined;
 function module(): object | null {
   if (compiled === undefined) {
     try {
-      compiled = wasm ? new wasm.Module(buildModule()) : null;
+      compiled = wasm ? new wasm.Module(fromHex(SCAN_MODULE_HEX)) : null;
     } catch {
       compiled = null;
     }
