@@ -49,7 +49,7 @@ const u32 = (v: bigint): bigint => BigInt.asUintN(32, v);
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 /** The low 32 bits of a bigint, as a number 0..2^32-1. */
-const lo32 = (v: bigint): number => Number(v & U32_MAX);
+const lo32 = (v: bigint): number => Number(BigInt.asUintN(32, v));
 /** Number forms of the 32-bit limits. */
 const U32_MAXN = 0xffffffff;
 const S32_MAXN = 0x7fffffff;
