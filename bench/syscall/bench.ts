@@ -1,9 +1,10 @@
 // Cost per map lookup and update through the kernel backend vs a C program doing the same raw
 // bpf(2) syscalls, in one run. Usage: node --import tsx bench/syscall/bench.ts [iterations] [rounds]
 //
-// The C program (raw.c) runs beside this process for the whole run and makes <iterations> calls
-// when asked. A round runs one C block and one tsbpf block of the same operation back to back (which
-// one goes first alternates), so both see the same machine load; the round's ratio is tsbpf / C.
+// The C program (raw.c) runs beside this process for the whole run and makes a block of calls when
+// asked. A round makes <iterations> calls of one operation on each side, in 10 pairs of blocks of a
+// tenth each, C and tsbpf back to back (which one goes first alternates), so both sides see the same
+// machine load at a granularity of a few ms; the round's ratio is tsbpf / C over the whole round.
 // The table gives medians over rounds, and the interquartile range of the CPU-time ratio.
 //
 // CPU time is that of the thread making the calls (CLOCK_THREAD_CPUTIME_ID on both sides): Node's
@@ -24,6 +25,9 @@ import { MapType } from '../../src/uapi/constants.js';
 
 const n = Number(process.argv[2] ?? 100_000);
 const rounds = Number(process.argv[3] ?? 15);
+/** Pairs of blocks per round, and calls per block. */
+const parts = n % 10 === 0 ? 10 : 1;
+const block = n / parts;
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = join(mkdtempSync(join(tmpdir(), 'tsbpf-bench-')), 'raw');
 execFileSync('cc', ['-O2', '-o', bin, join(here, 'raw.c')]);
@@ -40,7 +44,7 @@ class C {
   readonly #child;
   readonly #lines: AsyncIterator<string>;
   constructor(type: number) {
-    this.#child = spawn(bin, [String(type), String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.#child = spawn(bin, [String(type), String(block)], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.#lines = createInterface({ input: this.#child.stdout })[Symbol.asyncIterator]();
   }
   async run(op: Op): Promise<Block> {
@@ -94,12 +98,12 @@ class Ts {
   }
   #updates(): void {
     const [k, fd, key, value] = [this.#k, this.#fd, this.#key, this.#value];
-    for (let i = 0; i < n; i++) k.mapUpdateElem(fd, key, value, 0);
+    for (let i = 0; i < block; i++) k.mapUpdateElem(fd, key, value, 0);
   }
   #lookups(): void {
     const [k, fd, key, out] = [this.#k, this.#fd, this.#key, this.#out];
     out.fill(0);
-    for (let i = 0; i < n; i++) k.mapLookupElem(fd, key, out, 0);
+    for (let i = 0; i < block; i++) k.mapLookupElem(fd, key, out, 0);
     if (out[0] !== 42) throw new Error('lookup returned a wrong value');
   }
   run(op: Op): Block {
@@ -111,19 +115,26 @@ class Ts {
     const t1 = process.hrtime.bigint();
     const c1 = threadCpuNs();
     const p1 = processCpuNs();
-    return { wall: Number(t1 - t0) / n, cpu: (c1 - c0) / n, processCpu: (p1 - p0) / n };
+    return { wall: Number(t1 - t0) / block, cpu: (c1 - c0) / block, processCpu: (p1 - p0) / block };
   }
   close(): void {
     this.#close();
   }
 }
 
+/** Mean of equal-sized blocks. */
+const mean = (bs: Block[]): Block => ({
+  wall: bs.reduce((a, b) => a + b.wall, 0) / bs.length,
+  cpu: bs.reduce((a, b) => a + b.cpu, 0) / bs.length,
+  processCpu: bs.reduce((a, b) => a + (b.processCpu ?? 0), 0) / bs.length,
+});
+
 const sorted = (xs: number[]) => xs.slice().sort((a, b) => a - b);
 const quantile = (xs: number[], q: number) => sorted(xs)[Math.round(q * (xs.length - 1))]!;
 const median = (xs: number[]) => quantile(xs, 0.5);
 
 console.log(
-  `bpf(2) map element ops: ${rounds} rounds of ${n} calls per op, C and tsbpf back to back, node ${process.version}, element calls via ${ffi().elemVia}`,
+  `bpf(2) map element ops: ${rounds} rounds of ${n} calls per op (${parts} blocks of ${block} each side, interleaved), node ${process.version}, element calls via ${ffi().elemVia}`,
 );
 console.log('wall: elapsed time; cpu: user+system CPU time of the thread making the calls');
 console.log('ns/op and ratios (tsbpf / C of the same round) are medians over rounds; IQR: of the CPU ratio');
@@ -138,22 +149,29 @@ for (const [name, type] of [
   const c = new C(type);
   const ts = new Ts(type);
   const ops: Op[] = ['update', 'lookup'];
-  // Warm-up block of each operation on both sides (also brings tsbpf's loops to optimized code).
+  // Warm-up blocks of each operation on both sides (also brings tsbpf's loops to optimized code).
   for (const op of ops) {
-    await c.run(op);
-    ts.run(op);
+    for (let p = 0; p < Math.max(1, 20_000 / block); p++) {
+      await c.run(op);
+      ts.run(op);
+    }
   }
   const res = new Map(ops.map((op) => [op, { c: [] as Block[], t: [] as Block[] }]));
   for (let r = 0; r < rounds; r++) {
     for (const op of ops) {
-      const slot = res.get(op)!;
-      if (r % 2 === 0) {
-        slot.c.push(await c.run(op));
-        slot.t.push(ts.run(op));
-      } else {
-        slot.t.push(ts.run(op));
-        slot.c.push(await c.run(op));
+      const cs: Block[] = [];
+      const tss: Block[] = [];
+      for (let p = 0; p < parts; p++) {
+        if ((r + p) % 2 === 0) {
+          cs.push(await c.run(op));
+          tss.push(ts.run(op));
+        } else {
+          tss.push(ts.run(op));
+          cs.push(await c.run(op));
+        }
       }
+      res.get(op)!.c.push(mean(cs));
+      res.get(op)!.t.push(mean(tss));
     }
   }
   await c.close();
