@@ -3,8 +3,8 @@
  * Usage: parse-worker.ts FILE ITERATIONS file|mem   Prints one JSON line like libbpf_parse.c.
  * `file` is the user's path, timed like libbpf's `btf__parse_raw`: {@link parseBtfFile} (open,
  * fstat, `readSync` into one buffer of the stat size until the end of the file, then parse; sysfs
- * hands out 4 KiB per read, so vmlinux takes 1,348 reads here and 1,347 read(2) calls in libbpf's
- * `fread`). `mem` parses bytes read once before timing (libbpf: `btf__new`, which copies them).
+ * hands out 4 KiB per read, so vmlinux takes 1,348 read(2) calls here and 1,349 in libbpf's
+ * stdio, per strace). `mem` parses bytes read once before timing (libbpf: `btf__new`, which copies them).
  * Both time the first call in the process with the code already loaded (node's module loading, the
  * C program's dynamic linking are not timed); node's CPU time counts all its threads (JIT, GC).
  * Peak RSS is VmHWM from /proc/self/status (this process's own high-water mark; `maxRSS` from
