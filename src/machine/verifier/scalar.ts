@@ -228,6 +228,7 @@ export function sync(s: Scalar): Scalar {
     // fully unknown: no bound or bit can tell anything about another
     return s;
   }
+  if (s.tv < TWO32 && s.tm < TWO32 && syncLow(s)) return s;
   for (let round = 0; round < 3; round++) {
     const tv0 = s.tv;
     const tm0 = s.tm;
@@ -321,6 +322,98 @@ export function sync(s: Scalar): Scalar {
     if (s.tv === tv0 && s.tm === tm0) break;
   }
   return s;
+}
+
+/**
+ * {@link sync} for a scalar whose tnum knows the upper 32 bits are zero (loaded bytes, halves and
+ * words, masked or shifted values: most scalars of a program), in numbers: the same steps, rounds
+ * and results as the general code, without a bigint operation until the result is stored. Returns
+ * false, changing nothing, when the bounds contradict the tnum (the general code then makes the
+ * same empty scalar as always).
+ */
+function syncLow(s: Scalar): boolean {
+  let tv = Number(s.tv);
+  let tm = Number(s.tm);
+  // round 0's tnum -> 64-bit bounds brings every 64-bit bound into [0, 2^32) unless they contradict
+  let tvm = (tv | tm) >>> 0;
+  if (s.umin >= TWO32 || s.smin >= TWO32 || s.smax < 0n) return false;
+  let umin = Math.max(Number(s.umin), tv);
+  let umax = s.umax >= TWO32 ? tvm : Math.min(Number(s.umax), tvm);
+  let smin = s.smin < 0n ? tv : Math.max(Number(s.smin), tv);
+  let smax = s.smax >= TWO32 ? tvm : Math.min(Number(s.smax), tvm);
+  let { u32min, u32max, s32min, s32max } = s;
+  for (let round = 0; round < 3; round++) {
+    const tv0 = tv;
+    const tm0 = tm;
+    if (round > 0) {
+      tvm = (tv | tm) >>> 0;
+      umin = Math.max(umin, tv);
+      umax = Math.min(umax, tvm);
+      smin = Math.max(smin, tv);
+      smax = Math.min(smax, tvm);
+    }
+    // tnum -> 32-bit bounds
+    u32min = Math.max(u32min, tv);
+    u32max = Math.min(u32max, tvm);
+    s32min = Math.max(s32min, tv | (tm & 0x80000000));
+    s32max = Math.min(s32max, tvm & S32_MAXN);
+    // 64-bit signed <-> unsigned (both non-negative here)
+    if (smin >= 0 || smax < 0) {
+      umin = Math.max(umin, smin);
+      umax = Math.min(umax, smax);
+    }
+    smin = Math.max(smin, umin);
+    smax = Math.min(smax, umax);
+    // 32-bit signed <-> unsigned
+    if (s32min >= 0 || s32max < 0) {
+      u32min = Math.max(u32min, s32min >>> 0);
+      u32max = Math.min(u32max, s32max >>> 0);
+    }
+    if (u32max <= S32_MAXN || u32min > S32_MAXN) {
+      s32min = Math.max(s32min, u32min | 0);
+      s32max = Math.min(s32max, u32max | 0);
+    }
+    // 64-bit -> 32-bit: the upper halves agree (zero)
+    u32min = Math.max(u32min, umin);
+    u32max = Math.min(u32max, umax);
+    if ((smin | 0) <= (smax | 0)) {
+      s32min = Math.max(s32min, smin | 0);
+      s32max = Math.min(s32max, smax | 0);
+    }
+    if ((umin | 0) <= (umax | 0)) {
+      s32min = Math.max(s32min, umin | 0);
+      s32max = Math.min(s32max, umax | 0);
+    }
+    // 32-bit -> 64-bit: the upper 32 bits are known (zero)
+    umin = Math.max(umin, u32min);
+    umax = Math.min(umax, u32max);
+    if (umin > umax || smin > smax || u32min > u32max || s32min > s32max || (tv & tm) !== 0) return false;
+    // bounds -> tnum
+    let chi = (umin ^ umax) >>> 0;
+    let rm = chi === 0 ? 0 : chi >= 0x80000000 ? U32_MAXN : 2 ** (32 - Math.clz32(chi)) - 1;
+    let mu = (tm & rm) >>> 0;
+    tv = ((tv | (umin & ~rm)) & ~mu) >>> 0;
+    tm = mu;
+    chi = (u32min ^ u32max) >>> 0;
+    rm = chi === 0 ? 0 : chi >= 0x80000000 ? U32_MAXN : 2 ** (32 - Math.clz32(chi)) - 1;
+    if (rm !== U32_MAXN) {
+      mu = (tm & rm) >>> 0;
+      tv = ((tv | (u32min & ~rm)) & ~mu) >>> 0;
+      tm = mu;
+    }
+    if (tv === tv0 && tm === tm0) break;
+  }
+  s.tv = BigInt(tv);
+  s.tm = BigInt(tm);
+  s.umin = BigInt(umin);
+  s.umax = BigInt(umax);
+  s.smin = BigInt(smin);
+  s.smax = BigInt(smax);
+  s.u32min = u32min;
+  s.u32max = u32max;
+  s.s32min = s32min;
+  s.s32max = s32max;
+  return true;
 }
 
 /** An unknown scalar with the given tnum; callers narrow the bounds and then {@link sync}. */
