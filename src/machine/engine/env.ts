@@ -180,7 +180,9 @@ export interface ProgramImage {
   readonly length: number;
   /**
    * Packed form for the interpreter: 4 int32 per instruction: `code | dst << 8 | src << 12`,
-   * `off` (jump target for jumps and local calls), `imm`, `imm2`.
+   * `off` (jump target for jumps and local calls), `imm`, `imm2`. Opcode byte 0 (`INVALID_OP`,
+   * never a valid opcode) marks an instruction that must not run (prepareProgram's
+   * `invalidInsns: 'fault'`).
    */
   readonly ops: Int32Array;
   /** Opcode of each instruction. */

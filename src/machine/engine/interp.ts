@@ -1718,6 +1718,16 @@ export class Vm {
           R[1] = 0;
           break;
         }
+        case 0x00: // INVALID_OP (a literal keeps the switch a jump table)
+          // prepareProgram's `invalidInsns: 'fault'`: the verifier refuses this instruction
+          // wherever its walk reaches it, so running it is a verifier bug.
+          throw new EngineFault(
+            'invalid_insn',
+            `instruction ${pc} (opcode 0x${image.code[pc]!.toString(16).padStart(2, '0')}) has an invalid encoding or writes r10 and must not run`,
+            undefined,
+            pc,
+            image.slot[pc]!,
+          );
         default:
           throw new EngineFault(
             'unsupported',

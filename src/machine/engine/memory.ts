@@ -54,7 +54,9 @@ export type FaultKind =
   | 'budget'
   | 'bad_call'
   | 'helper'
-  | 'unsupported';
+  | 'unsupported'
+  /** An instruction with an invalid encoding, kept in the image but never to run (a verifier bug). */
+  | 'invalid_insn';
 
 /**
  * A run-time fault: the program stops, nothing outside its regions changed. `pc` is the logical

@@ -41,7 +41,19 @@ export interface PrepareOptions {
    * RFC 9669 defines and the conformance suite uses. Default false.
    */
   allowCallx?: boolean;
+  /**
+   * What to do with an instruction whose encoding is invalid ({@link encodingError}: a reserved
+   * field set, a register above r10) or that writes r10. `'reject'` (the default) refuses the
+   * program. `'fault'` accepts it for the machine's loads, where the verifier refuses such an
+   * instruction when its walk reaches it (as Linux does in do_check) and so lets it stand on a
+   * branch it proves dead: the instruction is predecoded as opcode 0, which the interpreter never
+   * executes (an `EngineFault` of kind `'invalid_insn'`: reaching one is a verifier bug).
+   */
+  invalidInsns?: 'reject' | 'fault';
 }
+
+/** Opcode byte, in {@link ProgramImage.ops}, of an instruction that must never run. */
+export const INVALID_OP = 0x00;
 
 /** Maximum bpf-to-bpf call depth (frames), as in the kernel. */
 export const MAX_CALL_FRAMES = 8;
@@ -111,9 +123,10 @@ function writesOf(insn: Insn): number {
 
 /**
  * Checks a program's structure and predecodes it. Throws a {@link FormatError} naming the slot
- * for: invalid encodings, jumps out of the program or into the middle of an `ld_imm64`, a path
- * falling off the end, writes to r10, local calls to bad targets, unresolvable pseudo loads,
- * and (unless disabled) reads of registers no path has written (the kernel's `!read_ok`).
+ * for: invalid encodings and writes to r10 (unless {@link PrepareOptions.invalidInsns} is
+ * `'fault'`), jumps out of the program or into the middle of an `ld_imm64`, a path falling off
+ * the end, local calls to bad targets, unresolvable pseudo loads, and (unless disabled) reads of
+ * registers no path has written (the kernel's `!read_ok`).
  */
 export function prepareProgram(insns: readonly Insn[], options: PrepareOptions = {}): ProgramImage {
   const n = insns.length;
@@ -150,13 +163,19 @@ export function prepareProgram(insns: readonly Insn[], options: PrepareOptions =
     return t;
   };
 
+  const deferInvalid = options.invalidInsns === 'fault';
+  /** 1 for an instruction kept in the image that must never execute (`invalidInsns: 'fault'`). */
+  const invalid = new Uint8Array(n);
   for (let k = 0; k < n; k++) {
     const insn = insns[k]!;
     const callx = insn.code === 0x8d && options.allowCallx === true;
     if (callx && (insn.src !== 0 || insn.off !== 0 || insn.imm !== 0 || insn.dst > 9))
       fail(insns, slots, k, 'callx uses reserved fields');
     const why = callx ? undefined : encodingError(insn);
-    if (why !== undefined) fail(insns, slots, k, why);
+    if (why !== undefined) {
+      if (!deferInvalid) fail(insns, slots, k, why);
+      invalid[k] = 1;
+    }
     code[k] = insn.code;
     dst[k] = insn.dst;
     src[k] = insn.src;
@@ -164,7 +183,11 @@ export function prepareProgram(insns: readonly Insn[], options: PrepareOptions =
     imm[k] = insn.imm;
     const cls = insn.code & 7;
     const op = insn.code & 0xf0;
-    if (writesOf(insn) & (1 << 10) && cls !== 3) fail(insns, slots, k, 'frame pointer r10 is read only');
+    // (Atomics that fetch into r10 are refused only in the verifier's loads: marked, not rejected.)
+    if (invalid[k] === 0 && writesOf(insn) & (1 << 10) && (cls !== 3 || deferInvalid)) {
+      if (!deferInvalid) fail(insns, slots, k, 'frame pointer r10 is read only');
+      invalid[k] = 1;
+    }
     const next = k + 1;
     if (cls === 5 || cls === 6) {
       if (op === 0x90) succ[k] = [];
@@ -247,12 +270,13 @@ export function prepareProgram(insns: readonly Insn[], options: PrepareOptions =
   }
   const ops = new Int32Array(n * 4);
   for (let k = 0; k < n; k++) {
-    ops[k * 4] = code[k]! | (dst[k]! << 8) | (src[k]! << 12);
+    ops[k * 4] = (invalid[k] === 0 ? code[k]! : INVALID_OP) | (dst[k]! << 8) | (src[k]! << 12);
     ops[k * 4 + 1] = off[k]!;
     ops[k * 4 + 2] = imm[k]!;
     ops[k * 4 + 3] = imm2[k]!;
   }
-  if (options.checkUninit ?? true) checkUninit(insns, slots, succ, callTargets, options.entryArgs ?? 1);
+  if (options.checkUninit ?? true)
+    checkUninit(insns, slots, succ, callTargets, options.entryArgs ?? 1, invalid);
   return { length: n, ops, code, dst, src, off, imm, imm2, ldKind, ldMap, slot: slots, maps, insns };
 }
 
@@ -261,7 +285,8 @@ const REG_NAMES = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7', 'r8', 'r9', '
 /**
  * Must-be-initialized analysis: at each entry (main program and every function/callback) r1 and
  * r10 are set (r1-r5 for subprograms, which may take up to five arguments); calls set r0 and
- * leave r1-r5 unreadable; a register read where some path has not written it is rejected.
+ * leave r1-r5 unreadable; a register read where some path has not written it is rejected. An
+ * `invalid` instruction (one that faults) ends its paths.
  */
 function checkUninit(
   insns: readonly Insn[],
@@ -269,6 +294,7 @@ function checkUninit(
   succ: number[][],
   entries: Set<number>,
   entryArgs: number,
+  invalid: Uint8Array,
 ): void {
   const n = insns.length;
   const ALL = 0x7ff;
@@ -282,6 +308,7 @@ function checkUninit(
   for (let r = 2; r <= entryArgs; r++) state[0] = state[0]! | (1 << r);
   while (work.length > 0) {
     const k = work.pop()!;
+    if (invalid[k] !== 0) continue; // faults if it runs: reads nothing, nothing follows
     const insn = insns[k]!;
     const have = state[k]!;
     const reads = readsOf(insn);
