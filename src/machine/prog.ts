@@ -11,20 +11,22 @@
  * 1. bpf-to-bpf calls: CAP_BPF needed, targets inside the program (`call to invalid destination`);
  * 2. subprograms: jumps stay inside their subprogram (`jump out of range from insn A to B`), each
  *    subprogram ends with exit or ja (`last insn is not an exit or jmp`);
- * 3. instructions: known opcodes (`unknown opcode XX`), LDX fields, `ld_imm64` pairs and pseudo
- *    kinds, map references (`fd N is not pointing to valid bpf_map`, fd_array rules, direct value
+ * 3. instructions: LDX fields (`BPF_LDX uses reserved fields`), known opcodes (`unknown opcode
+ *    XX`), `ld_imm64` pairs and pseudo kinds, map references (`fd N is not pointing to valid bpf_map`, fd_array rules, direct value
  *    access, exclusive maps: `program's hash doesn't match map's excl_prog_hash`, EACCES);
  * 4. control flow: every instruction reachable (`unreachable insn N`), no back-edges for
  *    unprivileged loaders;
- * 5. per instruction: reserved fields (the isa layer's message).
  *
  * What Linux checks only for the instructions its walk (do_check) visits is left to the static
  * verifier, which walks the program the same way: helper calls (`invalid func`, then `program of
- * this type cannot use helper`, then the GPL-only line, as check_helper_call orders them) and
- * registers read before written (`!read_ok`). So an unknown helper id (e.g. a CO-RE-poisoned
- * `call 0xbad2310`) or a read of an unwritten register on a branch the verifier proves dead
- * loads, as on Linux. The engine stays safe: such code never runs, and if it did the engine
- * would fault on the unknown helper.
+ * this type cannot use helper`, then the GPL-only line, as check_helper_call orders them),
+ * registers read before written (`!read_ok`), and every other reserved field and register
+ * number (`BPF_ALU uses reserved fields`, `R11 is invalid`, ...: bench/verifier/
+ * probe-dead-reserved.ts lists which Linux 6.18 checks up front and which in the walk). So an
+ * unknown helper id (e.g. a CO-RE-poisoned `call 0xbad2310`), a read of an unwritten register or
+ * an instruction with a reserved field set on a branch the verifier proves dead loads, as on
+ * Linux. The engine stays safe: such code never runs, and if it did the engine would fault (on
+ * the unknown helper; on an invalid instruction, which the image keeps as a faulting opcode).
  *
  * Logs end with the kernel's statistics line for a program the verifier did not walk.
  *
@@ -33,7 +35,7 @@
 
 import { BTF_KIND } from '../btf/kinds.js';
 import { progHash } from '../hash/index.js';
-import { encodingError, type Insn } from '../isa/insn.js';
+import type { Insn } from '../isa/insn.js';
 import { LD_IMM64, Pseudo } from '../isa/opcodes.js';
 import { Errno } from '../sys/errors.js';
 import { AttachType, Helper, MapType, ProgFlag, ProgType } from '../uapi/constants.js';
@@ -342,6 +344,9 @@ export function checkProgram(
     }
     if (s.code === 0x85 && s.src === 2) {
       const off = s.off;
+      // Linux looks a module's BTF up in fd_array; without one: EPROTO (probe-dead-reserved.ts).
+      if (off > 0 && fdArray === undefined)
+        return fail(Errno.EPROTO, 'failed to find BTF for kernel function');
       const btfFd = off > 0 ? fdArray?.[off] : undefined;
       if (off < 0 || (off > 0 && btfFd === undefined))
         return fail(Errno.EINVAL, `kfunc call at insn ${i}: no BTF fd at fd_array[${off}]`);
@@ -377,11 +382,12 @@ export function checkProgram(
   const second = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const s = slots[i]!;
-    if (!VALID_OPCODES.has(s.code))
-      return fail(Errno.EINVAL, `unknown opcode ${s.code.toString(16).padStart(2, '0')}`);
+    // Linux checks LDX's mode and imm before the opcode (so `0x21` is a reserved-field line).
     if ((s.code & 7) === 0x01 && (((s.code & 0xe0) !== 0x60 && (s.code & 0xe0) !== 0x80) || s.imm !== 0)) {
       return fail(Errno.EINVAL, 'BPF_LDX uses reserved fields');
     }
+    if (!VALID_OPCODES.has(s.code))
+      return fail(Errno.EINVAL, `unknown opcode ${s.code.toString(16).padStart(2, '0')}`);
     if (s.code !== LD_IMM64) continue;
     const t = slots[i + 1];
     if (i === n - 1 || t === undefined || t.code !== 0 || t.dst !== 0 || t.src !== 0 || t.off !== 0) {
@@ -477,9 +483,9 @@ export function checkProgram(
     if (state[i] === 0 && !second[i]) return fail(Errno.EINVAL, `unreachable insn ${i}`);
   }
 
-  // 5. per instruction: reserved fields, helpers.
+  // 5. the logical instructions. Reserved fields and registers above r10 are the verifier's:
+  // Linux checks them in do_check, so only where its walk goes (a dead branch may hold them).
   const insns: Insn[] = [];
-  let processed = 0;
   for (let i = 0; i < n; i++) {
     const s = slots[i]!;
     const insn: Insn =
@@ -487,11 +493,9 @@ export function checkProgram(
         ? { code: s.code, dst: s.dst, src: s.src, off: s.off, imm: s.imm, imm2: slots[i + 1]!.imm }
         : { code: s.code, dst: s.dst, src: s.src, off: s.off, imm: s.imm };
     insns.push(insn);
-    processed++;
-    const why = encodingError(insn);
-    if (why !== undefined) return { errno: Errno.EINVAL, log: [why, statsLine(processed)] };
     if (s.code === LD_IMM64) i++;
   }
+  const processed = insns.length;
 
   // The engine's preparation: resolves the maps again (already checked) and predecodes.
   const byFd = new Map<number, BpfMap>();
@@ -511,7 +515,9 @@ export function checkProgram(
   };
   let image: ProgramImage;
   try {
-    image = prepareProgram(insns, { resolver, checkUninit: false });
+    // Instructions with an invalid encoding stay (the verifier refuses them where it walks) but
+    // never run: the engine faults on them.
+    image = prepareProgram(insns, { resolver, checkUninit: false, invalidInsns: 'fault' });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     return { errno: /read_ok/.test(msg) ? Errno.EACCES : Errno.EINVAL, log: [msg, statsLine(processed)] };

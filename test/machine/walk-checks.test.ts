@@ -4,14 +4,20 @@
  * pre-check of src/machine/prog.ts): an unknown helper id or a read of an unwritten register on a
  * branch the verifier proves dead loads on both (and the program runs), the same on a live path is
  * refused with the same line, and a helper call's lines come in Linux's order (unknown id, then
- * program type, then GPL-only).
+ * program type, then GPL-only). So do reserved fields and register numbers, except the few Linux
+ * checks up front (bench/verifier/probe-dead-reserved.ts); the engine keeps such an instruction
+ * in the image only as one that faults if it ever runs.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { RESERVED_CASES, reservedAnswer } from '../../bench/verifier/probe-dead-reserved.js';
+import { encode } from '../../src/isa/index.js';
+import { EngineFault, prepareProgram, Vm } from '../../src/machine/engine/index.js';
 import { Machine } from '../../src/machine/index.js';
 import type { Backend } from '../../src/sys/backend.js';
 import { BpfError, VerifierError } from '../../src/sys/errors.js';
 import { AttachType, ProgType } from '../../src/uapi/constants.js';
+import { FormatError } from '../../src/util/errors.js';
 import { backends } from '../backend/backends.js';
 import { errorLine } from '../verifier/harness.js';
 import { insn, prog } from './core-relo-case.js';
@@ -101,28 +107,55 @@ test('checks of the walk: the same answers on Linux and the machine', { skip: ke
 });
 
 test(
-  'known difference: reserved fields on a dead branch (Linux checks them in the walk; the machine before it)',
+  'reserved fields and register numbers: what Linux checks up front, and only in its walk',
   { skip: kernel.skip },
   () => {
-    // Linux checks most reserved fields in do_check (check_alu_op, check_mem_access...), so an
-    // instruction with one set on a branch it never visits loads; the machine checks every
-    // instruction's encoding before its verifier runs (src/machine/prog.ts, and the engine's
-    // preparation), as Linux does only for ldx (resolve_pseudo_ldimm64).
-    const bad = [
-      insn(0xb7, 0, 1, 0, 0),
-      insn(0x07, 0, 0, 1, 0),
-      insn(0x7b, 10, 0, -8, 1),
-      insn(0x85, 1, 0, 0, 5),
-    ];
+    // bench/verifier/probe-dead-reserved.ts: each invalid encoding (and each write to r10) on a
+    // branch the verifier proves dead, then on the live path. Linux refuses LDX fields, unknown
+    // opcodes and unrecognized ld_imm64 kinds up front (resolve_pseudo_ldimm64); everything else
+    // only where do_check goes, so a dead one loads and runs.
     const k = kernel.backend();
     const m = new Machine();
-    for (const b of bad) {
-      const c: Case = { what: 'dead reserved field', insns: dead(b, exit()) };
-      assert.equal(answer(k, c), 'ok 0');
-      assert.match(answer(m, c), /^EINVAL: .*reserved/);
-    }
-    const ldx: Case = { what: 'dead ldx with imm', insns: dead(insn(0x79, 0, 10, -8, 1), exit()) };
-    assert.equal(answer(k, ldx), 'EINVAL: BPF_LDX uses reserved fields');
-    assert.equal(answer(m, ldx), 'EINVAL: BPF_LDX uses reserved fields');
+    const run = (b: Backend) =>
+      RESERVED_CASES.flatMap((c) => [
+        `${c.name}, dead: ${reservedAnswer(b, c.dead)}`,
+        `${c.name}, live: ${reservedAnswer(b, c.live)}`,
+      ]);
+    const want = run(k);
+    assert.deepEqual(run(m), want);
+    // The probe has both kinds: some refused on a dead branch, most loaded there.
+    const dead = want.filter((w) => w.includes(', dead: '));
+    assert.ok(dead.filter((w) => w.endsWith(': ok 0')).length >= 50);
+    assert.ok(dead.some((w) => w.endsWith('dead: EINVAL: BPF_LDX uses reserved fields')));
+    assert.ok(want.some((w) => w.endsWith('live: EINVAL: BPF_ALU uses reserved fields')));
   },
 );
+
+test('the machine never runs an instruction with an invalid encoding', () => {
+  const bad = { code: 0xb7, dst: 0, src: 1, off: 0, imm: 7 }; // mov r0, 7 with src_reg set
+  const body = [
+    { code: 0xb7, dst: 0, src: 0, off: 0, imm: 1 },
+    bad,
+    { code: 0x95, dst: 0, src: 0, off: 0, imm: 0 },
+  ];
+  // The strict default (conformance runner, CLI bench) refuses it up front.
+  assert.throws(() => prepareProgram(body), FormatError);
+  // Kept for the verifier to judge, it faults if ever reached.
+  const image = prepareProgram(body, { invalidInsns: 'fault' });
+  const vm = new Vm();
+  assert.throws(
+    () => vm.run(image),
+    (e: unknown) => e instanceof EngineFault && e.kind === 'invalid_insn' && e.pc === 1,
+  );
+  // A write to r10 too.
+  const fp = prepareProgram([{ code: 0x07, dst: 10, src: 0, off: 0, imm: 8 }, ...body.slice(2)], {
+    invalidInsns: 'fault',
+  });
+  assert.throws(
+    () => vm.run(fp),
+    (e: unknown) => e instanceof EngineFault && e.kind === 'invalid_insn' && e.pc === 0,
+  );
+  // A machine load of it on the live path is refused by the verifier, with Linux's line.
+  const m = new Machine();
+  assert.equal(answer(m, { what: 'live', insns: encode(body) }), 'EINVAL: BPF_MOV uses reserved fields');
+});

@@ -397,7 +397,13 @@ function changedStr(i: Insn, before: { stype: Uint8Array; spill: (Reg | undefine
 function kernelInsn(i: Insn): string {
   if (i.code === 0x85 && i.src === 0) return `call bpf_${HELPER_NAMES.get(i.imm) ?? 'unknown'}#${i.imm}`;
   if (i.code === 0x85 && i.src === 1) return `call pc${i.imm >= 0 ? '+' : ''}${i.imm}`;
-  let t = formatLlvm(i);
+  let t: string;
+  try {
+    t = formatLlvm(i);
+  } catch {
+    // No text for this encoding (an invalid atomic opcode...): the kernel prints `BUG_<opcode>`.
+    return `BUG_${i.code.toString(16).padStart(2, '0')}`;
+  }
   t = t.replace(/\((r\d+) ([+-]) (\d+)\)/, '($1 $2$3)');
   t = t.replace(/goto ([+-])(\d+)$/, 'goto pc$1$2');
   if ((i.code & 7) === 0x05 || (i.code & 7) === 0x06) {
@@ -558,8 +564,18 @@ function succTable(p: Prog): Int32Array {
   return t;
 }
 
-/** Structural pass: subprograms, jump ranges, reachability. Returns sorted subprogram starts. */
-function checkStructure(p: Prog, privileged: boolean, prune: Uint8Array, kfuncs: boolean): number[] {
+/**
+ * Structural pass: subprograms, jump ranges, the encodings Linux checks up front (LDX fields, known
+ * opcodes), reachability. Returns sorted subprogram starts. Sets `bad` at every instruction with
+ * an invalid encoding the walk refuses when it gets there ({@link Verifier.badInsn}).
+ */
+function checkStructure(
+  p: Prog,
+  privileged: boolean,
+  prune: Uint8Array,
+  kfuncs: boolean,
+  bad: Uint8Array,
+): number[] {
   const { n, insn } = p;
   const starts = new Set<number>([0]);
   for (let pc = 0; pc < n; pc++) {
@@ -608,15 +624,16 @@ function checkStructure(p: Prog, privileged: boolean, prune: Uint8Array, kfuncs:
         fail(EINVAL, 'last insn is not an exit or jmp');
     }
   }
-  // Encoding of every instruction (reserved fields, ld_imm64 pairs).
+  // What Linux checks of every instruction up front (resolve_pseudo_ldimm64): LDX's mode and imm,
+  // then the opcode. Other reserved fields and register numbers are checked by the walk, on the
+  // instructions it visits (do_check): marked here.
   for (let pc = 0; pc < n; pc++) {
     const i = insn[pc];
     if (i === undefined) continue;
+    if ((i.code & 7) === 0x01 && (((i.code & 0xe0) !== 0x60 && (i.code & 0xe0) !== 0x80) || i.imm !== 0))
+      fail(EINVAL, 'BPF_LDX uses reserved fields');
     if (VALID_OPCODES[i.code] !== 1) fail(EINVAL, `unknown opcode ${i.code.toString(16).padStart(2, '0')}`);
-    if (i.dst > 10) fail(EINVAL, `R${i.dst} is invalid`);
-    if (i.src > 10 && (i.code & 0x08) !== 0 && (i.code & 7) !== 0x00) fail(EINVAL, `R${i.src} is invalid`);
-    const why = encodingError(i);
-    if (why !== undefined) fail(EINVAL, why);
+    if (encodingError(i) !== undefined) bad[pc] = 1;
   }
   // Reachability by DFS in each subprogram; back-edges only for privileged loaders.
   const state = new Uint8Array(n);
@@ -743,6 +760,8 @@ class Verifier {
   /** Per-slot: the ALU immediate as a constant register (registers are never changed in place). */
   readonly immRegs: (Reg | undefined)[] = [];
   prune!: Uint8Array;
+  /** 1 at instructions with an invalid encoding: refused when the walk reaches them. */
+  badAt!: Uint8Array;
   live!: Uint16Array;
   subprogs: number[] = [];
   readonly explored = new Map<number, Checkpoint[]>();
@@ -823,7 +842,14 @@ class Verifier {
       if (this.p.n === 0) fail(EINVAL, 'empty program');
       this.resolveMaps();
       this.prune = new Uint8Array(this.p.n);
-      this.subprogs = checkStructure(this.p, this.privileged, this.prune, this.o.kfunc !== undefined);
+      this.badAt = new Uint8Array(this.p.n);
+      this.subprogs = checkStructure(
+        this.p,
+        this.privileged,
+        this.prune,
+        this.o.kfunc !== undefined,
+        this.badAt,
+      );
       this.live = liveness(this.p);
       this.mayGotoAt = new Uint8Array(this.p.n);
       this.preciseUse = new Uint16Array(this.p.n);
@@ -1019,7 +1045,10 @@ class Verifier {
         continue;
       }
       // The kernel's line: the instruction, then "; " and what it changed.
-      const text = `${pc}: (${i.code.toString(16).padStart(2, '0')}) ${kernelInsn(i)}`;
+      const shown = kernelInsn(i);
+      const text = shown.startsWith('BUG_')
+        ? `${pc}: ${shown}`
+        : `${pc}: (${i.code.toString(16).padStart(2, '0')}) ${shown}`;
       this.log.push(text);
       const fr = this.frame(cur);
       const before = { stype: fr.stype.slice(), spill: fr.spill.slice(), depth: cur.frames.length };
@@ -1325,6 +1354,7 @@ class Verifier {
 
   /** Executes one instruction; returns the next slot, or -1 when the path ends. */
   step(st: State, pc: number, i: Insn): number {
+    if (this.badAt[pc] !== 0) this.badInsn(st, i);
     const cls = i.code & 7;
     switch (cls) {
       case 0x04:
@@ -1354,6 +1384,94 @@ class Verifier {
       default:
         return this.jmp(st, pc, i, cls === 0x06);
     }
+  }
+
+  /**
+   * Refuses an instruction with an invalid encoding the walk reached, with Linux 6.18's line and
+   * in its order (reserved fields, then the registers it reads or writes: `R11 is invalid`, or
+   * `!read_ok` for a register read first), as check_alu_op, check_cond_jmp_op, check_atomic and
+   * do_check order them (bench/verifier/probe-dead-reserved.ts). Never returns.
+   */
+  badInsn(st: State, i: Insn): never {
+    const { code, dst, src, off, imm } = i;
+    const cls = code & 7;
+    const op = code & 0xf0;
+    const x = (code & 8) !== 0;
+    const reg = (r: number): void => {
+      if (r > 10) fail(EINVAL, `R${r} is invalid`);
+      this.readReg(st, r);
+    };
+    const out = (r: number): void => {
+      if (r > 10) fail(EINVAL, `R${r} is invalid`);
+    };
+    switch (cls) {
+      case 0x04:
+      case 0x07:
+        if (op === 0xd0) {
+          if (src !== 0 || off !== 0 || (imm !== 16 && imm !== 32 && imm !== 64))
+            fail(EINVAL, 'BPF_END uses reserved fields');
+          reg(dst);
+        } else if (op === 0x80) {
+          if (x || src !== 0 || off !== 0 || imm !== 0) fail(EINVAL, 'BPF_NEG uses reserved fields');
+          reg(dst);
+        } else if (op === 0xb0) {
+          if (x) {
+            if (cls === 0x07 && off === 1) {
+              if (imm !== 1 && imm !== 0x10000)
+                fail(EINVAL, 'addr_space_cast insn can only convert between address space 1 and 0');
+            } else if (imm !== 0 || (off !== 0 && off !== 8 && off !== 16 && !(cls === 0x07 && off === 32)))
+              fail(EINVAL, 'BPF_MOV uses reserved fields');
+            reg(src);
+          } else if (src !== 0 || off !== 0) fail(EINVAL, 'BPF_MOV uses reserved fields');
+          out(dst);
+        } else {
+          if ((x ? imm !== 0 : src !== 0) || (off !== 0 && !(off === 1 && (op === 0x30 || op === 0x90))))
+            fail(EINVAL, 'BPF_ALU uses reserved fields');
+          if (x) reg(src);
+          reg(dst);
+        }
+        break;
+      case 0x00:
+        if (code === LD_IMM64) {
+          if (off !== 0) fail(EINVAL, 'BPF_LD_IMM64 uses reserved fields');
+          out(dst);
+        } else this.ldAbs(st, i);
+        break;
+      case 0x01:
+        reg(src);
+        out(dst);
+        break;
+      case 0x02:
+        if (src !== 0) fail(EINVAL, 'BPF_ST uses reserved fields');
+        reg(dst);
+        break;
+      case 0x03:
+        if ((code & 0xe0) === 0xc0) {
+          if (imm !== 0x100 && imm !== 0x110) {
+            const rmw =
+              (imm & ~1) === 0x00 || (imm & ~1) === 0x40 || (imm & ~1) === 0x50 || (imm & ~1) === 0xa0;
+            if (!rmw && imm !== 0xe1 && imm !== 0xf1)
+              fail(
+                EINVAL,
+                `BPF_ATOMIC uses invalid atomic opcode ${(imm >>> 0).toString(16).padStart(2, '0')}`,
+              );
+            if ((code & 0x18) !== 0x00 && (code & 0x18) !== 0x18) fail(EINVAL, 'invalid atomic operand size');
+          }
+        } else if (imm !== 0) fail(EINVAL, 'BPF_STX uses reserved fields');
+        reg(src);
+        reg(dst);
+        break;
+      default:
+        if (op === 0x80) fail(EINVAL, 'BPF_CALL uses reserved fields');
+        if (op === 0x00) fail(EINVAL, 'BPF_JA uses reserved fields');
+        if (op === 0x90) fail(EINVAL, 'BPF_EXIT uses reserved fields');
+        if (op === 0xe0) fail(EINVAL, `invalid may_goto imm ${imm}`);
+        reg(dst);
+        if (x ? imm !== 0 : src !== 0) fail(EINVAL, 'BPF_JMP/JMP32 uses reserved fields');
+        if (x) reg(src);
+    }
+    // Every invalid encoding the structural pass leaves to the walk is refused above.
+    return fail(EFAULT, `verifier bug: invalid instruction ${kernelInsn(i)} passed the checks of the walk`);
   }
 
   /**
@@ -1419,6 +1537,7 @@ class Verifier {
         if (i.imm < 0 || i.imm >= bits) fail(EINVAL, `invalid shift ${i.imm}`);
       }
     }
+    if (i.dst === 10) fail(EACCES, 'frame pointer is read only');
     if (dst.t === 'scalar' && src.t === 'scalar') {
       let name = ALU_NAMES[op]!;
       if (i.off === 1) name = op === 0x30 ? 'sdiv' : 'smod';
@@ -1964,6 +2083,8 @@ class Verifier {
     const src = this.readReg(st, i.src);
     if (op === 0xf1 && this.readReg(st, 0).t !== 'scalar' && !this.privileged)
       fail(EACCES, 'R0 leaks addr into mem');
+    // The fetched value goes to src (r0 for cmpxchg): Linux checks it is writable first.
+    if (i.src === 10 && (op & 1) !== 0 && op !== 0xf1) fail(EACCES, 'frame pointer is read only');
     if (src.t !== 'scalar') fail(EACCES, `R${i.src} leaks addr into mem`);
     if (dst.t !== 'stack' && dst.t !== 'map_value' && dst.t !== 'mem')
       fail(EACCES, `BPF_ATOMIC stores into R${i.dst} ${typeStr(dst)} is not allowed`);
@@ -2017,11 +2138,14 @@ class Verifier {
       fail(EINVAL, `unknown opcode ${i.code.toString(16).padStart(2, '0')}`);
     if (this.progType !== ProgType.SOCKET_FILTER && this.progType !== ProgType.SCHED_CLS)
       fail(EINVAL, 'BPF_LD_[ABS|IND] instructions not allowed for this program type');
+    if (i.dst !== 0 || i.off !== 0 || (i.code & 0x18) === 0x18 || (mode === 0x20 && i.src !== 0))
+      fail(EINVAL, 'BPF_LD_[ABS|IND] uses reserved fields');
     if (this.frame(st).subprog !== 0 || this.subprogs.length > 1)
       fail(EINVAL, 'BPF_LD_[ABS|IND] instructions cannot be mixed with bpf-to-bpf calls');
     if (st.refs.length > 0) fail(EINVAL, 'BPF_LD_[ABS|IND] cannot be mixed with socket references');
     const r6 = this.readReg(st, 6);
     if (mode === 0x40) {
+      if (i.src > 10) fail(EINVAL, `R${i.src} is invalid`);
       const s = this.readReg(st, i.src);
       if (s.t !== 'scalar') fail(EACCES, `R${i.src} leaks addr`);
     }
