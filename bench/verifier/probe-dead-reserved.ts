@@ -182,6 +182,48 @@ r('write r10: load_acquire into r10', raw(0xdb, 10, 10, -8, 0x100));
 /** The probed cases: one instruction with an invalid encoding, on a dead branch and on the live path. */
 export const RESERVED_CASES: readonly ReservedCase[] = specs.map(build);
 
+/**
+ * The order of the checks within one instruction: a reserved field or an invalid register number
+ * next to a register read before it is written (r3 is never written; r0 is).
+ */
+export const ORDER_CASES: readonly { name: string; insns: Uint8Array }[] = (
+  [
+    ['JEQ X imm 1, dst unwritten', [mov(0, 0), raw(0x1d, 3, 0, 0, 1), exit()]],
+    ['JEQ X imm 1, src unwritten', [mov(0, 0), raw(0x1d, 0, 3, 0, 1), exit()]],
+    ['JEQ K src 1, dst unwritten', [mov(0, 0), raw(0x15, 3, 1, 0, 0), exit()]],
+    ['JEQ X src r11, dst unwritten', [mov(0, 0), raw(0x1d, 3, 11, 0, 0), exit()]],
+    ['JEQ X src unwritten, dst r11', [mov(0, 0), raw(0x1d, 11, 3, 0, 0), exit()]],
+    ['ADD K off 1, dst unwritten', [mov(0, 0), raw(0x07, 3, 0, 1, 1), exit()]],
+    ['ADD X imm 1, src unwritten', [mov(0, 0), raw(0x0f, 0, 3, 0, 1), exit()]],
+    ['ADD X src unwritten, dst r11', [mov(0, 0), raw(0x0f, 11, 3, 0, 0), exit()]],
+    ['ADD X src r11, dst unwritten', [mov(0, 0), raw(0x0f, 3, 11, 0, 0), exit()]],
+    ['MOV X src r11, dst r12', [mov(0, 0), raw(0xbf, 12, 11, 0, 0), exit()]],
+    ['MOV X imm 1, src unwritten', [mov(0, 0), raw(0xbf, 0, 3, 0, 1), exit()]],
+    ['NEG imm 1, dst unwritten', [mov(0, 0), raw(0x87, 3, 0, 0, 1), exit()]],
+    ['END imm 8, dst unwritten', [mov(0, 0), raw(0xd4, 3, 0, 0, 8), exit()]],
+    ['STX imm 1, src unwritten', [mov(0, 0), raw(0x7b, 10, 3, -8, 1), exit()]],
+    ['STX src unwritten, dst r11', [mov(0, 0), raw(0x7b, 11, 3, -8, 0), exit()]],
+    ['STX src r11, dst unwritten', [mov(0, 0), raw(0x7b, 3, 11, -8, 0), exit()]],
+    ['ST src 1, dst unwritten', [mov(0, 0), raw(0x7a, 3, 1, -8, 0), exit()]],
+    ['atomic op 0x02, src unwritten', [mov(0, 0), raw(0xdb, 10, 3, -8, 2), exit()]],
+    ['atomic add B, src unwritten', [mov(0, 0), raw(0xd3, 10, 3, -8, 0), exit()]],
+    ['atomic add W, src unwritten, dst r11', [mov(0, 0), raw(0xc3, 11, 3, -8, 0), exit()]],
+    ['atomic add W, src r11, dst unwritten', [mov(0, 0), raw(0xc3, 3, 11, -8, 0), exit()]],
+    ['atomic imm -1', [mov(0, 0), raw(0xdb, 10, 0, -8, -1), exit()]],
+    ['load_acquire src r11', [mov(0, 0), raw(0xdb, 0, 11, -8, 0x100), exit()]],
+    ['store_release src r11', [mov(0, 0), raw(0xdb, 10, 11, -8, 0x110), exit()]],
+    ['store_release dst unwritten', [mov(0, 0), raw(0xdb, 3, 0, -8, 0x110), exit()]],
+    ['LDX src unwritten, dst r11', [mov(0, 0), raw(0x79, 11, 3, 0, 0), exit()]],
+    ['EXIT imm 1, r0 unwritten', [raw(0x95, 0, 0, 0, 1)]],
+    ['ld_imm64 off 1, dst r11', [raw(0x18, 11, 0, 1, 0, 0), mov(0, 0), exit()]],
+    ['LD_IND off 1, src unwritten', [movReg(6, 1), raw(0x40, 0, 3, 1, 0), mov(0, 0), exit()]],
+    ['LD_ABS dst 1, r6 unwritten', [raw(0x20, 1, 0, 0, 0), mov(0, 0), exit()]],
+    ['CALL dst 1, unknown helper id', [raw(0x85, 1, 0, 0, 99999), mov(0, 0), exit()]],
+    ['helper CALL off 1, arguments unwritten', [raw(0x85, 0, 0, 1, 1), mov(0, 0), exit()]],
+    ['JCOND src 1 imm 5', [raw(0xe5, 0, 1, 0, 5), mov(0, 0), exit()]],
+  ] as [string, Insn[]][]
+).map(([name, insns]) => ({ name, insns: encode(insns) }));
+
 /** Cuts the kernel's statistics line off the last log line. */
 function errorLine(lines: readonly string[]): string {
   const keep = lines.filter(
@@ -223,8 +265,13 @@ async function main(): Promise<void> {
       agree: kd === md && kl === ml,
     };
   });
+  const order = ORDER_CASES.map((c) => {
+    const k = reservedAnswer(kernel, c.insns);
+    const m = reservedAnswer(machine, c.insns);
+    return { name: c.name, kernel: k, machine: m, agree: k === m };
+  });
   if (json) {
-    console.log(JSON.stringify(rows, null, 2));
+    console.log(JSON.stringify({ cases: rows, order }, null, 2));
     return;
   }
   console.log('| case | Linux checks | kernel dead | kernel live | machine |');
@@ -239,6 +286,11 @@ async function main(): Promise<void> {
   console.log(
     `\n${rows.length} cases: ${rows.length - walked} refused up front (also on a dead branch), ${walked} only when walked; machine differs on ${differ}`,
   );
+  console.log('\n| order case | kernel | machine |');
+  console.log('|---|---|---|');
+  for (const x of order)
+    console.log(`| ${x.name} | ${esc(x.kernel)} | ${x.agree ? 'same' : esc(x.machine)} |`);
+  console.log(`\n${order.length} order cases; machine differs on ${order.filter((x) => !x.agree).length}`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
