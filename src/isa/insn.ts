@@ -108,7 +108,9 @@ const MAX_REG = 10;
  * verifier's business.
  *
  * Checked against Linux 6.18 with `node --import tsx bench/probe-isa.ts` (one BPF_PROG_LOAD per
- * rule): every rule below is refused by the kernel too, with "unknown opcode XX" (class/op/mode
+ * rule): every rule below is refused by the kernel too when its verifier reaches the instruction
+ * (most are checked only on the paths it walks, so on a branch it proves dead they load: see
+ * docs/KERNEL-FINDINGS.md), with "unknown opcode XX" (class/op/mode
  * combinations that do not exist, JMP32 CALL/EXIT, JCOND in JMP32 or with X, LD IMM not DW,
  * LD_ABS/LDSX DW, ST/STX unknown modes), "BPF_<ALU|MOV|NEG|END|JA|CALL|LDX|ST|STX|
  * LD_[ABS|IND]|JMP/JMP32|LD_IMM64> uses reserved fields", "R11 is invalid", "invalid may_goto imm
