@@ -919,40 +919,42 @@ function rangeTaken<T extends bigint | number>(
   }
 }
 
+const NEGATED: Readonly<Record<CmpOp, CmpOp | undefined>> = {
+  eq: 'ne',
+  ne: 'eq',
+  gt: 'le',
+  le: 'gt',
+  ge: 'lt',
+  lt: 'ge',
+  sgt: 'sle',
+  sle: 'sgt',
+  sge: 'slt',
+  slt: 'sge',
+  set: undefined,
+};
+
 /** The negation of a comparison. */
 export function negate(op: CmpOp): CmpOp | undefined {
-  const t: Record<CmpOp, CmpOp | undefined> = {
-    eq: 'ne',
-    ne: 'eq',
-    gt: 'le',
-    le: 'gt',
-    ge: 'lt',
-    lt: 'ge',
-    sgt: 'sle',
-    sle: 'sgt',
-    sge: 'slt',
-    slt: 'sge',
-    set: undefined,
-  };
-  return t[op];
+  return NEGATED[op];
 }
+
+const FLIPPED: Readonly<Record<CmpOp, CmpOp>> = {
+  eq: 'eq',
+  ne: 'ne',
+  gt: 'lt',
+  lt: 'gt',
+  ge: 'le',
+  le: 'ge',
+  sgt: 'slt',
+  slt: 'sgt',
+  sge: 'sle',
+  sle: 'sge',
+  set: 'set',
+};
 
 /** `a OP b` with operands swapped (b OP' a). */
 export function flip(op: CmpOp): CmpOp {
-  const t: Record<CmpOp, CmpOp> = {
-    eq: 'eq',
-    ne: 'ne',
-    gt: 'lt',
-    lt: 'gt',
-    ge: 'le',
-    le: 'ge',
-    sgt: 'slt',
-    slt: 'sgt',
-    sge: 'sle',
-    sle: 'sge',
-    set: 'set',
-  };
-  return t[op];
+  return FLIPPED[op];
 }
 
 /**

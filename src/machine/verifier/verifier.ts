@@ -105,6 +105,22 @@ function mkReg(t: RegType, extra: Partial<Reg> = {}): Reg {
 }
 
 const NOT_INIT: Reg = mkReg('not_init');
+
+/** `r` with the scalar part `s` (every field written: one object shape for all registers). */
+function withScalar(r: Reg, s: Scalar): Reg {
+  return {
+    t: r.t,
+    s,
+    off: r.off,
+    id: r.id,
+    nullable: r.nullable,
+    ref: r.ref,
+    map: r.map,
+    range: r.range,
+    frame: r.frame,
+    memSize: r.memSize,
+  };
+}
 /** A scalar register (built directly: this is the hottest allocation of the walk). */
 const scalarReg = (s: Scalar): Reg => ({
   t: 'scalar',
@@ -2218,22 +2234,22 @@ class Verifier {
   ): boolean {
     const f = this.frame(st);
     const a = S.copy(f.regs[i.dst]!.s);
-    const b = S.copy(x ? f.regs[i.src]!.s : imm);
     // (refine and refineNotSet change only their first operand: `b` is still unrefined when `a` is
-    // refined against it, and `a` is refined by then, so `b` is refined against a copy of it)
-    const a0 = S.copy(a);
+    // refined against it, and `a` is refined by then, so `b` is refined against a copy of it; an
+    // immediate `b` is only read)
+    const b = x ? S.copy(f.regs[i.src]!.s) : imm;
+    const a0 = x ? S.copy(a) : a;
     if (taken || op !== 'set') {
       const eff = taken ? op : S.negate(op)!;
       S.refine(eff, a, b, !is32);
-      S.refine(S.flip(eff), b, a0, !is32);
+      if (x) S.refine(S.flip(eff), b, a0, !is32);
     } else {
       S.refineNotSet(a, b, !is32);
       if (x && S.isConst(a0)) S.refineNotSet(b, a0, !is32);
     }
-    if (S.isEmpty(a) || S.isEmpty(b)) return false;
-    const oldA = f.regs[i.dst]!;
-    f.regs[i.dst] = { ...oldA, s: a };
-    if (x) f.regs[i.src] = { ...f.regs[i.src]!, s: b };
+    if (S.isEmpty(a) || (x && S.isEmpty(b))) return false;
+    f.regs[i.dst] = withScalar(f.regs[i.dst]!, a);
+    if (x) f.regs[i.src] = withScalar(f.regs[i.src]!, b);
     return true;
   }
 
