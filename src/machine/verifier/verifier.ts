@@ -257,6 +257,9 @@ interface Checkpoint {
   miss: number;
 }
 
+/** The state of a checkpoint no longer compared against (see isStateVisited). */
+const RELEASED_STATE: State = { frames: [], refs: [], parent: undefined, cbDepth: 0, mayGoto: 0 };
+
 function cloneFrame(f: Frame): Frame {
   f.owned = false;
   return {
@@ -1312,6 +1315,14 @@ class Verifier {
         // States that rarely prune are dropped (the kernel's heuristic): fewer comparisons, still sound.
         if (sl.miss > sl.hit * 3 + 3) {
           this.curStates--;
+          // Nothing compares against it any more: only its place in the parent chain (branch
+          // counts) stays, so its registers and stack can be collected (a long loop keeps every
+          // checkpoint of its path in that chain). may_goto checkpoints stay whole: a later
+          // iteration is widened against them (prevIteration).
+          if (this.mayGotoAt[sl.pc] !== 1) {
+            sl.state = RELEASED_STATE;
+            sl.fullRegs = [];
+          }
           continue;
         }
         list[w++] = sl;
