@@ -49,7 +49,11 @@ const u32 = (v: bigint): bigint => BigInt.asUintN(32, v);
 const max = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 /** The low 32 bits of a bigint, as a number 0..2^32-1. */
-const lo32 = (v: bigint): number => Number(BigInt.asUintN(32, v));
+const lo32 = (v: bigint): number => (v >= 0n && v <= U32_MAX ? Number(v) : Number(BigInt.asUintN(32, v)));
+const SIGN64 = 1n << 63n;
+const TWO64 = 1n << 64n;
+const TWO32 = 1n << 32n;
+const HI32 = U64_MAX & ~U32_MAX;
 /** Number forms of the 32-bit limits. */
 const U32_MAXN = 0xffffffff;
 const S32_MAXN = 0x7fffffff;
@@ -73,10 +77,10 @@ export function unknown(): Scalar {
 
 /** The constant `v` (taken modulo 2^64). */
 export function constant(v: bigint): Scalar {
-  const u = u64(v);
+  const u = v >= 0n && v <= U64_MAX ? v : u64(v);
   const l = lo32(u);
   const sl = l | 0;
-  const su = s64(u);
+  const su = u <= S64_MAX ? u : u - TWO64;
   return {
     tv: u,
     tm: 0n,
@@ -160,11 +164,6 @@ function bitLength(v: bigint): number {
 
 /** LOW_MASKS[k] = 2^k - 1 for k in 0..64 (shared constants: rangeMask allocates nothing). */
 const LOW_MASKS: readonly bigint[] = Array.from({ length: 65 }, (_, k) => (1n << BigInt(k)) - 1n);
-
-const SIGN64 = 1n << 63n;
-const TWO64 = 1n << 64n;
-const TWO32 = 1n << 32n;
-const HI32 = U64_MAX & ~U32_MAX;
 
 /** The mask of the tnum of the range [lo, hi] (its value is `lo & ~mask`). */
 function rangeMask(lo: bigint, hi: bigint): bigint {
