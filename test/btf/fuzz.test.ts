@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Btf } from '../../src/btf/index.js';
-import { wasmScan } from '../../src/btf/wasmscan.js';
+import { SCAN_MODULE_HEX, wasmScan } from '../../src/btf/wasmscan.js';
+import { buildScanModule } from '../../src/btf/wasmscan-asm.js';
 import { builtSample, checkBtf, checkExt, mutate, mutationArb } from './fuzz-lib.js';
 import { data, vmlinux } from './helpers.js';
 
@@ -124,6 +125,9 @@ function scanInput(b: Btf): { w: Uint32Array; wLen: number; strTotal: number; ma
 }
 
 describe('btf WebAssembly scan', () => {
+  it('ships the bytes its assembler makes (regenerate: node --import tsx bench/btf/wasmscan-bytes.ts --write)', () => {
+    assert.equal(Buffer.from(buildScanModule()).toString('hex'), SCAN_MODULE_HEX);
+  });
   it("gives the JavaScript scan's index for vmlinux", { skip: vmlinux() ? false : 'no vmlinux' }, () => {
     const b = Btf.parse(vmlinux()!);
     const { w, wLen, strTotal, maxN } = scanInput(b);
@@ -160,11 +164,15 @@ describe('btf WebAssembly scan', () => {
           s.wLen = nWords;
           const jsOk = s.jsScan();
           const js = jsOk ? { n: s.n, offs: Array.from(s.offs.subarray(0, s.n + 1)) } : undefined;
-          const r = wasmScan(words, nWords, base.strTotal, base.maxN);
-          assert.notEqual(r, undefined);
-          const wOk = r !== false && r !== undefined && r.maxRef < b.startId + r.n;
-          assert.equal(wOk, jsOk);
-          if (js && r) assert.deepEqual({ n: r.n, offs: Array.from(r.offs) }, js);
+          // the shipped window, and a 5-word one (records then cross window ends all the time)
+          for (const window of [undefined, 5]) {
+            const r = wasmScan(words, nWords, base.strTotal, base.maxN, window);
+            assert.notEqual(r, undefined, 'WebAssembly is available in Node');
+            const wOk = r !== false && r !== undefined && r.maxRef < b.startId + r.n;
+            assert.equal(wOk, jsOk, `window ${window ?? 'default'}: verdict`);
+            if (js && r)
+              assert.deepEqual({ n: r.n, offs: Array.from(r.offs) }, js, `window ${window ?? 'default'}`);
+          }
         }),
         { numRuns: 500 },
       );
