@@ -24,6 +24,7 @@ import { Machine } from '../../src/machine/index.js';
 import type { Backend } from '../../src/sys/backend.js';
 import { BpfError, VerifierError } from '../../src/sys/errors.js';
 import { ProgType } from '../../src/uapi/constants.js';
+import { errorLine } from '../../test/verifier/harness.js';
 
 /** One probed instruction with its two programs. */
 export interface ReservedCase {
@@ -224,18 +225,23 @@ export const ORDER_CASES: readonly { name: string; insns: Uint8Array }[] = (
   ] as [string, Insn[]][]
 ).map(([name, insns]) => ({ name, insns: encode(insns) }));
 
-/** Cuts the kernel's statistics line off the last log line. */
-function errorLine(lines: readonly string[]): string {
-  const keep = lines.filter(
-    (l) => l.trim() !== '' && !l.startsWith('processed ') && !l.startsWith('verification time'),
-  );
-  return (keep[keep.length - 1] ?? '').replace(/processed \d+ insns \(limit.*$/, '');
+/** What a load asks for besides its instructions (default: a GPL socket filter). */
+export interface LoadAs {
+  progType?: number;
+  attachType?: number;
+  license?: string;
 }
 
 /** `ok <retval>` after one test run, or the errno and the log's error line. */
-export function reservedAnswer(b: Backend, insns: Uint8Array): string {
+export function reservedAnswer(b: Backend, insns: Uint8Array, as: LoadAs = {}): string {
   try {
-    using fd = b.progLoad({ progType: ProgType.SOCKET_FILTER, insns, license: 'GPL', logLevel: 1 });
+    using fd = b.progLoad({
+      progType: as.progType ?? ProgType.SOCKET_FILTER,
+      ...(as.attachType !== undefined ? { expectedAttachType: as.attachType } : {}),
+      insns,
+      license: as.license ?? 'GPL',
+      logLevel: 1,
+    });
     const run = b.progTestRun({ progFd: fd.fd, dataIn: new Uint8Array(64), repeat: 1 });
     return `ok ${run.retval}`;
   } catch (e) {

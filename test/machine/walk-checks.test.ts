@@ -15,11 +15,9 @@ import { encode } from '../../src/isa/index.js';
 import { EngineFault, prepareProgram, Vm } from '../../src/machine/engine/index.js';
 import { Machine } from '../../src/machine/index.js';
 import type { Backend } from '../../src/sys/backend.js';
-import { BpfError, VerifierError } from '../../src/sys/errors.js';
 import { AttachType, ProgType } from '../../src/uapi/constants.js';
 import { FormatError } from '../../src/util/errors.js';
 import { backends } from '../backend/backends.js';
-import { errorLine } from '../verifier/harness.js';
 import { insn, prog } from './core-relo-case.js';
 
 const kernel = backends().find((b) => b.name === 'kernel')!;
@@ -80,21 +78,7 @@ const CASES: Case[] = [
 
 /** 'ok <retval>' after one test run, or errno code + error line. */
 function answer(b: Backend, c: Case): string {
-  try {
-    using fd = b.progLoad({
-      progType: c.progType ?? ProgType.SOCKET_FILTER,
-      ...(c.attachType !== undefined ? { expectedAttachType: c.attachType } : {}),
-      insns: c.insns,
-      license: c.license ?? 'GPL',
-      logLevel: 1,
-    });
-    const run = b.progTestRun({ progFd: fd.fd, dataIn: new Uint8Array(64), repeat: 1 });
-    return `ok ${run.retval}`;
-  } catch (e) {
-    if (e instanceof VerifierError && e.lines.length > 0) return `${e.code}: ${errorLine(e.lines)}`;
-    if (e instanceof BpfError) return `${e.code} (no log)`;
-    throw e;
-  }
+  return reservedAnswer(b, c.insns, c);
 }
 
 test('checks of the walk: the same answers on Linux and the machine', { skip: kernel.skip }, () => {
