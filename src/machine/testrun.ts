@@ -6,7 +6,8 @@
  * - socket_filter, sched_cls/act, cgroup_skb, lwt_in/out/xmit (`bpf_prog_test_run_skb`):
  *   14 <= data size <= 3712 (an IPv4 frame holds its 20-byte header, an IPv6 one its 40 bytes);
  *   the program sees a `struct __sk_buff` (len, protocol, mark, priority, ifindex, cb[], hash,
- *   data, data_end, the socket's family and addresses from the frame, ...). All but tc see the
+ *   data, data_end, the socket's family and addresses from the frame, ...) whose `sk` is the
+ *   dummy socket the kernel makes for each run (see `dummySocket`). All but tc see the
  *   packet from the network header, and the first 14 bytes of their data out are zero (the
  *   kernel pushes a zeroed link-layer header back). ctx_out gives back the fields ctx_in may set.
  * - raw_tracepoint: ctx_in only (at most 12 u64 arguments); no data, ctx_out or repeat.
@@ -69,9 +70,66 @@ export const SkBuff = {
   tstamp: 152,
   wire_len: 160,
   gso_segs: 164,
+  sk: 168,
   gso_size: 176,
   hwtstamp: 184,
 } as const;
+
+/** Size of `struct bpf_sock`. */
+export const BPF_SOCK_SIZE = 80;
+
+/** Offsets in `struct bpf_sock`. */
+export const BpfSock = {
+  bound_dev_if: 0,
+  family: 4,
+  type: 8,
+  protocol: 12,
+  mark: 16,
+  priority: 20,
+  src_ip4: 24,
+  src_ip6: 28,
+  src_port: 44,
+  dst_port: 48,
+  dst_ip4: 52,
+  dst_ip6: 56,
+  state: 72,
+  rx_queue_mapping: 76,
+} as const;
+
+/** `TCP_CLOSE`: the state of a socket nobody connected or bound. */
+const TCP_CLOSE = 7;
+
+/**
+ * The socket `bpf_prog_test_run_skb` gives the skb (Linux 6.18, checked with
+ * bench/skb-sock-probe.ts): a full socket of no type and no protocol (so `bpf_tcp_sock` and
+ * `bpf_get_listener_sock` give NULL), state TCP_CLOSE, no bound device, mark, priority or ports,
+ * uid 0 and no receive queue; an IPv4 frame makes it AF_INET with src_ip4/dst_ip4 the header's
+ * source/destination, an IPv6 frame AF_INET6 with src_ip6/dst_ip6, any other frame leaves it
+ * AF_UNSPEC with no addresses. Returns the pointer to its read-only `struct bpf_sock`.
+ *
+ * `rx_queue_mapping` is -1 (no queue) as the verifier sees a read of it: a 4-byte read gives
+ * 0xffffffff, a 2-byte one 0xffff, a 1-byte one 0xff, all zero-extended. Linux's rewritten load
+ * gives the 64-bit -1 for the 2- and 4-byte reads, beyond the bounds its verifier (and the
+ * machine's) assumes for them; the machine keeps to those bounds, so that no accepted program
+ * faults. The low 32 bits of a 4-byte read agree with Linux.
+ */
+function dummySocket(vm: Vm, frame: Uint8Array): bigint {
+  const sock = new Uint8Array(BPF_SOCK_SIZE);
+  const sv = new DataView(sock.buffer);
+  const proto = (frame[12]! << 8) | frame[13]!;
+  if (proto === 0x0800) {
+    sv.setUint32(BpfSock.family, AF_INET, true);
+    sock.set(frame.subarray(26, 30), BpfSock.src_ip4);
+    sock.set(frame.subarray(30, 34), BpfSock.dst_ip4);
+  } else if (proto === 0x86dd) {
+    sv.setUint32(BpfSock.family, AF_INET6, true);
+    sock.set(frame.subarray(22, 38), BpfSock.src_ip6);
+    sock.set(frame.subarray(38, 54), BpfSock.dst_ip6);
+  }
+  sv.setUint32(BpfSock.state, TCP_CLOSE, true);
+  sv.setInt32(BpfSock.rx_queue_mapping, -1, true);
+  return vm.memory.addRegion('sock', sock, Perm.R);
+}
 
 /** Fields of `__sk_buff` a test run's ctx_in may set (the rest must be zero). */
 const SKB_CTX_IN: readonly [number, number][] = [
@@ -223,9 +281,12 @@ export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResu
       }
       const pktId = vm.memory.add('packet', view, Perm.RW);
       vm.packetRegion = pktId; // LD_ABS/LD_IND read skb->data
+      // One socket per run, shared by its repetitions (the cookie helper keys on the ctx).
+      const sk = dummySocket(vm, data);
       const pktPtr = (off: number): bigint => ptr(REGION_HI_BASE + pktId, off);
       const ctxPtr = vm.memory.addRegion('ctx', skb, Perm.RW, {
         load(offset, size) {
+          if (offset === SkBuff.sk && size === 8) return sk;
           if (size !== 4) return undefined;
           if (offset === SkBuff.data || (l2 && offset === SkBuff.data_meta)) return pktPtr(0);
           if (offset === SkBuff.data_end) return pktPtr(view.length);

@@ -21,7 +21,17 @@ export const Perm = {
 } as const;
 
 /** What a region holds; shown in faults. */
-export type RegionKind = 'stack' | 'ctx' | 'packet' | 'map_value' | 'ringbuf' | 'rodata' | 'mem' | 'helper';
+export type RegionKind =
+  | 'stack'
+  | 'ctx'
+  | 'packet'
+  | 'map_value'
+  | 'ringbuf'
+  | 'rodata'
+  | 'mem'
+  | 'helper'
+  /** A socket as programs see it (`struct bpf_sock`), e.g. a test run's `__sk_buff->sk`. */
+  | 'sock';
 
 /** High half of the first region's pointers: pointers look like kernel addresses (0xffff8001_xxxxxxxx). */
 export const REGION_HI_BASE = 0xffff8000 | 0;

@@ -732,9 +732,9 @@ export function kernelHelpers(): Map<number, HelperFn> {
   h.set(HelperId.btf_find_by_name_kind, btfFindByNameKind);
   h.set(HelperId.sys_close, sysClose);
   h.set(HelperId.kallsyms_lookup_name, kallsymsLookupName);
-  // Socket helpers: the machine's packets belong to no socket (`__sk_buff->sk` is NULL), so the
-  // only socket pointers are the ones these return; every such socket is a full socket, none is a
-  // TCP or listening socket.
+  // Socket helpers: the only socket a program reaches is the dummy one of an skb test run
+  // (`__sk_buff->sk`, src/machine/testrun.ts): a full socket (bpf_sk_fullsock gives the same
+  // pointer back) with no protocol and state TCP_CLOSE, so neither a TCP nor a listening socket.
   h.set(HelperId.sk_fullsock, (vm) => vm.ret(vm.arg(1)));
   h.set(HelperId.tcp_sock, (vm) => vm.ret(0n));
   h.set(HelperId.get_listener_sock, (vm) => vm.ret(0n));
