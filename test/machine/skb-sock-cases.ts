@@ -67,6 +67,17 @@ function wrap(body: string): string {
 
 const OUT = 'goto out\n';
 
+/**
+ * A program that reads `size` bytes at `off` through `__sk_buff->sk` (or through
+ * `bpf_sk_fullsock(sk)` when `full`) and answers the low 32 bits of what it read.
+ */
+export function sockRead(full: boolean, off: number, size: number): string {
+  const w = `u${size * 8}`;
+  return full
+    ? wrap(`${FULL}r0 = *(${w} *)(r0 ${off < 0 ? '-' : '+'} ${Math.abs(off)})\n${OUT}${NOSK}`)
+    : wrap(`${SK}r0 = *(${w} *)(r7 ${off < 0 ? '-' : '+'} ${Math.abs(off)})\n${OUT}${NOSK}`);
+}
+
 /** Named programs (LLVM syntax); each leaves a u32 answer in `cb[0]`. */
 export const PROGRAMS: Readonly<Record<string, string>> = (() => {
   const p: Record<string, string> = {};
