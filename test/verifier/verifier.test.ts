@@ -84,8 +84,7 @@ describe('scalar domain', () => {
   );
   const arbRange = fc.tuple(arbU64, arbU64).map(([a, b]) => (a <= b ? [a, b] : [b, a]) as [bigint, bigint]);
   const ops: S.AluName[] = ['add', 'sub', 'mul', 'and', 'or', 'xor', 'lsh', 'rsh', 'arsh', 'div', 'mod'];
-  const concrete = (op: S.AluName, a: bigint, b: bigint, is64: boolean): bigint =>
-    (is64 ? S.alu64 : S.alu32)(op, S.constant(a), S.constant(b)).tv;
+  const concrete = S.concrete;
   const admits = (s: S.Scalar, v: bigint): boolean => S.within(s, S.constant(v));
   test('every ALU result admits the concrete result of any admitted operands (64 and 32 bits)', () => {
     fc.assert(

@@ -552,8 +552,38 @@ function concrete32(op: AluName, a: bigint, b: bigint): bigint {
   }
 }
 
+/**
+ * Whether Linux tracks the result of `op` at all (its is_safe_to_compute_dst_reg_range): add, sub,
+ * mul and the bitwise operations always; shifts only by a constant below the operation's width.
+ * Otherwise the result is unknown, even for constant operands (division and modulo, shifts by an
+ * unknown or too large amount), and for a 32-bit operation unknown in all 64 bits.
+ */
+function tracked(op: AluName, b: Scalar, is64: boolean): boolean {
+  switch (op) {
+    case 'add':
+    case 'sub':
+    case 'mul':
+    case 'and':
+    case 'or':
+    case 'xor':
+      return true;
+    case 'lsh':
+    case 'rsh':
+    case 'arsh':
+      return (is64 ? isConst(b) : isConst32(b)) && b.umax < (is64 ? 64n : 32n);
+    default:
+      return false;
+  }
+}
+
+/** The run-time result of `a op b` on two values (64 bits, or 32 bits zero-extended). */
+export function concrete(op: AluName, a: bigint, b: bigint, is64: boolean): bigint {
+  return is64 ? concrete64(op, a, b) : concrete32(op, a, b);
+}
+
 /** `a op b` in 64 bits. */
 export function alu64(op: AluName, a: Scalar, b: Scalar): Scalar {
+  if (!tracked(op, b, true)) return unknown();
   if (isConst(a) && isConst(b)) return constant(concrete64(op, a.tv, b.tv));
   switch (op) {
     case 'add': {
@@ -659,18 +689,6 @@ export function alu64(op: AluName, a: Scalar, b: Scalar): Scalar {
       r.smax = min(r.smax, a.smax >> k);
       return sync(r);
     }
-    case 'div': {
-      // unsigned: result <= dividend (division by zero gives 0)
-      const r = unknown();
-      r.umax = a.umax;
-      return sync(r);
-    }
-    case 'mod': {
-      // unsigned: result <= dividend (x % 0 = x) and < divisor when the divisor is nonzero
-      const r = unknown();
-      r.umax = b.umin > 0n ? min(a.umax, b.umax - 1n) : a.umax;
-      return sync(r);
-    }
     default:
       return unknown();
   }
@@ -727,18 +745,14 @@ function trunc32(r: Scalar): Scalar {
 
 /** `a op b` in 32 bits (the ALU class): the result is zero-extended. */
 export function alu32(op: AluName, a: Scalar, b: Scalar): Scalar {
+  if (!tracked(op, b, false)) return unknown();
   if (isConst32(a) && isConst32(b)) return constant(concrete32(op, a.tv, b.tv));
   switch (op) {
     case 'arsh':
-      if (!isConst32(b)) return urange(0n, U32_MAX);
       return trunc32(alu64('arsh', sext32(a), constant(b.tv & 31n)));
     case 'lsh':
     case 'rsh':
-      if (!isConst32(b)) return urange(0n, U32_MAX);
       return trunc32(alu64(op, zext32(a), constant(b.tv & 31n)));
-    case 'sdiv':
-    case 'smod':
-      return urange(0n, U32_MAX);
     default:
       return trunc32(alu64(op, zext32(a), zext32(b)));
   }
