@@ -167,6 +167,16 @@ const MAP_STRUCT_NAMES: ReadonlyMap<number, string> = new Map([
   [MapType.HASH_OF_MAPS, 'bpf_htab'],
 ]);
 
+/** Pointer types Linux knows are never NULL (its reg_not_null), when not `*_or_null`. */
+const NEVER_NULL: ReadonlySet<RegType> = new Set<RegType>([
+  'sock',
+  'sock_common',
+  'tcp_sock',
+  'map_value',
+  'map_ptr',
+  'mem',
+]);
+
 /** Pointer types whose accesses Linux rewrites per instruction (auxPtrType). */
 const AUX_REWRITTEN: ReadonlySet<RegType> = new Set<RegType>(['ctx', 'sock', 'sock_common', 'tcp_sock']);
 
@@ -2293,15 +2303,17 @@ class Verifier {
         this.pushBranch(other, target, pc);
         return fall;
       }
+    }
+    // A ==/!= test against 0 (in the compared width) of a pointer Linux knows is never NULL
+    // (reg_not_null: sockets, map values and map pointers, memory; not ctx, stack, packet or
+    // function pointers) is decided; for other pointers both edges are explored.
+    if (op === 'eq' || op === 'ne') {
       const ptr = a.t !== 'scalar' ? a : b;
       const oth = a.t !== 'scalar' ? b : a;
-      if (!ptr.nullable && ptr.t !== 'not_init' && isZero(oth) && ptr.t !== 'scalar') {
-        // a valid pointer is never NULL
-        return op === 'eq' ? fall : target;
-      }
+      const zero =
+        oth.t === 'scalar' && (is32 ? S.isConst32(oth.s) && (oth.s.tv & 0xffffffffn) === 0n : isZero(oth));
+      if (zero && !ptr.nullable && NEVER_NULL.has(ptr.t)) return op === 'eq' ? fall : target;
     }
-    // (unprivileged: unprivPtrCmp let only this through; a 32-bit test of a never-null pointer
-    // against 0 explores both edges here, Linux decides it)
     // Packet range: pkt vs pkt_end.
     if (!is32 && x) {
       const res = this.pktCmp(st, pc, a, b, op, target, fall);
