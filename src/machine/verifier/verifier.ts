@@ -2122,15 +2122,15 @@ class Verifier {
       fail(EACCES, 'R0 leaks addr into mem');
     // The fetched value goes to src (r0 for cmpxchg): Linux checks it is writable first.
     if (i.src === 10 && (op & 1) !== 0 && op !== 0xf1) fail(EACCES, 'frame pointer is read only');
-    if (src.t !== 'scalar') fail(EACCES, `R${i.src} leaks addr into mem`);
+    // (pointer values are leaks only for loaders without CAP_PERFMON: Linux's allow_ptr_leaks)
+    if (src.t !== 'scalar' && !this.privileged) fail(EACCES, `R${i.src} leaks addr into mem`);
     if (dst.t !== 'stack' && dst.t !== 'map_value' && dst.t !== 'mem')
       fail(EACCES, `BPF_ATOMIC stores into R${i.dst} ${typeStr(dst)} is not allowed`);
     if (dst.t === 'stack') {
-      // read then write: the bytes must be initialized and hold no pointer
+      // read then write: the bytes must be initialized (and hold no pointer, unprivileged)
       const r = this.access(st, i.dst, dst, i.off, size, false);
       if (r.t !== 'scalar' && !this.privileged)
         fail(EACCES, `leaking pointer from stack off ${dst.off + i.off + Number(S.signed(dst.s.tv))}`);
-      if (r.t !== 'scalar') fail(EACCES, `R${i.dst} leaks addr into mem`);
       this.access(st, i.dst, dst, i.off, size, true, UNKNOWN());
     } else {
       this.access(st, i.dst, dst, i.off, size, false);
