@@ -985,6 +985,7 @@ export class MachineContext implements Backend {
       ),
       kfunc: () => KFUNC_VERIFY_METADATA,
       sleepable: (flags & ProgFlag.SLEEPABLE) !== 0,
+      cpus: core.cpus,
       ...(core.profile.lockdown === 'confidentiality'
         ? { unavailableHelpers: LOCKDOWN_READ_KERNEL_HELPERS }
         : {}),

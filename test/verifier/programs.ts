@@ -1152,3 +1152,77 @@ HAND.push(
     asm: 'r6 = r1\ncall 7\nr2 = *(u32 *)(r6 + 0)\nr3 = *(u32 *)(r6 + 4)\nif r0 > 5 goto a\nr7 = 4\ngoto b\na:\nr7 = 12\nb:\nr4 = r2\nr4 += 8\nif r4 > r3 goto out\nr2 += r7\nr0 = *(u32 *)(r2 + 0)\nout:\nr0 = 0\nexit',
   },
 );
+
+// Comparisons of a register with itself, for each kind of value in it, each condition, 64 and 32
+// bits: `taken-bad` puts a read of an unwritten register on the taken edge, `fall-bad` on the
+// fall-through, so the two verdicts say whether the verifier decides the branch (always taken,
+// never taken) or explores both edges. (A mutant of a corpus program testing `r0 == r0` on a
+// map lookup's result loaded on Linux and not on the machine.)
+{
+  const kinds: [string, string, string, CorpusMap[]][] = [
+    ['scalar', 'call 7', 'r0', []],
+    ['const', 'r0 = 5', 'r0', []],
+    ['ctx', '', 'r1', []],
+    ['stack', 'r2 = r10', 'r2', []],
+    ['map-or-null', LOOKUP, 'r0', [ARR]],
+    ['map-value', `${LOOKUP}\nif r0 == 0 goto +4`, 'r0', [ARR]],
+  ];
+  const ops: [string, string][] = [
+    ['eq', '=='],
+    ['ne', '!='],
+    ['gt', '>'],
+    ['ge', '>='],
+    ['lt', '<'],
+    ['le', '<='],
+    ['sgt', 's>'],
+    ['sge', 's>='],
+    ['slt', 's<'],
+    ['sle', 's<='],
+    ['set', '&'],
+  ];
+  for (const [kind, setup, reg] of kinds)
+    for (const [name, op] of ops)
+      for (const w of ['64', '32'] as const)
+        for (const bad of ['taken', 'fall'] as const) {
+          const r = w === '32' ? reg.replace('r', 'w') : reg;
+          const good = 'r0 = 0\nexit';
+          const wrong = 'r0 = r5\nexit';
+          HAND.push({
+            name: `same-reg/${kind}/${name}${w}/${bad}-bad`,
+            type: XDP,
+            asm: `${setup}\nif ${r} ${op} ${r} goto +2\n${bad === 'taken' ? good : wrong}\n${bad === 'taken' ? wrong : good}`,
+            maps: kinds.find((k) => k[0] === kind)![3],
+          });
+        }
+}
+
+// Results Linux bounds (do_refine_retval_range): the CPU id below nr_cpu_ids (2 on the recording
+// host, as on a new Machine), a string copy at most its size or -errno. Each `bad` edge reads an
+// unwritten register, so the verdict says whether the verifier knew the bound.
+HAND.push(
+  {
+    name: 'retval/smp-processor-id-below-cpus',
+    type: XDP,
+    asm: 'call 8\nif r0 < 2 goto +2\nr0 = r5\nexit\nr0 = 0\nexit',
+  },
+  {
+    name: 'retval/smp-processor-id-not-below-1',
+    type: XDP,
+    asm: 'call 8\nif r0 < 1 goto +2\nr0 = r5\nexit\nr0 = 0\nexit',
+  },
+  {
+    name: 'retval/probe-read-kernel-str-at-most-size',
+    type: SOCK,
+    asm: 'r1 = r10\nr1 += -16\nr2 = 16\nr3 = 0\ncall 115\nif r0 s> 16 goto +2\nr0 = 0\nexit\nr0 = r5\nexit',
+  },
+  {
+    name: 'retval/probe-read-kernel-str-not-below-size',
+    type: SOCK,
+    asm: 'r1 = r10\nr1 += -16\nr2 = 16\nr3 = 0\ncall 115\nif r0 s> 15 goto +2\nr0 = 0\nexit\nr0 = r5\nexit',
+  },
+  {
+    name: 'retval/probe-read-kernel-str-errno-floor',
+    type: SOCK,
+    asm: 'r1 = r10\nr1 += -16\nr2 = 16\nr3 = 0\ncall 115\nif r0 s< -4095 goto +2\nr0 = 0\nexit\nr0 = r5\nexit',
+  },
+);

@@ -82,6 +82,11 @@ export interface VerifyOptions {
    * (`bpf_copy_from_user`). Default: true for syscall programs (always sleepable), else false.
    */
   sleepable?: boolean;
+  /**
+   * Possible CPUs (Linux's nr_cpu_ids): `bpf_get_smp_processor_id` returns 0..cpus-1. Default 2,
+   * as a new Machine has.
+   */
+  cpus?: number;
 }
 
 /** The verifier's answer. */

@@ -167,6 +167,18 @@ const MAP_STRUCT_NAMES: ReadonlyMap<number, string> = new Map([
   [MapType.HASH_OF_MAPS, 'bpf_htab'],
 ]);
 
+/**
+ * Helpers whose result Linux bounds by their size argument (the argument register, by helper id):
+ * probe_read_str, get_stack, probe_read_user_str, probe_read_kernel_str, get_task_stack.
+ */
+const STR_RET_SIZE_ARG: ReadonlyMap<number, number> = new Map([
+  [45, 2],
+  [67, 3],
+  [114, 2],
+  [115, 2],
+  [141, 3],
+]);
+
 /** Pointer types Linux knows are never NULL (its reg_not_null), when not `*_or_null`. */
 const NEVER_NULL: ReadonlySet<RegType> = new Set<RegType>([
   'sock',
@@ -2759,10 +2771,23 @@ class Verifier {
         }
       }
     }
+    // Linux bounds some integer results (do_refine_retval_range): the string/stack copiers return
+    // at most their size argument's largest value (or -errno), the CPU id is below nr_cpu_ids.
+    const sizeArg = STR_RET_SIZE_ARG.get(id);
+    const msizeMax = kfunc === undefined && sizeArg !== undefined ? f.regs[sizeArg]!.s.umax : undefined;
     for (let r = 1; r <= 5; r++) f.regs[r] = NOT_INIT;
     switch (p.ret) {
       case 'integer':
-        f.regs[0] = UNKNOWN();
+        if (kfunc === undefined && id === 8)
+          f.regs[0] = scalarReg(S.urange(0n, BigInt((this.o.cpus ?? 2) - 1)));
+        else if (msizeMax !== undefined) {
+          const r = S.unknown();
+          r.smin = -4095n;
+          r.s32min = -4095;
+          r.smax = BigInt.asIntN(64, msizeMax);
+          r.s32max = Number(BigInt.asIntN(32, msizeMax));
+          f.regs[0] = scalarReg(S.sync(r));
+        } else f.regs[0] = UNKNOWN();
         break;
       case 'void':
         f.regs[0] = NOT_INIT;
