@@ -1226,3 +1226,28 @@ HAND.push(
     asm: 'r1 = r10\nr1 += -16\nr2 = 16\nr3 = 0\ncall 115\nif r0 s< -4095 goto +2\nr0 = 0\nexit\nr0 = r5\nexit',
   },
 );
+
+// An atomic fetch from the stack returns what a load there would read: the spilled constant
+// (a mutant of conf/lock_cmpxchg had its misaligned cmpxchg on a path only this proves dead).
+HAND.push(
+  {
+    name: 'atomic/cmpxchg-fetches-spilled-const',
+    type: XDP,
+    asm: 'r0 = 5\n*(u64 *)(r10 - 8) = r0\nr1 = 7\nr0 = 9\nr0 = cmpxchg_64(r10 - 8, r0, r1)\nif r0 == 5 goto +2\nr0 = r5\nexit\nr0 = 0\nexit',
+  },
+  {
+    name: 'atomic/fetch-add-fetches-spilled-const',
+    type: XDP,
+    asm: 'r0 = 5\n*(u64 *)(r10 - 8) = r0\nr1 = 3\nr1 = atomic_fetch_add((u64 *)(r10 - 8), r1)\nif r1 == 5 goto +2\nr0 = r5\nexit\nr0 = 0\nexit',
+  },
+  {
+    name: 'atomic/cmpxchg32-fetches-low-half',
+    type: XDP,
+    asm: 'r0 = 0x100000005 ll\n*(u64 *)(r10 - 8) = r0\nw1 = 7\nw0 = 9\nw0 = cmpxchg32_32(r10 - 8, w0, w1)\nif r0 == 5 goto +2\nr0 = r5\nexit\nr0 = 0\nexit',
+  },
+  {
+    name: 'atomic/fetch-after-write-is-unknown',
+    type: XDP,
+    asm: 'r0 = 5\n*(u64 *)(r10 - 8) = r0\nr1 = 3\nlock *(u64 *)(r10 - 8) += r1\nr1 = 0\nr1 = atomic_fetch_add((u64 *)(r10 - 8), r1)\nif r1 == 8 goto +2\nr0 = r5\nexit\nr0 = 0\nexit',
+  },
+);

@@ -2138,17 +2138,20 @@ class Verifier {
     if (src.t !== 'scalar' && !this.privileged) fail(EACCES, `R${i.src} leaks addr into mem`);
     if (dst.t !== 'stack' && dst.t !== 'map_value' && dst.t !== 'mem')
       fail(EACCES, `BPF_ATOMIC stores into R${i.dst} ${typeStr(dst)} is not allowed`);
+    // the value a fetch returns: what a load there would read (a stack slot's spilled scalar, as
+    // Linux fills it; a spilled pointer is kept as an unknown scalar here), else unknown
+    let fetched = size === 4 ? scalarReg(S.urange(0n, S.U32_MAX)) : UNKNOWN();
     if (dst.t === 'stack') {
       // read then write: the bytes must be initialized (and hold no pointer, unprivileged)
       const r = this.access(st, i.dst, dst, i.off, size, false);
       if (r.t !== 'scalar' && !this.privileged)
         fail(EACCES, `leaking pointer from stack off ${dst.off + i.off + Number(S.signed(dst.s.tv))}`);
+      if (r.t === 'scalar') fetched = scalarReg(truncate(r.s, size));
       this.access(st, i.dst, dst, i.off, size, true, UNKNOWN());
     } else {
       this.access(st, i.dst, dst, i.off, size, false);
       this.access(st, i.dst, dst, i.off, size, true, UNKNOWN());
     }
-    const fetched = size === 4 ? scalarReg(S.urange(0n, S.U32_MAX)) : UNKNOWN();
     if (op === 0xf1) this.writeReg(st, 0, fetched);
     else if (op & 1) this.writeReg(st, i.src, fetched);
   }
