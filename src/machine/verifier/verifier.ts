@@ -2307,10 +2307,11 @@ class Verifier {
     if (a.t === 'scalar') this.notePrecise(pc, i.dst);
     if (x && b.t === 'scalar') this.notePrecise(pc, i.src);
     if (!this.privileged) this.unprivPtrCmp(i, a, b, op, is32, x);
-    if (!is32 && (op === 'eq' || op === 'ne')) {
-      const nullable = a.nullable ? a : b.nullable ? b : undefined;
-      const zero = a.nullable ? b : a;
-      if (nullable !== undefined && isZero(zero)) {
+    // (Linux's null check: a 64-bit ==/!= of a maybe-null destination with the immediate 0; a
+    // register holding 0, or the pointer as source, checks nothing)
+    if (!is32 && !x && (op === 'eq' || op === 'ne')) {
+      const nullable = a.nullable ? a : undefined;
+      if (nullable !== undefined && isZero(b)) {
         const other = cloneState(st);
         // taken edge: for 'eq' the pointer is null.
         this.markNull(other, nullable.id, op === 'eq');
@@ -2366,15 +2367,18 @@ class Verifier {
     target: number,
     fall: number,
   ): number | undefined {
+    // Linux's pairs (try_match_pkt_pointers): a packet pointer against the packet end, a meta
+    // pointer against the packet start itself (no offset); other pairs prove nothing
     let pkt: Reg;
     let cmp = op;
-    if ((a.t === 'pkt' || a.t === 'pkt_meta') && b.t === 'pkt_end') pkt = a;
-    else if ((b.t === 'pkt' || b.t === 'pkt_meta') && a.t === 'pkt_end') {
+    const start = (r: Reg): boolean => r.t === 'pkt' && r.off === 0 && S.isConst(r.s) && r.s.tv === 0n;
+    if (a.t === 'pkt' && b.t === 'pkt_end') pkt = a;
+    else if (b.t === 'pkt' && a.t === 'pkt_end') {
       pkt = b;
       cmp = S.flip(op);
-    } else if (a.t === 'pkt_meta' && b.t === 'pkt') {
+    } else if (a.t === 'pkt_meta' && start(b)) {
       pkt = a;
-    } else if (b.t === 'pkt_meta' && a.t === 'pkt') {
+    } else if (b.t === 'pkt_meta' && start(a)) {
       pkt = b;
       cmp = S.flip(op);
     } else return undefined;
