@@ -1251,3 +1251,82 @@ HAND.push(
     asm: 'r0 = 5\n*(u64 *)(r10 - 8) = r0\nr1 = 3\nlock *(u64 *)(r10 - 8) += r1\nr1 = 0\nr1 = atomic_fetch_add((u64 *)(r10 - 8), r1)\nif r1 == 8 goto +2\nr0 = r5\nexit\nr0 = 0\nexit',
   },
 );
+
+// Found by bench/verifier/fuzz.ts (mutants the machine loaded and Linux did not), pinned here:
+// what Linux does not track or prove, the machine must not either.
+HAND.push(
+  {
+    name: 'fuzz/div-of-constants-is-unknown',
+    type: XDP,
+    asm: 'r1 = 12\nr1 /= 3\nif r1 == 4 goto +2\nr0 = r5\nexit\nr0 = 0\nexit',
+  },
+  {
+    name: 'fuzz/sdiv32-of-constants-is-unknown',
+    type: XDP,
+    asm: 'w1 = -13\nw2 = 3\nw1 s/= w2\nif w1 == -4 goto +2\nr0 = r5\nexit\nr0 = 0\nexit',
+  },
+  {
+    name: 'fuzz/mod-of-constants-is-unknown',
+    type: XDP,
+    asm: 'r1 = 13\nr1 %= 5\nif r1 == 3 goto +2\nr0 = r5\nexit\nr0 = 0\nexit',
+  },
+  {
+    name: 'fuzz/shift32-by-register-40-is-unknown',
+    type: XDP,
+    asm: 'w1 = 1\nr2 = 40\nw1 <<= w2\nif r1 < 5 goto +2\nr0 = r5\nexit\nr0 = 0\nexit',
+  },
+  {
+    name: 'fuzz/shift64-by-register-is-tracked',
+    type: XDP,
+    asm: 'r1 = 1\nr2 = 4\nr1 <<= r2\nif r1 == 16 goto +2\nr0 = r5\nexit\nr0 = 0\nexit',
+  },
+  {
+    name: 'fuzz/ctx-eq-0-explores-both',
+    type: XDP,
+    asm: 'if r1 == 0 goto +2\nr0 = 0\nexit\nr0 = r5\nexit',
+  },
+  {
+    name: 'fuzz/stack-ptr-ne-0-explores-both',
+    type: XDP,
+    asm: 'r2 = r10\nif r2 != 0 goto +2\nr0 = r5\nexit\nr0 = 0\nexit',
+  },
+  {
+    name: 'fuzz/map-value-ne-0-decided',
+    type: XDP,
+    asm: `${HLOOKUP}\nif r0 == 0 goto +5\nif r0 != 0 goto +2\nr0 = r5\nexit\nr0 = 0\nexit\nr0 = 0\nexit`,
+    maps: [HASH],
+  },
+  {
+    name: 'fuzz/map-value-ne-0-32bit-decided',
+    type: XDP,
+    asm: `${HLOOKUP}\nif r0 == 0 goto +5\nif w0 != 0 goto +2\nr0 = r5\nexit\nr0 = 0\nexit\nr0 = 0\nexit`,
+    maps: [HASH],
+  },
+  {
+    name: 'fuzz/null-check-with-zero-register-checks-nothing',
+    type: XDP,
+    asm: `${HLOOKUP}\nr1 = 0\nif r0 == r1 goto +1\nr0 = *(u64 *)(r0 + 0)\nr0 = 0\nexit`,
+    maps: [HASH],
+  },
+  {
+    name: 'fuzz/null-check-with-pointer-as-source-checks-nothing',
+    type: XDP,
+    asm: `${HLOOKUP}\nr1 = 0\nif r1 == r0 goto +1\nr0 = *(u64 *)(r0 + 0)\nr0 = 0\nexit`,
+    maps: [HASH],
+  },
+  {
+    name: 'fuzz/meta-against-end-proves-nothing',
+    type: XDP,
+    asm: 'r2 = *(u32 *)(r1 + 8)\nr3 = *(u32 *)(r1 + 4)\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u32 *)(r2 + 0)\nr0 = 0\nexit',
+  },
+  {
+    name: 'fuzz/meta-against-data-plus-4-proves-nothing',
+    type: XDP,
+    asm: 'r2 = *(u32 *)(r1 + 8)\nr3 = *(u32 *)(r1 + 0)\nr3 += 4\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u32 *)(r2 + 0)\nr0 = 0\nexit',
+  },
+  {
+    name: 'fuzz/meta-against-data-proves-the-range',
+    type: XDP,
+    asm: 'r2 = *(u32 *)(r1 + 8)\nr3 = *(u32 *)(r1 + 0)\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u32 *)(r2 + 0)\nr0 = 0\nexit',
+  },
+);
