@@ -111,6 +111,9 @@ export function machineAnswer(p: CorpusProgram, logLevel = 0): Answer & { proces
     maxEntries: m.maxEntries,
     flags: m.flags ?? 0,
     ...(m.excl ? { exclProgHash: m.excl === 'self' ? hash : OTHER_HASH } : {}),
+    // as kernelAnswer makes them: frozen when asked, values zero
+    ...(m.freeze ? { frozen: true } : {}),
+    ...(m.maxEntries === 1 ? { directValue: () => new Uint8Array(m.valueSize) } : {}),
   }));
   const r = verify(p.insns, {
     progType: p.progType,

@@ -1330,3 +1330,63 @@ HAND.push(
     asm: 'r2 = *(u32 *)(r1 + 8)\nr3 = *(u32 *)(r1 + 0)\nr4 = r2\nr4 += 4\nif r4 > r3 goto +1\nr0 = *(u32 *)(r2 + 0)\nr0 = 0\nexit',
   },
 );
+
+// Loads from a frozen read-only map (BPF_F_RDONLY_PROG + BPF_MAP_FREEZE) at a constant offset
+// read the value itself, as Linux's bpf_map_direct_read does (frozen .rodata: a config constant
+// decides branches). The kernel test maps start zeroed. (A mutant of fix/globals/account had an
+// invalid instruction on a branch only that proves dead.)
+{
+  const FROZEN: CorpusMap = { ...RO, freeze: true };
+  const FROZEN4: CorpusMap = { ...ARR, flags: MapFlag.RDONLY_PROG, freeze: true };
+  const BODY = 'if r0 == 0 goto +2\nr0 = r5\nexit\nr0 = 0\nexit';
+  HAND.push(
+    {
+      name: 'rodata/frozen-read-is-the-value',
+      type: XDP,
+      asm: `r2 = map_value[idx:0]+4 ll\nr0 = *(u32 *)(r2 + 0)\n${BODY}`,
+      maps: [FROZEN],
+    },
+    {
+      name: 'rodata/frozen-byte-read',
+      type: XDP,
+      asm: `r2 = map_value[idx:0]+0 ll\nr0 = *(u8 *)(r2 + 15)\n${BODY}`,
+      maps: [FROZEN],
+    },
+    {
+      name: 'rodata/frozen-ldsx',
+      type: XDP,
+      asm: `r2 = map_value[idx:0]+0 ll\nr0 = *(s16 *)(r2 + 2)\n${BODY}`,
+      maps: [FROZEN],
+    },
+    {
+      name: 'rodata/not-frozen-read-is-unknown',
+      type: XDP,
+      asm: `r2 = map_value[idx:0]+4 ll\nr0 = *(u32 *)(r2 + 0)\n${BODY}`,
+      maps: [RO],
+    },
+    {
+      name: 'rodata/frozen-writable-read-is-unknown',
+      type: XDP,
+      asm: `r2 = map_value[idx:0]+4 ll\nr0 = *(u32 *)(r2 + 0)\n${BODY}`,
+      maps: [{ ...ARR1, freeze: true }],
+    },
+    {
+      name: 'rodata/frozen-variable-offset-is-unknown',
+      type: XDP,
+      asm: `call 7\nr0 &= 4\nr2 = map_value[idx:0]+0 ll\nr2 += r0\nr0 = *(u32 *)(r2 + 0)\n${BODY}`,
+      maps: [FROZEN],
+    },
+    {
+      name: 'rodata/frozen-lookup-read',
+      type: XDP,
+      asm: `${LOOKUP}\nif r0 == 0 goto +6\nr0 = *(u64 *)(r0 + 8)\n${BODY}\nr0 = 0\nexit`,
+      maps: [FROZEN],
+    },
+    {
+      name: 'rodata/frozen-4-entries-lookup-read',
+      type: XDP,
+      asm: `${LOOKUP}\nif r0 == 0 goto +6\nr0 = *(u64 *)(r0 + 0)\n${BODY}\nr0 = 0\nexit`,
+      maps: [FROZEN4],
+    },
+  );
+}

@@ -2059,6 +2059,10 @@ class Verifier {
     const src = this.readReg(st, i.src);
     const size = [4, 2, 1, 8][(i.code >> 3) & 3]!;
     let r = this.access(st, i.src, src, i.off, size, false);
+    if (src.t === 'map_value') {
+      const v = readOnlyValue(src, i.off, size);
+      if (v !== undefined) r = scalarReg(S.constant(v));
+    }
     if (r.t === 'scalar') {
       if (mode === 0x80) r = scalarReg(S.sext(r.s, size * 8, false));
       else if (size < 8) {
@@ -2986,6 +2990,26 @@ function mapStructField(reg: Reg, off: number, size: number): boolean {
   if (reg.off !== 0 || !S.isConst(reg.s) || reg.s.tv !== 0n) return false;
   if (off >= 0 && off + size <= 32 && off % size === 0) return true;
   return off === 32 && size === 4;
+}
+
+/**
+ * What a load through a map value pointer reads when the map is read-only to programs and frozen
+ * (Linux's bpf_map_is_rdonly + bpf_map_direct_read): the bytes themselves, little-endian and
+ * zero-extended, at a constant offset of a plain array map; undefined otherwise. Linux can take
+ * the address only of a one-element array: a load from a frozen read-only array of more elements
+ * fails with ENOTSUPP and no log line.
+ */
+function readOnlyValue(reg: Reg, off: number, size: number): bigint | undefined {
+  const m = reg.map;
+  if (m === undefined || (m.flags & MapFlag.RDONLY_PROG) === 0 || m.frozen !== true) return undefined;
+  if (m.type !== MapType.ARRAY || !S.isConst(reg.s)) return undefined;
+  if (m.maxEntries !== 1) fail(ENOTSUPP, '');
+  const bytes = m.directValue?.();
+  if (bytes === undefined) return undefined;
+  const at = reg.off + off + Number(S.signed(reg.s.tv));
+  let v = 0n;
+  for (let k = size - 1; k >= 0; k--) v = (v << 8n) | BigInt(bytes[at + k] ?? 0);
+  return v;
 }
 
 function truncate(s: Scalar, size: number): Scalar {
