@@ -117,7 +117,8 @@ for (let c = 0; c < CASES; c++) {
     bothRejected++;
     if (ma.line === ka.line) sameLine++;
   } else accepted++;
-  if (ma.verdict === 'accepted' && ma.processed <= 100_000) faults.push(...runOnMachine(p, 2, c + 1));
+  if (ma.verdict === 'accepted' && ma.processed <= 100_000)
+    for (const f of runOnMachine(p, 2, c + 1)) faults.push(`${f} ${JSON.stringify(insns)}`);
   if (unsound.length + faults.length >= 5) break;
 }
 const s = ((Date.now() - t0) / 1000).toFixed(0);
