@@ -1390,3 +1390,19 @@ HAND.push(
     },
   );
 }
+
+// bpf_tail_call returns void to the verifier: R0 is unset when the call falls through.
+HAND.push(
+  {
+    name: 'fuzz/tail-call-leaves-r0-unset',
+    type: XDP,
+    asm: 'r2 = map[idx:0] ll\nr3 = 0\ncall 12\nexit',
+    maps: [PROGS],
+  },
+  {
+    name: 'fuzz/tail-call-then-set-r0',
+    type: XDP,
+    asm: 'r2 = map[idx:0] ll\nr3 = 0\ncall 12\nr0 = 2\nexit',
+    maps: [PROGS],
+  },
+);

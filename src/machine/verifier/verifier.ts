@@ -2827,8 +2827,8 @@ class Verifier {
       }
     }
     if (id === 12) {
-      // tail_call: continues when the call fails.
-      f.regs[0] = UNKNOWN();
+      // tail_call continues when the call fails, with R0 unset (the helper returns void to the
+      // verifier, as in Linux)
       if (st.refs.length > 0) fail(EINVAL, 'tail_call would lead to reference leak');
     }
   }
