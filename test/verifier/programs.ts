@@ -1406,3 +1406,24 @@ HAND.push(
     maps: [PROGS],
   },
 );
+
+// A sign-extended value whose low half is proven small is that small value in 64 bits too
+// (Linux's mixed-bounds deduction), and root may write a pointer at a variable stack offset
+// (the bytes become misc).
+HAND.push(
+  {
+    name: 'fuzz/movsx-then-32-bit-bound',
+    type: XDP,
+    asm: 'call 7\nr7 = (s32)r0\nif w7 >= 7 goto +4\nr1 = r10\nr1 += -8\nr1 += r7\nr0 = *(u8 *)(r1 + 0)\nr0 = 0\nexit',
+  },
+  {
+    name: 'fuzz/movsx-then-32-bit-bound-too-wide',
+    type: XDP,
+    asm: 'call 7\nr7 = (s32)r0\nif w7 >= 9 goto +4\nr1 = r10\nr1 += -8\nr1 += r7\nr0 = *(u8 *)(r1 + 0)\nr0 = 0\nexit',
+  },
+  {
+    name: 'fuzz/var-offset-stack-write-of-a-pointer',
+    type: XDP,
+    asm: 'r2 = 0\n*(u64 *)(r10 - 8) = r2\n*(u64 *)(r10 - 16) = r2\n*(u64 *)(r10 - 24) = r2\n*(u64 *)(r10 - 32) = r2\ncall 7\nr0 &= 3\nr0 <<= 3\nr1 = r10\nr1 += -32\nr1 += r0\n*(u64 *)(r1 + 0) = r1\nr0 = *(u64 *)(r1 + 0)\nexit',
+  },
+);

@@ -298,6 +298,14 @@ export function sync(s: Scalar): Scalar {
       s.umin = max(s.umin, hi | BigInt(s.u32min));
       s.umax = min(s.umax, hi | BigInt(s.u32max));
     }
+    // a 64-bit range inside [S32_MIN, S32_MAX] whose low half is non-negative: the value is its low
+    // half (the upper bits cannot be all ones), as Linux's __reg_deduce_mixed_bounds has it
+    if (s.s32min >= 0 && s.smin >= -0x80000000n && s.smax <= 0x7fffffffn) {
+      s.smin = max(s.smin, BigInt(s.s32min));
+      s.smax = min(s.smax, BigInt(s.s32max));
+      s.umin = max(s.umin, BigInt(s.s32min));
+      s.umax = min(s.umax, BigInt(s.s32max));
+    }
     if (isEmpty(s)) return s;
     // bounds -> tnum
     // (tnumRange and tnumIntersect, inlined: this runs for every computed scalar)
@@ -386,6 +394,13 @@ function syncLow(s: Scalar): boolean {
     // 32-bit -> 64-bit: the upper 32 bits are known (zero)
     umin = Math.max(umin, u32min);
     umax = Math.min(umax, u32max);
+    // (the mixed-bounds rule of the general code, for non-negative values)
+    if (s32min >= 0 && smax <= S32_MAXN) {
+      smin = Math.max(smin, s32min);
+      smax = Math.min(smax, s32max);
+      umin = Math.max(umin, s32min);
+      umax = Math.min(umax, s32max);
+    }
     if (umin > umax || smin > smax || u32min > u32max || s32min > s32max || (tv & tm) !== 0) return false;
     // bounds -> tnum
     let chi = (umin ^ umax) >>> 0;
