@@ -28,7 +28,7 @@ import { Errno } from '../sys/errors.js';
 import type { TestRunAttr, TestRunResult } from '../uapi/attrs.js';
 import { ProgType } from '../uapi/constants.js';
 import type { Vm } from './engine/interp.js';
-import { EngineFault, Perm, ptr, REGION_HI_BASE } from './engine/memory.js';
+import { EngineFault, Perm, regionPtr } from './engine/memory.js';
 import type { Prog } from './prog.js';
 
 /** Size of `struct __sk_buff` on Linux 6.18. */
@@ -283,7 +283,7 @@ export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResu
       vm.packetRegion = pktId; // LD_ABS/LD_IND read skb->data
       // One socket per run, shared by its repetitions (the cookie helper keys on the ctx).
       const sk = dummySocket(vm, data);
-      const pktPtr = (off: number): bigint => ptr(REGION_HI_BASE + pktId, off);
+      const pktPtr = (off: number): bigint => regionPtr(pktId, off);
       const ctxPtr = vm.memory.addRegion('ctx', skb, Perm.RW, {
         load(offset, size) {
           if (offset === SkBuff.sk && size === 8) return sk;
@@ -348,7 +348,7 @@ export function testRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunResu
       const frame = data.slice();
       const pkt = frame.subarray(0, Math.min(data.length, XDP_MAX_DATA + meta));
       const pktId = vm.memory.add('packet', pkt, Perm.RW);
-      const pktPtr = (off: number): bigint => ptr(REGION_HI_BASE + pktId, off);
+      const pktPtr = (off: number): bigint => regionPtr(pktId, off);
       const md = new Uint8Array(XDP_MD_SIZE);
       const ctxPtr = vm.memory.addRegion('ctx', md, Perm.R, {
         load(offset, sz) {
@@ -444,8 +444,8 @@ function flowDissectorRun(env: RunEnv, prog: Prog, attr: TestRunAttr): TestRunRe
   const skb = new Uint8Array(SK_BUFF_SIZE);
   const ctxPtr = vm.memory.addRegion('ctx', skb, Perm.R, {
     load(offset, size) {
-      if (size === 4 && offset === SkBuff.data) return ptr(REGION_HI_BASE + pktId, 0);
-      if (size === 4 && offset === SkBuff.data_end) return ptr(REGION_HI_BASE + pktId, pkt.length);
+      if (size === 4 && offset === SkBuff.data) return regionPtr(pktId, 0);
+      if (size === 4 && offset === SkBuff.data_end) return regionPtr(pktId, pkt.length);
       return undefined;
     },
   });

@@ -1427,3 +1427,13 @@ HAND.push(
     asm: 'r2 = 0\n*(u64 *)(r10 - 8) = r2\n*(u64 *)(r10 - 16) = r2\n*(u64 *)(r10 - 24) = r2\n*(u64 *)(r10 - 32) = r2\ncall 7\nr0 &= 3\nr0 <<= 3\nr1 = r10\nr1 += -32\nr1 += r0\n*(u64 *)(r1 + 0) = r1\nr0 = *(u64 *)(r1 + 0)\nexit',
   },
 );
+
+// Linux decides a 32-bit `ptr != 0` test of a map value pointer (the low half of a valid pointer
+// is taken to be nonzero); the machine too, and its engine keeps pointers' low halves nonzero
+// (PTR_LO_BASE), so the dead edge's invalid instruction never runs (the soundness test runs this).
+HAND.push({
+  name: 'fuzz/map-value-32-bit-ne-0-dead-invalid-insn',
+  type: XDP,
+  asm: `${LOOKUP}\nif r0 == 0 goto +4\nif w0 != 0 goto +2\n.insn 0xbf, 0, 5, -1, 0\nexit\nr0 = 0\nexit`,
+  maps: [ARR],
+});

@@ -8,7 +8,7 @@
  */
 
 import type { Vm } from './interp.js';
-import { Perm, ptr, REGION_HI_BASE } from './memory.js';
+import { Perm, regionPtr } from './memory.js';
 
 /** Size of `struct xdp_md`. */
 export const XDP_MD_SIZE = 24;
@@ -56,7 +56,7 @@ export function xdpContext(vm: Vm, packet: Uint8Array, ctxIn?: Uint8Array): RunC
  */
 export function skbContext(vm: Vm, packet: Uint8Array, ctxIn?: Uint8Array): RunContext {
   const pktId = vm.memory.add('packet', packet, Perm.RW);
-  const pkt = ptr(REGION_HI_BASE + pktId, 0);
+  const pkt = regionPtr(pktId, 0);
   vm.packetRegion = pktId;
   const ctx = new Uint8Array(SK_BUFF_SIZE);
   if (ctxIn) ctx.set(ctxIn.subarray(0, SK_BUFF_SIZE));

@@ -21,9 +21,11 @@ import {
   MAP_PTR_HI,
   MAX_REGIONS,
   Perm,
+  PTR_LO_BASE,
   ptr,
   REGION_HI_BASE,
   type RegionKind,
+  regionPtr,
 } from './memory.js';
 import { MAX_CALL_FRAMES } from './program.js';
 
@@ -304,7 +306,7 @@ export class Vm {
   /** Makes (or reuses) a region over `bytes` and returns its pointer. */
   regionPointer(kind: RegionKind, bytes: Uint8Array, perm: number, offset = 0): bigint {
     const id = this.memory.regionFor(kind, bytes, perm);
-    return ptr(REGION_HI_BASE + id, offset);
+    return regionPtr(id, offset);
   }
 
   /** Value region permission for a map's program-side access mode. */
@@ -410,7 +412,9 @@ export class Vm {
     pc: number,
     image: ProgramImage,
   ): void {
-    this.slowLoad(hi + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0), a | 0, size, d, pc, image);
+    // the real address: the predecoded offset has the region base taken off
+    const t = a + PTR_LO_BASE;
+    this.slowLoad(hi + (t < 0 ? -1 : t > 0xffffffff ? 1 : 0), t | 0, size, d, pc, image);
     if (c >= 0x81) {
       const R = this.R;
       if (size === 2) R[d] = (R[d]! << 16) >> 16;
@@ -423,23 +427,24 @@ export class Vm {
   private slowLoad(hi: number, lo: number, size: number, d: number, pc: number, image: ProgramImage): void {
     const id = (hi - REGION_HI_BASE) | 0;
     const mem = this.memory;
-    if (id > 0 && id <= MAXR && (mem.perms[id]! & 4) !== 0 && lo >= 0) {
-      const v = mem.hooks[id]!.load?.(lo, size);
+    const o = (lo >>> 0) - PTR_LO_BASE; // the offset in the region
+    if (id > 0 && id <= MAXR && (mem.perms[id]! & 4) !== 0 && o >= 0) {
+      const v = mem.hooks[id]!.load?.(o, size);
       if (v !== undefined) {
         const u = BigInt.asUintN(64, v);
         this.R[d] = Number(u & 0xffffffffn) | 0;
         this.R[d + 1] = Number(u >> 32n) | 0;
         return;
       }
-      if (lo + size <= mem.sizes[id]! && (mem.perms[id]! & Perm.R) !== 0) {
+      if (o + size <= mem.sizes[id]! && (mem.perms[id]! & Perm.R) !== 0) {
         const dv = mem.views[id]!;
         this.R[d + 1] = 0;
-        if (size === 1) this.R[d] = dv.getUint8(lo);
-        else if (size === 2) this.R[d] = dv.getUint16(lo, true);
-        else if (size === 4) this.R[d] = dv.getInt32(lo, true);
+        if (size === 1) this.R[d] = dv.getUint8(o);
+        else if (size === 2) this.R[d] = dv.getUint16(o, true);
+        else if (size === 4) this.R[d] = dv.getInt32(o, true);
         else {
-          this.R[d] = dv.getInt32(lo, true);
-          this.R[d + 1] = dv.getInt32(lo + 4, true);
+          this.R[d] = dv.getInt32(o, true);
+          this.R[d + 1] = dv.getInt32(o + 4, true);
         }
         return;
       }
@@ -469,18 +474,19 @@ export class Vm {
   ): void {
     const id = (hi - REGION_HI_BASE) | 0;
     const mem = this.memory;
-    if (id > 0 && id <= MAXR && (mem.perms[id]! & 4) !== 0 && lo >= 0) {
+    const o = (lo >>> 0) - PTR_LO_BASE; // the offset in the region
+    if (id > 0 && id <= MAXR && (mem.perms[id]! & 4) !== 0 && o >= 0) {
       const h = mem.hooks[id]!;
       if (h.store) {
-        if (h.store(lo, size, ptr(vh, vl))) return;
-      } else if (lo + size <= mem.sizes[id]! && (mem.perms[id]! & Perm.W) !== 0) {
+        if (h.store(o, size, ptr(vh, vl))) return;
+      } else if (o + size <= mem.sizes[id]! && (mem.perms[id]! & Perm.W) !== 0) {
         const dv = mem.views[id]!;
-        if (size === 1) dv.setUint8(lo, vl & 0xff);
-        else if (size === 2) dv.setUint16(lo, vl & 0xffff, true);
-        else if (size === 4) dv.setInt32(lo, vl, true);
+        if (size === 1) dv.setUint8(o, vl & 0xff);
+        else if (size === 2) dv.setUint16(o, vl & 0xffff, true);
+        else if (size === 4) dv.setInt32(o, vl, true);
         else {
-          dv.setInt32(lo, vl, true);
-          dv.setInt32(lo + 4, vh, true);
+          dv.setInt32(o, vl, true);
+          dv.setInt32(o + 4, vh, true);
         }
         return;
       }
@@ -515,7 +521,7 @@ export class Vm {
     this.frameImage[depth] = image;
     this.mayGoto[depth] = GOTO_BUDGET;
     this.stacks[depth]!.fill(0);
-    R[20] = 512;
+    R[20] = 512 + PTR_LO_BASE;
     R[21] = RB + 1 + depth;
     this.image = image;
     let budget = this.budget;
@@ -1370,7 +1376,7 @@ export class Vm {
             this.frameImage[depth] = image;
             this.mayGoto[depth] = GOTO_BUDGET;
             this.stacks[depth]!.fill(0);
-            R[20] = 512;
+            R[20] = 512 + PTR_LO_BASE;
             R[21] = RB + 1 + depth;
             pc = target;
             continue;
@@ -1398,7 +1404,7 @@ export class Vm {
             // r1 = ctx (the first argument of bpf_tail_call), the stack frame is reused.
             R[2] = this.tailCtxLo;
             R[3] = this.tailCtxHi;
-            R[20] = 512;
+            R[20] = 512 + PTR_LO_BASE;
             R[21] = RB + 1 + depth;
             pc = 0;
             continue;
@@ -1414,7 +1420,7 @@ export class Vm {
           depth--;
           this.depth = depth;
           R.set(this.saved.subarray(depth << 3, (depth << 3) + 8), 12);
-          R[20] = 512;
+          R[20] = 512 + PTR_LO_BASE;
           R[21] = RB + 1 + depth;
           pc = this.retPc[depth]!;
           if (this.frameImage[depth] !== image) {
@@ -1440,7 +1446,7 @@ export class Vm {
               R[d + 1] = MAPHI;
             } else {
               const id = mem.regionFor('map_value', m.directValue!()!, Vm.mapPerm(m));
-              R[d] = image.imm2[pc]!;
+              R[d] = image.imm2[pc]! + PTR_LO_BASE;
               R[d + 1] = RB + id;
             }
           }
@@ -1535,8 +1541,8 @@ export class Vm {
             dv.setInt32(a + 4, R[s + 1]!, true);
           } else
             this.slowStore(
-              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
-              a | 0,
+              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
+              (a + PTR_LO_BASE) | 0,
               8,
               R[s + 1]!,
               b,
@@ -1555,8 +1561,8 @@ export class Vm {
             dv.setInt32(a, b, true);
           } else
             this.slowStore(
-              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
-              a | 0,
+              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
+              (a + PTR_LO_BASE) | 0,
               4,
               R[s + 1]!,
               b,
@@ -1575,8 +1581,8 @@ export class Vm {
             dv.setUint16(a, b & 0xffff, true);
           } else
             this.slowStore(
-              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
-              a | 0,
+              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
+              (a + PTR_LO_BASE) | 0,
               2,
               R[s + 1]!,
               b,
@@ -1595,8 +1601,8 @@ export class Vm {
             dv.setUint8(a, b & 0xff);
           } else
             this.slowStore(
-              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
-              a | 0,
+              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
+              (a + PTR_LO_BASE) | 0,
               1,
               R[s + 1]!,
               b,
@@ -1615,8 +1621,8 @@ export class Vm {
             dv.setInt32(a + 4, b >> 31, true);
           } else
             this.slowStore(
-              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
-              a | 0,
+              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
+              (a + PTR_LO_BASE) | 0,
               8,
               b >> 31,
               b,
@@ -1634,8 +1640,8 @@ export class Vm {
             dv.setInt32(a, b, true);
           } else
             this.slowStore(
-              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
-              a | 0,
+              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
+              (a + PTR_LO_BASE) | 0,
               4,
               b >> 31,
               b,
@@ -1653,8 +1659,8 @@ export class Vm {
             dv.setUint16(a, b & 0xffff, true);
           } else
             this.slowStore(
-              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
-              a | 0,
+              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
+              (a + PTR_LO_BASE) | 0,
               2,
               b >> 31,
               b,
@@ -1672,8 +1678,8 @@ export class Vm {
             dv.setUint8(a, b & 0xff);
           } else
             this.slowStore(
-              R[d + 1]! + (a < 0 ? -1 : a > 0xffffffff ? 1 : 0),
-              a | 0,
+              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
+              (a + PTR_LO_BASE) | 0,
               1,
               b >> 31,
               b,

@@ -35,6 +35,20 @@ export type RegionKind =
 
 /** High half of the first region's pointers: pointers look like kernel addresses (0xffff8001_xxxxxxxx). */
 export const REGION_HI_BASE = 0xffff8000 | 0;
+/**
+ * The low half of a pointer to a region's first byte: region offsets are stored as
+ * `PTR_LO_BASE + offset`, so the low half of a pointer the verifier allows (offsets stay within
+ * +-2^30) is never 0, as Linux's verifier takes the low half of a valid pointer to be (it decides
+ * a 32-bit `ptr != 0` test of a never-null pointer). Instructions' memory offsets are predecoded
+ * with the base taken off, so an access still costs one addition.
+ */
+export const PTR_LO_BASE = 0x40000000;
+
+/** The pointer to byte `offset` of region `id`. */
+export function regionPtr(id: number, offset: number): bigint {
+  return ptr(REGION_HI_BASE + id, offset + PTR_LO_BASE);
+}
+
 /** Maximum number of regions in one address space. */
 export const MAX_REGIONS = 0x7fff;
 /** High half of map pointers (`ld_imm64` MAP_FD/MAP_IDX): low half is the map's index in the Vm. */
@@ -158,7 +172,7 @@ export class AddressSpace {
    */
   addRegion(kind: RegionKind, bytes: Uint8Array, perm: number, hooks?: RegionHooks): bigint {
     const id = this.add(kind, bytes, perm, hooks);
-    return ptr(REGION_HI_BASE + id, 0);
+    return regionPtr(id, 0);
   }
 
   /** Like {@link AddressSpace.addRegion} but returns the region id. */
@@ -216,7 +230,7 @@ export class AddressSpace {
     const hi = Number(a >> 32n) | 0;
     const id = (hi - REGION_HI_BASE) | 0;
     if (id <= 0 || id >= this.bufs.length) return undefined;
-    return { id, offset: Number(a & 0xffffffffn) };
+    return { id, offset: Number(a & 0xffffffffn) - PTR_LO_BASE };
   }
 
   /** Checks an access of `len` bytes at `addr` and returns (region, offset) or throws a fault. */
@@ -231,7 +245,7 @@ export class AddressSpace {
         a,
       );
     const size = this.sizes[r.id]!;
-    if (len < 0 || r.offset + len > size) {
+    if (len < 0 || r.offset < 0 || r.offset + len > size) {
       throw new EngineFault(
         'out_of_bounds',
         `${len}-byte ${write ? 'write' : 'read'} at offset ${r.offset} of ${this.kinds[r.id]} region #${r.id} (size ${size})`,

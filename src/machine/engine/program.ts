@@ -10,6 +10,7 @@ import { encodingError, type Insn } from '../../isa/insn.js';
 import { LD_IMM64, Pseudo } from '../../isa/opcodes.js';
 import { FormatError } from '../../util/errors.js';
 import type { EngineMap, MapResolver, ProgramImage } from './env.js';
+import { PTR_LO_BASE } from './memory.js';
 
 /** What an `ld_imm64` loads, per instruction (in {@link ProgramImage.ldKind}). */
 export const LdKind = {
@@ -271,7 +272,10 @@ export function prepareProgram(insns: readonly Insn[], options: PrepareOptions =
   const ops = new Int32Array(n * 4);
   for (let k = 0; k < n; k++) {
     ops[k * 4] = (invalid[k] === 0 ? code[k]! : INVALID_OP) | (dst[k]! << 8) | (src[k]! << 12);
-    ops[k * 4 + 1] = off[k]!;
+    // (a memory instruction's offset with the region base of its pointer taken off: the interpreter
+    // adds it to the pointer's low half and has the offset in the region)
+    const cls = code[k]! & 7;
+    ops[k * 4 + 1] = cls >= 1 && cls <= 3 ? off[k]! - PTR_LO_BASE : off[k]!;
     ops[k * 4 + 2] = imm[k]!;
     ops[k * 4 + 3] = imm2[k]!;
   }

@@ -10,7 +10,7 @@
 
 import type { EngineMap } from '../engine/env.js';
 import { type HelperFn, MAY_GOTO_BUDGET, type Vm } from '../engine/interp.js';
-import { EngineFault, FUNC_PTR_HI, MAP_PTR_HI, Perm, REGION_HI_BASE } from '../engine/memory.js';
+import { EngineFault, FUNC_PTR_HI, MAP_PTR_HI, Perm, regionPtr } from '../engine/memory.js';
 import { FormatStringError, formatPrintf } from './format.js';
 
 /** Helper ids (the kernel's `enum bpf_func_id`) of the helpers implemented here. */
@@ -392,7 +392,7 @@ function ringbufReserve(vm: Vm): void {
     reservations.set(vm, t);
   }
   t.set(id, { map: m, token: rec.token });
-  vm.ret((BigInt((REGION_HI_BASE + id) >>> 0) << 32n) | 0n);
+  vm.ret(regionPtr(id, 0));
 }
 
 function ringbufCommit(submit: boolean): HelperFn {

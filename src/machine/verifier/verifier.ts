@@ -2323,16 +2323,17 @@ class Verifier {
         return fall;
       }
     }
-    // A 64-bit ==/!= test against 0 of a pointer Linux knows is never NULL (reg_not_null: sockets,
-    // map values and map pointers, memory; not ctx, stack, packet or function pointers) is decided;
-    // for other pointers both edges are explored. Linux decides the 32-bit test too (it takes the
-    // low half of a valid pointer to be nonzero); the machine does not, because the low half of
-    // its pointers is the offset in the region, 0 at the start of a map value: deciding would let
-    // the engine run a path the verifier called dead (known-differences.json).
-    if (!is32 && (op === 'eq' || op === 'ne')) {
+    // A ==/!= test against 0 (in the compared width) of a pointer Linux knows is never NULL
+    // (reg_not_null: sockets, map values and map pointers, memory; not ctx, stack, packet or
+    // function pointers) is decided; for other pointers both edges are explored. (In 32 bits Linux
+    // takes the low half of a valid pointer to be nonzero; the engine's pointers keep it so,
+    // PTR_LO_BASE.)
+    if (op === 'eq' || op === 'ne') {
       const ptr = a.t !== 'scalar' ? a : b;
       const oth = a.t !== 'scalar' ? b : a;
-      if (isZero(oth) && !ptr.nullable && NEVER_NULL.has(ptr.t)) return op === 'eq' ? fall : target;
+      const zero =
+        oth.t === 'scalar' && (is32 ? S.isConst32(oth.s) && (oth.s.tv & 0xffffffffn) === 0n : isZero(oth));
+      if (zero && !ptr.nullable && NEVER_NULL.has(ptr.t)) return op === 'eq' ? fall : target;
     }
     // Packet range: pkt vs pkt_end.
     if (!is32 && x) {
