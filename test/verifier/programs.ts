@@ -1437,3 +1437,10 @@ HAND.push({
   asm: `${LOOKUP}\nif r0 == 0 goto +4\nif w0 != 0 goto +2\n.insn 0xbf, 0, 5, -1, 0\nexit\nr0 = 0\nexit`,
   maps: [ARR],
 });
+
+// bpf_get_current_task: every program type for a CAP_PERFMON loader (Linux's base helpers), none
+// for an unprivileged one (the socket filter twin is in the unprivileged corpus too).
+HAND.push(
+  { name: 'fuzz/get-current-task', type: XDP, asm: 'call 35\nr0 = 0\nexit' },
+  { name: 'fuzz/get-current-task-socket', type: SOCK, asm: 'call 35\nr0 = 0\nexit' },
+);

@@ -27,6 +27,7 @@ export const HelperId = {
   get_current_pid_tgid: 14,
   get_current_uid_gid: 15,
   get_current_comm: 16,
+  get_current_task: 35,
   perf_event_output: 25,
   skb_load_bytes: 26,
   get_numa_node_id: 42,
@@ -706,6 +707,12 @@ export function kernelHelpers(): Map<number, HelperFn> {
     vm.ret((BigInt(p.gid >>> 0) << 32n) | BigInt(p.uid >>> 0));
   });
   h.set(HelperId.get_current_comm, currentComm);
+  // The machine has no task_struct: an opaque, nonzero, kernel-looking address per process, as a
+  // program sees the current task's (it may only pass it on or compare it).
+  h.set(HelperId.get_current_task, (vm) => {
+    const pid = vm.env.process?.pid ?? 0;
+    vm.ret(0xffff888100000000n + BigInt(pid >>> 0) * 0x4000n);
+  });
   h.set(HelperId.skb_load_bytes, skbLoadBytes);
   h.set(HelperId.perf_event_output, perfEventOutput);
   // One NUMA node (Linux under BPF_PROG_TEST_RUN on a non-NUMA host: 0).

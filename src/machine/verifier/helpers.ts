@@ -126,6 +126,7 @@ export const HELPERS: ReadonlyMap<number, HelperProto> = new Map<number, HelperP
   [14, { name: 'get_current_pid_tgid', args: [], ret: 'integer' }],
   [15, { name: 'get_current_uid_gid', args: [], ret: 'integer' }],
   [16, { name: 'get_current_comm', args: ['uninit_mem', 'size'], ret: 'integer' }],
+  [35, { name: 'get_current_task', args: [], ret: 'integer' }],
   [87, { name: 'map_push_elem', args: ['map', 'value', 'anything'], ret: 'integer' }],
   [88, { name: 'map_pop_elem', args: ['map', 'uninit_value'], ret: 'integer' }],
   [89, { name: 'map_peek_elem', args: ['map', 'uninit_value'], ret: 'integer' }],

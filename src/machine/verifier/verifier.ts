@@ -140,10 +140,10 @@ const UNKNOWN = (): Reg => UNKNOWN_REG;
 
 /**
  * Helpers Linux offers only to bpf_capable (bpf_loop) or perfmon_capable (trace_printk,
- * get_current_comm, probe_read_kernel[_str], snprintf) loaders: for others the program type has no
+ * get_current_comm, get_current_task, probe_read_kernel[_str], snprintf) loaders: for others the program type has no
  * such helper (checked against Linux 6.18 by test/verifier/unpriv.test.ts, test/machine/snprintf).
  */
-const PRIVILEGED_HELPERS: ReadonlySet<number> = new Set([6, 16, 113, 115, 165, 181]);
+const PRIVILEGED_HELPERS: ReadonlySet<number> = new Set([6, 16, 35, 113, 115, 165, 181]);
 
 /**
  * The stack depth a path has written in frame `fr` (the kernel's allocated_stack, in whole 8-byte
