@@ -24,19 +24,12 @@ import { LD_IMM64 } from '../../src/isa/opcodes.js';
 import { kernelBackend } from '../../src/sys/kernel/index.js';
 import { type CorpusProgram, corpus } from '../../test/verifier/corpus.js';
 import { kernelAnswer, machineAnswer, readRecord } from '../../test/verifier/harness.js';
-import { runOnMachine } from '../../test/verifier/soundness-run.js';
+import { rng, runOnMachine } from '../../test/verifier/soundness-run.js';
 
 const [casesArg = '5000', seedArg = '1'] = process.argv.slice(2);
 const CASES = Number(casesArg);
 
-/** xorshift32. */
-let x = Number(seedArg) | 0 || 1;
-const next = (): number => {
-  x ^= x << 13;
-  x ^= x >>> 17;
-  x ^= x << 5;
-  return x >>> 0;
-};
+const next = rng(Number(seedArg));
 const pick = <T>(xs: readonly T[]): T => xs[next() % xs.length]!;
 
 const SMALL = [-16, -8, -4, -2, -1, 0, 1, 2, 4, 8, 16, 32, 64];

@@ -11,7 +11,7 @@ import type { CorpusProgram } from './corpus.js';
 import { encodeFuncInfo } from './globals.js';
 
 /** A small deterministic PRNG (xorshift32). */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let x = seed | 0 || 1;
   return () => {
     x ^= x << 13;

@@ -462,6 +462,21 @@ export class Vm {
     this.fault(hi === 0 && lo === 0 ? 'null' : 'out_of_bounds', hi, lo, size, false, pc, image);
   }
 
+  /** Slow path of the ST/STX cases: `a` is the region offset the fast path computed. */
+  private storeSlow(
+    hi: number,
+    a: number,
+    size: number,
+    vh: number,
+    vl: number,
+    pc: number,
+    image: ProgramImage,
+  ): void {
+    // the real address: the predecoded offset has the region base taken off
+    const t = a + PTR_LO_BASE;
+    this.slowStore(hi + (t < 0 ? -1 : t > 0xffffffff ? 1 : 0), t | 0, size, vh, vl, pc, image);
+  }
+
   /** Slow-path store through hooks, or a fault. */
   private slowStore(
     hi: number,
@@ -1539,16 +1554,7 @@ export class Vm {
             const dv = views[h]!;
             dv.setInt32(a, b, true);
             dv.setInt32(a + 4, R[s + 1]!, true);
-          } else
-            this.slowStore(
-              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
-              (a + PTR_LO_BASE) | 0,
-              8,
-              R[s + 1]!,
-              b,
-              pc,
-              image,
-            );
+          } else this.storeSlow(R[d + 1]!, a, 8, R[s + 1]!, b, pc, image);
           break;
         case 0x63: // stxw
           d = (w >>> 7) & 0x1e;
@@ -1559,16 +1565,7 @@ export class Vm {
           if (h > 0 && h <= MAXR && a >= 0 && a + 4 <= sizes[h]! && (perms[h]! & 6) === 2) {
             const dv = views[h]!;
             dv.setInt32(a, b, true);
-          } else
-            this.slowStore(
-              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
-              (a + PTR_LO_BASE) | 0,
-              4,
-              R[s + 1]!,
-              b,
-              pc,
-              image,
-            );
+          } else this.storeSlow(R[d + 1]!, a, 4, R[s + 1]!, b, pc, image);
           break;
         case 0x6b: // stxh
           d = (w >>> 7) & 0x1e;
@@ -1579,16 +1576,7 @@ export class Vm {
           if (h > 0 && h <= MAXR && a >= 0 && a + 2 <= sizes[h]! && (perms[h]! & 6) === 2) {
             const dv = views[h]!;
             dv.setUint16(a, b & 0xffff, true);
-          } else
-            this.slowStore(
-              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
-              (a + PTR_LO_BASE) | 0,
-              2,
-              R[s + 1]!,
-              b,
-              pc,
-              image,
-            );
+          } else this.storeSlow(R[d + 1]!, a, 2, R[s + 1]!, b, pc, image);
           break;
         case 0x73: // stxb
           d = (w >>> 7) & 0x1e;
@@ -1599,16 +1587,7 @@ export class Vm {
           if (h > 0 && h <= MAXR && a >= 0 && a + 1 <= sizes[h]! && (perms[h]! & 6) === 2) {
             const dv = views[h]!;
             dv.setUint8(a, b & 0xff);
-          } else
-            this.slowStore(
-              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
-              (a + PTR_LO_BASE) | 0,
-              1,
-              R[s + 1]!,
-              b,
-              pc,
-              image,
-            );
+          } else this.storeSlow(R[d + 1]!, a, 1, R[s + 1]!, b, pc, image);
           break;
         case 0x7a: // stdw
           d = (w >>> 7) & 0x1e;
@@ -1619,16 +1598,7 @@ export class Vm {
             const dv = views[h]!;
             dv.setInt32(a, b, true);
             dv.setInt32(a + 4, b >> 31, true);
-          } else
-            this.slowStore(
-              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
-              (a + PTR_LO_BASE) | 0,
-              8,
-              b >> 31,
-              b,
-              pc,
-              image,
-            );
+          } else this.storeSlow(R[d + 1]!, a, 8, b >> 31, b, pc, image);
           break;
         case 0x62: // stw
           d = (w >>> 7) & 0x1e;
@@ -1638,16 +1608,7 @@ export class Vm {
           if (h > 0 && h <= MAXR && a >= 0 && a + 4 <= sizes[h]! && (perms[h]! & 6) === 2) {
             const dv = views[h]!;
             dv.setInt32(a, b, true);
-          } else
-            this.slowStore(
-              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
-              (a + PTR_LO_BASE) | 0,
-              4,
-              b >> 31,
-              b,
-              pc,
-              image,
-            );
+          } else this.storeSlow(R[d + 1]!, a, 4, b >> 31, b, pc, image);
           break;
         case 0x6a: // sth
           d = (w >>> 7) & 0x1e;
@@ -1657,16 +1618,7 @@ export class Vm {
           if (h > 0 && h <= MAXR && a >= 0 && a + 2 <= sizes[h]! && (perms[h]! & 6) === 2) {
             const dv = views[h]!;
             dv.setUint16(a, b & 0xffff, true);
-          } else
-            this.slowStore(
-              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
-              (a + PTR_LO_BASE) | 0,
-              2,
-              b >> 31,
-              b,
-              pc,
-              image,
-            );
+          } else this.storeSlow(R[d + 1]!, a, 2, b >> 31, b, pc, image);
           break;
         case 0x72: // stb
           d = (w >>> 7) & 0x1e;
@@ -1676,16 +1628,7 @@ export class Vm {
           if (h > 0 && h <= MAXR && a >= 0 && a + 1 <= sizes[h]! && (perms[h]! & 6) === 2) {
             const dv = views[h]!;
             dv.setUint8(a, b & 0xff);
-          } else
-            this.slowStore(
-              R[d + 1]! + (a + PTR_LO_BASE < 0 ? -1 : a + PTR_LO_BASE > 0xffffffff ? 1 : 0),
-              (a + PTR_LO_BASE) | 0,
-              1,
-              b >> 31,
-              b,
-              pc,
-              image,
-            );
+          } else this.storeSlow(R[d + 1]!, a, 1, b >> 31, b, pc, image);
           break;
         case 0xc3: // atomic w
         case 0xdb: // atomic dw
